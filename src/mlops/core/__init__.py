@@ -1,0 +1,1 @@
+"""The engine: workspace layout, graphs, steps, hashing, execution."""

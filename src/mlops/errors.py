@@ -1,0 +1,91 @@
+"""The error tree shared by every layer.
+
+Every error a user can cause is an :class:`MlopsError`. The CLI maps it to one
+line on stderr and :attr:`MlopsError.exit_code`; nothing above this module
+needs to know which third-party exception started it, because adapters
+translate at the boundary (``raise StorageError(...) from exc``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses of the ``mlops`` command."""
+
+    OK = 0
+    RUN_FAILED = 1
+    USAGE = 2
+
+
+class MlopsError(Exception):
+    """Base of every error mlops raises on purpose.
+
+    ``hint`` tells the user how to fix the problem; it is appended to the
+    message so the one-line report always carries it.
+    """
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """The message and its hint as a single line, ready for stderr."""
+        text = " ".join(self.message.split())
+        if self.hint:
+            text = f"{text} ({' '.join(self.hint.split())})"
+        return text
+
+
+class ConfigError(MlopsError):
+    """A configuration file, key or value is invalid."""
+
+
+class WorkspaceError(MlopsError):
+    """The workspace location is unusable."""
+
+
+class ProjectError(MlopsError):
+    """A project is missing, already exists, or its id is invalid."""
+
+
+class GraphError(MlopsError):
+    """The pipeline graph is invalid: a cycle, an unknown process, an empty graph."""
+
+
+class EnvSetupError(MlopsError):
+    """An environment could not be found, built or used."""
+
+
+class StorageError(MlopsError):
+    """A key-value or object store operation failed."""
+
+
+class ExecutionError(MlopsError):
+    """A pipeline run failed while executing processes."""
+
+    exit_code = ExitCode.RUN_FAILED
+
+
+class ClusterError(MlopsError):
+    """A cluster could not be started, reached or used."""
+
+    exit_code = ExitCode.RUN_FAILED
+
+
+__all__ = [
+    "ClusterError",
+    "ConfigError",
+    "EnvSetupError",
+    "ExecutionError",
+    "ExitCode",
+    "GraphError",
+    "MlopsError",
+    "ProjectError",
+    "StorageError",
+    "WorkspaceError",
+]
