@@ -1,0 +1,90 @@
+"""The suite's own guards: leaked state fails a test; real tools and the network are refused."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST.read_text())
+    pytester.makeini(
+        "[pytest]\nmarkers =\n    pyenv: x\n    conda: x\n    requires_redis_server: x\n"
+        "    unit: x\n    integration: x\n    contract: x\n    e2e: x\n"
+    )
+    return pytester
+
+
+def test_a_test_that_leaks_an_env_var_fails(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        "import os\n"
+        "def test_leak():\n    os.environ['MLOPS_LEAK'] = '1'\n"
+        "def test_clean(monkeypatch):\n    monkeypatch.setenv('MLOPS_OK', '1')\n"
+    )
+    result = suite.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*os.environ changed: MLOPS_LEAK*"])
+
+
+def test_a_test_that_leaves_cwd_changed_fails(suite: pytest.Pytester, tmp_path: Path) -> None:
+    suite.makepyfile(f"import os\ndef test_cd():\n    os.chdir({str(tmp_path)!r})\n")
+    result = suite.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*cwd changed to*"])
+
+
+def test_folder_gives_the_level_marker(suite: pytest.Pytester) -> None:
+    suite.mkdir("unit")
+    suite.mkdir("e2e")
+    (suite.path / "unit" / "test_a.py").write_text("def test_a():\n    pass\n")
+    (suite.path / "e2e" / "test_b.py").write_text("def test_b():\n    pass\n")
+    suite.runpytest("-m", "unit", "-p", "no:randomly").assert_outcomes(passed=1, deselected=1)
+    suite.runpytest("-m", "e2e", "-p", "no:randomly").assert_outcomes(passed=1, deselected=1)
+
+
+def test_real_tool_tests_are_skipped_without_their_switch(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLOPS_TEST_PYENV", raising=False)
+    monkeypatch.delenv("MLOPS_TEST_CONDA", raising=False)
+    suite.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.pyenv\ndef test_p():\n    pass\n"
+        "@pytest.mark.conda\ndef test_c():\n    pass\n"
+    )
+    result = suite.runpytest("-rs", "-p", "no:randomly")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*nox -s pyenv*", "*nox -s conda*"])
+
+
+@pytest.mark.parametrize("tool", ["conda", "micromamba", "mamba", "pyenv"], ids=str)
+def test_real_conda_and_pyenv_are_refused_without_their_marker(tool: str) -> None:
+    with pytest.raises(RuntimeError, match=rf"real {tool} started in a test without"):
+        subprocess.run([tool, "--version"], check=False)
+
+
+def test_other_programs_run_normally() -> None:
+    assert subprocess.run(["true"], check=False).returncode == 0
+
+
+def test_network_beyond_loopback_is_refused() -> None:
+    # 192.0.2.0/24 is TEST-NET-1: the guard refuses before any packet is sent.
+    with (
+        socket.socket() as client,
+        pytest.raises(RuntimeError, match=r"network connection to 192\.0\.2\.1:9"),
+    ):
+        client.connect(("192.0.2.1", 9))
+
+
+def test_loopback_connections_are_allowed() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        with socket.create_connection(server.getsockname(), timeout=5):
+            pass
