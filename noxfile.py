@@ -1,0 +1,412 @@
+"""The mlops test matrix.
+
+``nox -l`` lists it, ``nox`` runs the default sessions: the suite on every
+Python the classifiers promise, in a pyenv-selected interpreter, in a conda
+environment where a conda frontend exists, then ``coverage-combine`` merges
+every session's coverage into one report.
+
+Interpreters are found on PATH (pyenv shims left out) and among pyenv installs
+that are not activated; a missing one is skipped with the places we looked,
+and fails the run on CI unless ``MLOPS_ALLOW_MISSING_PYTHONS`` allows it.
+Environments are reused while their constraints file and pyproject's
+dependency tables are unchanged; a warm session only installs the new wheel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from nox_support import conda, coverage_report, fingerprint, interpreters  # noqa: E402
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+# Offline-friendly: never download an interpreter unless asked (--download-python auto).
+nox.options.download_python = "never"
+
+PYPROJECT = fingerprint.load_pyproject(ROOT / "pyproject.toml")
+PYTHONS = fingerprint.python_versions(PYPROJECT)
+PRIMARY = PYTHONS[0]
+EXTRAS = ("all", "dev")
+LOCKED_GROUPS = ("lint", "typecheck", "bench")
+WHEEL_INPUTS = ("src", "pyproject.toml", "README.md")
+CONSTRAINTS_DIR = ROOT / "constraints"
+NOX_DIR = ROOT / ".nox"
+ON_CI = bool(os.environ.get("CI", "").strip())
+
+PYENV_ROOT = interpreters.pyenv_root(os.environ)
+LOOKUPS = {v: interpreters.find_python(v, os.environ, root=PYENV_ROOT) for v in PYTHONS}
+PYENV_PYTHON, PYENV_REASON = interpreters.pyenv_selected_python(os.environ, ROOT)
+CONDA_FRONTEND = conda.find_frontend(
+    conda.parse_order(os.environ.get("MLOPS_CONDA_FRONTENDS")), os.environ, shutil.which
+)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def constraints_for(version: str) -> Path:
+    return CONSTRAINTS_DIR / f"py{version}.txt"
+
+
+def deps_fingerprint(version: str, *groups: str) -> str:
+    return fingerprint.dependency_fingerprint(
+        PYPROJECT, constraints_for(version), (*EXTRAS, *groups)
+    )
+
+
+def reuse_if_fresh(session_name: str, version: str, *groups: str) -> bool:
+    """Reuse the session's venv only if it was built from today's dependency inputs."""
+    env_dir = NOX_DIR / fingerprint.nox_env_dir_name(session_name)
+    return fingerprint.read_marker(env_dir) == deps_fingerprint(version, *groups)
+
+
+def check_lock_is_current(session: nox.Session, version: str) -> None:
+    """Constraints older than pyproject's dependencies: warn locally, fail on CI."""
+    path = constraints_for(version)
+    if not path.is_file():
+        session.error(f"{path.relative_to(ROOT)} is missing; run `nox -s lock` to write it")
+    stamp = fingerprint.read_lock_stamp(path)
+    if stamp == fingerprint.pyproject_lock_inputs(PYPROJECT):
+        return
+    message = (
+        f"{path.relative_to(ROOT)} was locked for other pyproject dependencies; "
+        "run `nox -s lock` and commit the result"
+    )
+    if ON_CI:
+        session.error(message)
+    session.warn(message)
+
+
+def build_wheel(session: nox.Session) -> Path:
+    """Build the mlops wheel once per source state and share it between sessions."""
+    digest = fingerprint.tree_fingerprint(ROOT, WHEEL_INPUTS)[:20]
+    out_dir = NOX_DIR / "_wheels" / digest
+    wheels = sorted(out_dir.glob("mlops-*.whl"))
+    if wheels:
+        return wheels[-1]
+    staging = NOX_DIR / "_wheels" / f".{digest}.{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    has_uv, uv, _ = nox.virtualenv.find_uv()
+    if has_uv:
+        argv = [uv, "build", "--wheel", "--out-dir", str(staging), str(ROOT)]
+    else:
+        argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(staging), str(ROOT)]
+    session.run(*argv, external=True, silent=True)
+    try:
+        staging.replace(out_dir)
+    except OSError:  # another session published the same wheel first
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(out_dir.glob("mlops-*.whl"))[-1]
+
+
+def install_project(session: nox.Session, version: str, *groups: str) -> Path:
+    """Install the built wheel (never editable) with its extras, pinned by the constraints."""
+    check_lock_is_current(session, version)
+    wheel = build_wheel(session)
+    constraints = constraints_for(version)
+    env_dir = Path(session.virtualenv.location)
+    wanted = deps_fingerprint(version, *groups)
+    if fingerprint.read_marker(env_dir) != wanted:
+        requirement = f"mlops[{','.join(EXTRAS)}] @ {wheel.as_uri()}"
+        group_reqs = nox.project.dependency_groups(PYPROJECT, *groups) if groups else ()
+        session.install("-c", str(constraints), requirement, *group_reqs)
+        fingerprint.write_marker(env_dir, wanted)
+    reinstall = "--reinstall" if session.venv_backend == "uv" else "--force-reinstall"
+    if fingerprint.read_marker(env_dir, fingerprint.WHEEL_MARKER_NAME) != wheel.name + str(wheel):
+        session.install("--no-deps", reinstall, str(wheel))
+        fingerprint.write_marker(env_dir, wheel.name + str(wheel), fingerprint.WHEEL_MARKER_NAME)
+    return wheel
+
+
+def run_pytest(
+    session: nox.Session,
+    python: str,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    path_prefix: list[Path] | None = None,
+) -> None:
+    """Run the suite in parallel and leave ``.coverage.<session>`` at the repository root."""
+    data_file = ROOT / f".coverage.{session.name}"
+    data_file.unlink(missing_ok=True)
+    scratch = NOX_DIR / "_coverage" / session.name
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    env = {
+        "COVERAGE_FILE": str(scratch / ".coverage"),
+        "MLOPS_COVERAGE_CONTEXT": session.name,
+        "MLOPS_TEST_SESSION": session.name,
+        "MLOPS_EXPECT_INSTALLED": "1",
+        **(extra_env or {}),
+    }
+    if path_prefix:
+        env["PATH"] = os.pathsep.join([*map(str, path_prefix), os.environ.get("PATH", "")])
+    # The threshold applies to the merged report (coverage-combine), not to one session.
+    args = ["-n", "auto", "--dist", "worksteal", "--cov", "--cov-report=", "--cov-fail-under=0"]
+    args += session.posargs
+    session.run(python, "-m", "pytest", *args, env=env, external=True)
+    sources = sorted(str(p) for p in scratch.glob(".coverage*"))
+    if not sources:
+        session.warn("pytest measured no coverage (no test imported mlops?)")
+        return
+    session.run(
+        python, "-m", "coverage", "combine", f"--data-file={data_file}", *sources,
+        env={"COVERAGE_FILE": str(data_file)}, external=True, silent=True,
+    )  # fmt: skip
+    session.log(f"coverage data: {data_file.relative_to(ROOT)}")
+
+
+def run_suite(session: nox.Session, version: str, extra_env: Mapping[str, str]) -> None:
+    install_project(session, version)
+    run_pytest(session, "python", extra_env)
+
+
+def missing_interpreter(session: nox.Session, lookup: interpreters.Lookup) -> None:
+    (ROOT / f".coverage.{session.name}").unlink(missing_ok=True)
+    allowed = os.environ.get("MLOPS_ALLOW_MISSING_PYTHONS", "")
+    if ON_CI and not interpreters.allows_missing(lookup.version, allowed):
+        session.error(
+            f"{lookup.describe_miss()} On CI a missing interpreter fails the run; set "
+            f"MLOPS_ALLOW_MISSING_PYTHONS={lookup.version} (or 'all') to allow it."
+        )
+    session.skip(lookup.describe_miss().rstrip("."))
+
+
+def register(
+    name: str,
+    doc: str,
+    body: Callable[[nox.Session], None],
+    **options: object,
+) -> None:
+    """Register a session whose name and description are computed, not written out."""
+    body.__doc__ = doc
+    body.__name__ = name.replace("-", "_").replace(".", "_")
+    nox.session(name=name, **options)(body)  # type: ignore[call-overload]
+
+
+# ------------------------------------------------------------------ tests-3.X
+
+
+def _tests_session(version: str) -> None:
+    name = f"tests-{version}"
+    lookup = LOOKUPS[version]
+    if lookup.interpreter is None:
+        register(
+            name,
+            f"Run the suite on Python {version} (not found here: skipped).",
+            lambda session: missing_interpreter(session, lookup),
+            python=False,
+            tags=["tests"],
+        )
+        return
+    register(
+        name,
+        f"Run the suite on Python {version} ({lookup.interpreter}).",
+        lambda session: run_suite(session, version, {}),
+        python=str(lookup.interpreter),
+        reuse_venv=reuse_if_fresh(name, version),
+        tags=["tests"],
+    )
+
+
+for _version in PYTHONS:
+    _tests_session(_version)
+
+
+# ------------------------------------------------------------------ pyenv
+
+
+def _pyenv_suite(session: nox.Session) -> None:
+    version = session.run(
+        "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
+        silent=True, log=False,
+    )  # fmt: skip
+    version = str(version).strip()
+    if version not in PYTHONS:
+        session.error(
+            f"pyenv selects Python {version}, which mlops does not support "
+            f"({', '.join(PYTHONS)}); choose one with PYENV_VERSION=<version> nox -s pyenv"
+        )
+    run_suite(session, version, {"MLOPS_TEST_PYENV": "1"})
+
+
+if PYENV_PYTHON is not None:
+    register(
+        "pyenv",
+        "Run the suite in a venv on the pyenv-selected Python, real pyenv tests on "
+        f"({PYENV_REASON}).",
+        _pyenv_suite,
+        python=str(PYENV_PYTHON),
+        tags=["envs"],
+    )
+else:
+    register(
+        "pyenv",
+        "Run the suite on the pyenv-selected Python (pyenv absent: skipped).",
+        lambda session: session.skip(PYENV_REASON),
+        python=False,
+        tags=["envs"],
+    )
+
+
+# ------------------------------------------------------------------ conda
+
+
+def _conda_suite(session: nox.Session) -> None:
+    frontend = CONDA_FRONTEND
+    if frontend is None:
+        (ROOT / f".coverage.{session.name}").unlink(missing_ok=True)
+        session.skip(conda.INSTALL_HINT + "; then run `nox -s conda`")
+    spec = conda.choose_spec(ROOT)
+    prefix = NOX_DIR / "conda-prefix"
+    wanted = fingerprint.dependency_fingerprint(PYPROJECT, spec.path, (frontend.name,))
+    if fingerprint.read_marker(prefix) != wanted:
+        shutil.rmtree(prefix, ignore_errors=True)
+        session.log(
+            f"building {prefix.relative_to(ROOT)} from {spec.path.name} with {frontend.name}"
+        )
+        session.run(*conda.create_argv(frontend, spec, prefix), external=True)
+        fingerprint.write_marker(prefix, wanted)
+    python = str(conda.prefix_python(prefix, windows=sys.platform == "win32"))
+    wheel = build_wheel(session)
+    session.run(
+        python, "-m", "pip", "install", "--no-deps", "--force-reinstall", str(wheel),
+        external=True, silent=True,
+    )  # fmt: skip
+    run_pytest(
+        session,
+        python,
+        {"MLOPS_TEST_CONDA": "1", "MLOPS_CONDA_PREFIX": str(prefix)},
+        path_prefix=conda.prefix_bin_paths(prefix, windows=sys.platform == "win32"),
+    )
+
+
+# Always in the default run: where no frontend exists it costs nothing and the
+# summary says "skipped" with what to install, instead of silently leaving it out.
+register(
+    "conda",
+    "Run the suite in a conda env from environment.yml (or conda-lock.yml), real conda tests on"
+    + (f" ({CONDA_FRONTEND.name})." if CONDA_FRONTEND else " (no conda frontend here: skipped)."),
+    _conda_suite,
+    python=False,
+    tags=["envs"],
+)
+
+
+# ------------------------------------------------------------------ coverage
+
+
+# nox's own interpreter: the report only needs the pinned coverage release.
+@nox.session(name="coverage-combine", python=None, reuse_venv=True)
+def coverage_combine(session: nox.Session) -> None:
+    """Merge every .coverage.<session>: terminal report, htmlcov/, xml, json, coverage.md."""
+    data_files = sorted(p for p in ROOT.glob(".coverage.*") if p.is_file())
+    if not data_files:
+        session.error(
+            "no .coverage.<session> files at the repository root; run a tests session first "
+            "(nox -s tests-3.11) or download the CI coverage artifacts here"
+        )
+    session.install("-c", str(constraints_for(PRIMARY)), "coverage[toml]")
+    combined = ROOT / ".coverage"
+    combined.unlink(missing_ok=True)
+    session.run("coverage", "combine", "--keep", f"--data-file={combined}", *map(str, data_files))
+    fail_under = float(PYPROJECT["tool"]["coverage"]["report"]["fail_under"])
+    for kind in ("html", "xml", "json"):  # each would enforce fail_under; only `report` should
+        session.run("coverage", kind, "--fail-under=0", f"--data-file={combined}", silent=True)
+    report = json.loads((ROOT / "coverage.json").read_text(encoding="utf-8"))
+    (ROOT / "coverage.md").write_text(coverage_report.render(report, fail_under), encoding="utf-8")
+    session.log("wrote htmlcov/, coverage.xml, coverage.json, coverage.md")
+    session.run("coverage", "report", f"--data-file={combined}")
+
+
+# ------------------------------------------------------------------ lint, typecheck
+
+
+@nox.session(python=None, tags=["checks"], default=False)
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check, import-linter layers, actionlint on the workflows."""
+    session.install(
+        "-c", str(constraints_for(PRIMARY)), *nox.project.dependency_groups(PYPROJECT, "lint")
+    )
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "src")})
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.y*ml"))
+    session.run("actionlint", "-shellcheck=", "-pyflakes=", *workflows)
+
+
+@nox.session(tags=["checks"], default=False)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/mlops, the noxfile and its helpers."""
+    session.install(
+        "-c", str(constraints_for(PRIMARY)),
+        "-e", f"{ROOT}[{','.join(EXTRAS)}]",
+        *nox.project.dependency_groups(PYPROJECT, "typecheck"),
+    )  # fmt: skip
+    session.run("mypy", *session.posargs)
+
+
+# ------------------------------------------------------------------ lock
+
+
+@nox.session(python=None, default=False)
+def lock(session: nox.Session) -> None:
+    """Write constraints/py3.X.txt with uv; refresh conda-lock.yml where a conda frontend exists."""
+    has_uv, uv, _ = nox.virtualenv.find_uv()
+    if not has_uv:
+        session.error("`nox -s lock` needs uv: pip install 'nox[uv]'")
+    CONSTRAINTS_DIR.mkdir(exist_ok=True)
+    stamp = fingerprint.pyproject_lock_inputs(PYPROJECT)
+    for version in PYTHONS:
+        target = constraints_for(version)
+        session.run(
+            uv, "pip", "compile", str(ROOT / "pyproject.toml"),
+            *[arg for extra in EXTRAS for arg in ("--extra", extra)],
+            *[arg for group in LOCKED_GROUPS for arg in ("--group", f"pyproject.toml:{group}")],
+            "--universal", "--python-version", version, "--quiet",
+            "--custom-compile-command", "nox -s lock",
+            "--output-file", str(target),
+            external=True,
+        )  # fmt: skip
+        fingerprint.write_lock_stamp(target, stamp)
+        session.log(f"locked {target.relative_to(ROOT)}")
+    if CONDA_FRONTEND is None:
+        session.warn(f"conda-lock.yml not refreshed: {conda.INSTALL_HINT}")
+        return
+    session.install("conda-lock")
+    argv = conda.lock_argv(CONDA_FRONTEND, ROOT / conda.ENV_FILE, conda.LOCK_PLATFORMS)
+    try:
+        session.run(*argv)
+    except nox.command.CommandFailed:
+        session.error(
+            "conda-lock could not solve environment.yml; are its channels reachable from here? "
+            "constraints/ were written; conda-lock.yml is unchanged"
+        )
+
+
+# ------------------------------------------------------------------ bench
+
+
+@nox.session(python=None, default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks measured side by side; prints markdown tables (not part of the default run)."""
+    session.install(
+        "-c", str(constraints_for(PRIMARY)), *nox.project.dependency_groups(PYPROJECT, "bench")
+    )
+    scripts = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    for script in scripts:
+        session.run(
+            "python",
+            script,
+            env={"MLOPS_BENCH_PYTHON": str(LOOKUPS[PRIMARY].interpreter or sys.executable)},
+        )

@@ -1,0 +1,126 @@
+"""Conda command construction and lockfile choice of the noxfile's conda session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nox_support import conda
+from nox_support.conda import EnvSpec, Frontend, SpecKind
+
+PREFIX = Path("/work/.nox/conda-prefix")
+
+
+def test_order_defaults_to_micromamba_mamba_conda() -> None:
+    assert conda.parse_order(None) == ("micromamba", "mamba", "conda")
+    assert conda.parse_order("conda|mamba") == ("conda", "mamba")
+
+
+@pytest.mark.parametrize("value", ["pip", "conda|poetry", "|"], ids=["pip", "mixed", "empty"])
+def test_unknown_frontends_are_refused_with_the_valid_names(value: str) -> None:
+    with pytest.raises(ValueError, match=r"choose from micromamba\|mamba\|conda"):
+        conda.parse_order(value)
+
+
+def test_first_frontend_present_in_order_wins() -> None:
+    found = {"mamba": "/opt/bin/mamba", "conda": "/opt/bin/conda"}
+    hit = conda.find_frontend(conda.FRONTENDS, {}, found.get)
+    assert hit == Frontend("mamba", "/opt/bin/mamba")
+
+
+def test_exported_exe_variables_count_when_not_on_path(tmp_path: Path) -> None:
+    exe = tmp_path / "micromamba"
+    exe.write_text("")
+    hit = conda.find_frontend(conda.FRONTENDS, {"MAMBA_EXE": str(exe)}, lambda _: None)
+    assert hit == Frontend("micromamba", str(exe))
+
+
+def test_no_frontend_gives_none() -> None:
+    assert conda.find_frontend(conda.FRONTENDS, {"CONDA_EXE": "/nope"}, lambda _: None) is None
+
+
+def test_lockfile_wins_over_environment_yml(tmp_path: Path) -> None:
+    (tmp_path / "environment.yml").write_text("name: x\n")
+    assert conda.choose_spec(tmp_path) == EnvSpec(
+        SpecKind.ENVIRONMENT, tmp_path / "environment.yml"
+    )
+    (tmp_path / "conda-lock.yml").write_text("version: 1\n")
+    assert conda.choose_spec(tmp_path) == EnvSpec(SpecKind.LOCK, tmp_path / "conda-lock.yml")
+
+
+def test_missing_environment_yml_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"environment\.yml is missing"):
+        conda.choose_spec(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("frontend", "kind", "expected"),
+    [
+        ("micromamba", SpecKind.ENVIRONMENT,
+         ["/x/micromamba", "create", "--yes", "--prefix", str(PREFIX),
+          "--file", "environment.yml"]),
+        ("micromamba", SpecKind.LOCK,
+         ["/x/micromamba", "create", "--yes", "--prefix", str(PREFIX), "--file", "conda-lock.yml"]),
+        ("mamba", SpecKind.ENVIRONMENT,
+         ["/x/mamba", "env", "create", "--prefix", str(PREFIX), "--file", "environment.yml"]),
+        ("conda", SpecKind.ENVIRONMENT,
+         ["/x/conda", "env", "create", "--prefix", str(PREFIX), "--file", "environment.yml"]),
+        ("conda", SpecKind.LOCK,
+         ["conda-lock", "install", "--conda", "/x/conda", "--prefix", str(PREFIX),
+          "conda-lock.yml"]),
+    ],
+    ids=["micromamba-env", "micromamba-lock", "mamba-env", "conda-env", "conda-lock"],
+)  # fmt: skip
+def test_create_argv(frontend: str, kind: SpecKind, expected: list[str]) -> None:
+    file = "conda-lock.yml" if kind is SpecKind.LOCK else "environment.yml"
+    argv = conda.create_argv(
+        Frontend(frontend, f"/x/{frontend}"), EnvSpec(kind, Path(file)), PREFIX
+    )
+    assert argv == expected
+
+
+def test_lock_argv_names_every_platform_and_the_output() -> None:
+    argv = conda.lock_argv(
+        Frontend("mamba", "/x/mamba"), Path("/r/environment.yml"), ["linux-64", "osx-arm64"]
+    )
+    assert argv == [
+        "conda-lock", "lock", "--conda", "/x/mamba", "--file", "/r/environment.yml",
+        "--platform", "linux-64", "--platform", "osx-arm64", "--lockfile", "/r/conda-lock.yml",
+    ]  # fmt: skip
+
+
+def test_prefix_layouts() -> None:
+    assert conda.prefix_python(PREFIX) == PREFIX / "bin" / "python"
+    assert conda.prefix_python(PREFIX, windows=True) == PREFIX / "python.exe"
+    assert conda.prefix_bin_paths(PREFIX) == [PREFIX / "bin"]
+    assert conda.prefix_bin_paths(PREFIX, windows=True)[0] == PREFIX
+
+
+def test_repository_environment_yml_is_valid_for_the_session() -> None:
+    root = Path(__file__).resolve().parents[3]
+    spec = conda.choose_spec(root)
+    assert spec.path.name in {"environment.yml", "conda-lock.yml"}
+
+
+@pytest.mark.conda
+def test_real_frontend_builds_a_prefix_that_runs_python(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    frontend = conda.find_frontend(conda.FRONTENDS, os.environ, shutil.which)
+    assert frontend is not None, conda.INSTALL_HINT
+    version = "{}.{}".format(*sys.version_info[:2])
+    env_file = tmp_path / "environment.yml"
+    env_file.write_text(f"channels: [conda-forge]\ndependencies: [python={version}]\n")
+    prefix = tmp_path / "prefix"
+    argv = conda.create_argv(frontend, EnvSpec(SpecKind.ENVIRONMENT, env_file), prefix)
+    subprocess.run(argv, check=True, capture_output=True, timeout=900)
+    python = conda.prefix_python(prefix)
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    assert Path(out).resolve() == prefix.resolve()

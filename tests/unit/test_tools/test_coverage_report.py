@@ -1,0 +1,86 @@
+"""coverage.md rendering from a coverage.json written with show_contexts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nox_support import coverage_report
+
+REPORT: dict[str, Any] = {
+    "totals": {
+        "percent_covered": 87.5, "covered_lines": 7, "num_statements": 8,
+        "covered_branches": 3, "num_branches": 4,
+    },
+    "files": {
+        "src/mlops/core/workspace.py": {
+            "executed_lines": [1, 2, 3],
+            "missing_lines": [4],
+            "summary": {"num_statements": 4, "missing_lines": 1, "num_branches": 2,
+                        "num_partial_branches": 1, "percent_covered": 66.666},
+            "contexts": {"1": ["tests-3.11", "tests-3.12|test_x"], "2": ["tests-3.11"],
+                         "3": ["pyenv"]},
+        },
+        "src/mlops/__init__.py": {
+            "executed_lines": [1, 2, 3, 4],
+            "missing_lines": [],
+            "summary": {"num_statements": 4, "missing_lines": 0, "num_branches": 2,
+                        "num_partial_branches": 0, "percent_covered": 100.0},
+            "contexts": {"1": ["tests-3.11"], "2": ["tests-3.11"], "3": ["tests-3.11"],
+                         "4": ["tests-3.11", ""]},
+        },
+    },
+}  # fmt: skip
+
+
+def test_module_names_strip_src_and_init() -> None:
+    assert coverage_report.module_name("src/mlops/core/workspace.py") == "mlops.core.workspace"
+    assert coverage_report.module_name("src/mlops/__init__.py") == "mlops"
+    assert coverage_report.module_name("src\\mlops\\errors.py") == "mlops.errors"
+
+
+def test_rows_count_statements_per_session() -> None:
+    rows, sessions = coverage_report.module_rows(REPORT)
+    assert sessions == ["(no context)", "pyenv", "tests-3.11", "tests-3.12"]
+    by_module = {row.module: row for row in rows}
+    assert [row.module for row in rows] == ["mlops", "mlops.core.workspace"]
+    ws = by_module["mlops.core.workspace"]
+    assert ws.by_session == {"tests-3.11": 50.0, "tests-3.12": 25.0, "pyenv": 25.0}
+    assert by_module["mlops"].by_session["tests-3.11"] == 100.0
+
+
+def test_markdown_has_total_verdict_and_both_tables() -> None:
+    text = coverage_report.render(REPORT, fail_under=85)
+    assert "**Total: 87.5%** (statements and branches) passes the threshold of 85%" in text
+    assert "| `mlops.core.workspace` | 4 | 1 | 2 | 1 | 66.7% |" in text
+    header = "| module | `(no context)` | `pyenv` | `tests-3.11` | `tests-3.12` |"
+    assert header in text
+    assert "| `mlops.core.workspace` | - | 25.0% | 50.0% | 25.0% |" in text
+
+
+def test_modules_without_statements_show_n_a() -> None:
+    report = {
+        "totals": {},
+        "files": {
+            "src/mlops/core/__init__.py": {
+                "executed_lines": [], "missing_lines": [],
+                "summary": {"num_statements": 0, "missing_lines": 0, "percent_covered": 100.0},
+                "contexts": {},
+            },
+            "src/mlops/errors.py": {
+                "executed_lines": [1], "missing_lines": [],
+                "summary": {"num_statements": 1, "missing_lines": 0, "percent_covered": 100.0},
+                "contexts": {"1": ["tests-3.11"]},
+            },
+        },
+    }  # fmt: skip
+    assert "| `mlops.core` | n/a |" in coverage_report.render(report, fail_under=85)
+
+
+def test_below_threshold_the_report_says_it_fails() -> None:
+    assert "FAILS the threshold of 90%" in coverage_report.render(REPORT, fail_under=90)
+
+
+def test_empty_report_renders_without_sessions() -> None:
+    text = coverage_report.render({"files": {}, "totals": {}}, fail_under=85)
+    assert "Sessions merged: none." in text
+    assert "**Total: 0.0%**" in text

@@ -1,0 +1,138 @@
+"""Interpreter discovery of the noxfile, on temp folders laid out like PATH and pyenv."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nox_support import interpreters
+from nox_support.interpreters import Lookup, allows_missing, find_python
+
+
+def _exe(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\necho fake\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def pyenv_root(tmp_path: Path) -> Path:
+    root = tmp_path / "pyenv"
+    for version in ("3.12.1", "3.12.10", "3.12.9", "3.13.0", "3.13.1t", "3.14.0rc1", "3.12-dev"):
+        name = "python" + ".".join(version.split(".")[:2]).rstrip("t")
+        _exe(root / "versions" / version / "bin" / name)
+    _exe(root / "shims" / "python3.12")
+    return root
+
+
+def test_newest_final_patch_wins(pyenv_root: Path) -> None:
+    hit = find_python("3.12", {"PATH": str(pyenv_root / "shims")}, root=pyenv_root)
+    assert hit.interpreter == pyenv_root / "versions" / "3.12.10" / "bin" / "python3.12"
+
+
+def test_shims_are_never_chosen_even_when_first_on_path(pyenv_root: Path) -> None:
+    hit = find_python("3.12", {"PATH": str(pyenv_root / "shims")}, root=pyenv_root)
+    assert hit.interpreter is not None
+    assert "shims" not in hit.interpreter.parts
+
+
+def test_path_wins_over_pyenv_installs(tmp_path: Path, pyenv_root: Path) -> None:
+    on_path = _exe(tmp_path / "bin" / "python3.13")
+    path = os.pathsep.join([str(pyenv_root / "shims"), str(tmp_path / "bin")])
+    hit = find_python("3.13", {"PATH": path}, root=pyenv_root)
+    assert hit.interpreter == on_path
+
+
+def test_prereleases_and_free_threaded_builds_are_not_matched(pyenv_root: Path) -> None:
+    miss = find_python("3.14", {"PATH": ""}, root=pyenv_root)
+    assert miss.interpreter is None
+    assert not miss.found
+
+
+def test_a_miss_says_everywhere_it_looked(tmp_path: Path, pyenv_root: Path) -> None:
+    miss = find_python("3.14", {"PATH": str(tmp_path / "empty")}, root=pyenv_root)
+    text = miss.describe_miss()
+    assert "Python 3.14 not found" in text
+    assert "python3.14 on PATH (pyenv shims skipped)" in text
+    assert str(pyenv_root / "versions" / "3.14.*") in text
+    assert "pyenv install 3.14" in text
+
+
+def test_without_pyenv_only_path_is_searched(tmp_path: Path) -> None:
+    miss = find_python("3.12", {"PATH": str(tmp_path)}, root=None)
+    assert miss.looked_in == ("python3.12 on PATH (pyenv shims skipped)",)
+    assert Lookup("3.12", None).describe_miss().endswith("on PATH.")
+
+
+def test_pyenv_root_prefers_the_environment_variable(tmp_path: Path) -> None:
+    assert interpreters.pyenv_root({"PYENV_ROOT": str(tmp_path)}) == tmp_path
+
+
+def test_pyenv_root_is_none_without_pyenv(tmp_path: Path) -> None:
+    assert interpreters.pyenv_root({"PATH": str(tmp_path)}) is None
+
+
+def test_pyenv_root_asks_the_pyenv_executable(tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "fakepyenv"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho {tmp_path / 'root'}\n")
+    fake.chmod(0o755)
+    root = interpreters.pyenv_root({"PATH": str(fake.parent)}, which=lambda name, path: str(fake))
+    assert root == tmp_path / "root"
+
+
+def test_selected_python_without_pyenv_explains_what_to_install(tmp_path: Path) -> None:
+    chosen, reason = interpreters.pyenv_selected_python({"PATH": str(tmp_path)}, tmp_path)
+    assert chosen is None
+    assert "pyenv is not on PATH" in reason
+
+
+@pytest.mark.parametrize(
+    ("version", "allowed", "expected"),
+    [
+        ("3.14", "", False),
+        ("3.14", "3.14", True),
+        ("3.14", "3.13, 3.14", True),
+        ("3.14", "3.13 3.14", True),
+        ("3.12", "3.13,3.14", False),
+        ("3.12", "all", True),
+    ],
+    ids=["unset", "exact", "comma-list", "space-list", "other-versions", "all"],
+)
+def test_allowing_missing_interpreters(version: str, allowed: str, expected: bool) -> None:
+    assert allows_missing(version, allowed) is expected
+
+
+@pytest.mark.pyenv
+def test_real_pyenv_finds_an_installed_version_other_than_the_running_one() -> None:
+    root = interpreters.pyenv_root(os.environ)
+    assert root is not None, "pyenv session without pyenv"
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    versions = sorted(
+        {".".join(p.name.split(".")[:2]) for p in (root / "versions").iterdir()} - {running}
+    )
+    candidates = [v for v in versions if v.startswith("3.") and v.split(".")[1].isdigit()]
+    if not candidates:
+        pytest.skip(f"pyenv has no CPython besides {running}")
+    version = candidates[-1]
+    hit = find_python(version, {"PATH": os.environ.get("PATH", "")}, root=root)
+    assert hit.interpreter is not None, hit.describe_miss()
+    out = subprocess.run(
+        [str(hit.interpreter), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    assert out == version
+
+
+@pytest.mark.pyenv
+def test_real_pyenv_selects_a_working_interpreter(tmp_path: Path) -> None:
+    assert shutil.which("pyenv") is not None
+    chosen, reason = interpreters.pyenv_selected_python(dict(os.environ), tmp_path)
+    assert chosen is not None, reason
+    assert chosen.exists()
