@@ -1,0 +1,142 @@
+"""How much the test matrix costs: environment creation and nox's overhead.
+
+(a) Creating the tests environment cold (a new venv with the wheel and every
+    pinned dependency) with uv vs virtualenv + pip. Both tools' download
+    caches are warmed by an untimed run first, so the numbers compare
+    environment building, not the network. Target: uv >= 5x faster.
+(b) A warm ``nox -s tests-3.11`` vs bare pytest with the same arguments in the
+    environment that session built. Target: overhead <= 10 s.
+
+Run by ``nox -s bench``; prints a markdown table. Options: ``--repeat N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PRIMARY = "3.11"
+EXTRAS = "all,dev"
+
+
+def run(argv: Sequence[str], **kwargs: object) -> None:
+    subprocess.run(list(argv), check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+
+
+def timed(action: Callable[[], None], repeat: int) -> float:
+    """Median wall time of ``repeat`` runs, in seconds."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without the bench session's own venv."""
+    env = dict(os.environ)
+    venv = env.pop("VIRTUAL_ENV", None)
+    if venv:
+        env["PATH"] = os.pathsep.join(
+            p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(venv)
+        )
+    return env
+
+
+def uv_exe() -> str:
+    found = shutil.which("uv")
+    if found is None:
+        sys.exit("uv is not installed in the bench environment")
+    return found
+
+
+def build_wheel(out: Path) -> Path:
+    run([uv_exe(), "build", "--wheel", "--out-dir", str(out), str(ROOT)])
+    return next(out.glob("mlops-*.whl"))
+
+
+def cold_env_uv(python: str, wheel: Path, constraints: Path, where: Path) -> None:
+    env_dir = where / "uv-env"
+    shutil.rmtree(env_dir, ignore_errors=True)
+    run([uv_exe(), "venv", "--quiet", "--python", python, str(env_dir)])
+    run([
+        uv_exe(), "pip", "install", "--quiet", "--python", str(env_dir / "bin" / "python"),
+        "-c", str(constraints), f"mlops[{EXTRAS}] @ {wheel.as_uri()}",
+    ])  # fmt: skip
+
+
+def cold_env_pip(python: str, wheel: Path, constraints: Path, where: Path) -> None:
+    env_dir = where / "pip-env"
+    shutil.rmtree(env_dir, ignore_errors=True)
+    run([sys.executable, "-m", "virtualenv", "--quiet", "--python", python, str(env_dir)])
+    run([
+        str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet",
+        "-c", str(constraints), f"mlops[{EXTRAS}] @ {wheel.as_uri()}",
+    ])  # fmt: skip
+
+
+def nox_session(env: dict[str, str]) -> None:
+    run([sys.executable, "-m", "nox", "-s", f"tests-{PRIMARY}"], cwd=ROOT, env=env)
+
+
+def bare_pytest(env: dict[str, str], scratch: Path) -> None:
+    python = ROOT / ".nox" / f"tests-{PRIMARY.replace('.', '-')}" / "bin" / "python"
+    argv = [str(python), "-m", "pytest", "-n", "auto", "--dist", "worksteal",
+            "--cov", "--cov-report=", "--cov-fail-under=0"]  # fmt: skip
+    coverage_env = {**env, "COVERAGE_FILE": str(scratch / ".coverage"),
+                    "MLOPS_COVERAGE_CONTEXT": "bench", "MLOPS_EXPECT_INSTALLED": "1"}  # fmt: skip
+    run(argv, cwd=ROOT, env=coverage_env)
+
+
+def row(name: str, a: float, b: float, *, ratio: str, target: str, met: bool) -> str:
+    return f"| {name} | {a:.2f} s | {b:.2f} s | {ratio} | {target} | {'yes' if met else 'NO'} |"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    python = os.environ.get("MLOPS_BENCH_PYTHON", sys.executable)
+    constraints = ROOT / "constraints" / f"py{PRIMARY}.txt"
+    env = clean_env()
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
+        where = Path(tmp)
+        wheel = build_wheel(where / "dist")
+        # Untimed warm-up: fills both tools' download caches.
+        cold_env_uv(python, wheel, constraints, where)
+        cold_env_pip(python, wheel, constraints, where)
+        uv_time = timed(lambda: cold_env_uv(python, wheel, constraints, where), args.repeat)
+        pip_time = timed(lambda: cold_env_pip(python, wheel, constraints, where), args.repeat)
+
+        nox_session(env)  # warm: environment built and wheel installed
+        nox_time = timed(lambda: nox_session(env), args.repeat)
+        pytest_time = timed(lambda: bare_pytest(env, where), args.repeat)
+
+    speedup = pip_time / uv_time
+    overhead = nox_time - pytest_time
+    print(
+        f"\n### Test matrix (median of {args.repeat}, Python {PRIMARY}, {os.cpu_count()} cores)\n"
+    )
+    print("| measurement | A | B | A vs B | target | met |")
+    print("| --- | ---: | ---: | ---: | --- | --- |")
+    cold = "(a) cold tests env: A = virtualenv + pip, B = uv"
+    print(row(cold, pip_time, uv_time,
+              ratio=f"uv {speedup:.1f}x faster", target="uv >= 5x", met=speedup >= 5))  # fmt: skip
+    warm = f"(b) A = warm `nox -s tests-{PRIMARY}`, B = bare pytest in its env"
+    print(row(warm, nox_time, pytest_time,
+              ratio=f"+{overhead:.2f} s", target="<= 10 s", met=overhead <= 10))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
