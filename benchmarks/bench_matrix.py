@@ -29,7 +29,11 @@ EXTRAS = "all,dev"
 
 
 def run(argv: Sequence[str], **kwargs: object) -> None:
-    subprocess.run(list(argv), check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    """Run quietly; on failure show what the command printed."""
+    done = subprocess.run(list(argv), capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise subprocess.CalledProcessError(done.returncode, list(argv))
 
 
 def timed(action: Callable[[], None], repeat: int) -> float:

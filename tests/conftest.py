@@ -105,13 +105,29 @@ class BlockedResourceError(RuntimeError):
     """A test reached for something its markers do not allow."""
 
 
+def _program_name(event: str, args: tuple[Any, ...]) -> str | None:
+    """The program a process-starting audit event is about to run, by file name."""
+    if event == "subprocess.Popen":
+        executable, argv = args[0], args[1]
+        if executable is None:
+            executable = argv[0] if isinstance(argv, list | tuple) and argv else argv
+    elif event in {"os.posix_spawn", "os.exec", "os.spawn"}:
+        executable = args[1] if event == "os.spawn" else args[0]
+    elif event == "os.system":
+        command = os.fsdecode(args[0]).split()
+        executable = command[0] if command else None
+    else:
+        return None
+    if executable is None:
+        return None
+    return Path(os.fsdecode(executable)).name
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not _Guard.active:
         return
-    if event == "subprocess.Popen":
-        executable, argv = args[0], args[1]
-        program = executable or (argv[0] if isinstance(argv, list | tuple) and argv else argv)
-        name = Path(os.fsdecode(program)).name if program else ""
+    name = _program_name(event, args)
+    if name is not None:
         tool = GUARDED_TOOLS.get(name)
         if tool is not None and tool not in _Guard.allowed_tools:
             raise BlockedResourceError(

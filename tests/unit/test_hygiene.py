@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -67,6 +68,20 @@ def test_real_tool_tests_are_skipped_without_their_switch(
 def test_real_conda_and_pyenv_are_refused_without_their_marker(tool: str) -> None:
     with pytest.raises(RuntimeError, match=rf"real {tool} started in a test without"):
         subprocess.run([tool, "--version"], check=False)
+
+
+def test_os_system_and_posix_spawn_are_guarded_too() -> None:
+    with pytest.raises(RuntimeError, match="real pyenv started"):
+        os.system("pyenv --version")  # noqa: S605
+    with pytest.raises(RuntimeError, match="real conda started"):
+        os.posix_spawn("/usr/bin/conda", ["conda"], dict(os.environ))
+
+
+@pytest.mark.pyenv
+def test_the_pyenv_marker_lets_pyenv_through(tmp_path: Path) -> None:
+    # Runs in the pyenv session; the guard must not refuse what the marker allows.
+    done = subprocess.run(["pyenv", "--version"], capture_output=True, text=True, check=False)
+    assert done.stdout.startswith("pyenv ")
 
 
 def test_other_programs_run_normally() -> None:
