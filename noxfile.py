@@ -42,6 +42,7 @@ LOCKED_GROUPS = ("lint", "typecheck", "bench")
 WHEEL_INPUTS = ("src", "pyproject.toml", "README.md")
 CONSTRAINTS_DIR = ROOT / "constraints"
 NOX_DIR = ROOT / ".nox"
+REPORTS_DIR = NOX_DIR / "_reports"
 ON_CI = bool(os.environ.get("CI", "").strip())
 
 PYENV_ROOT = interpreters.pyenv_root(os.environ)
@@ -153,7 +154,7 @@ def run_pytest(
         env["PATH"] = os.pathsep.join([*map(str, path_prefix), os.environ.get("PATH", "")])
     # The threshold applies to the merged report (coverage-combine), not to one session.
     args = ["-n", "auto", "--dist", "worksteal", "--cov", "--cov-report=", "--cov-fail-under=0"]
-    args += session.posargs
+    args += [f"--junitxml={REPORTS_DIR / (session.name + '.xml')}", *session.posargs]
     session.run(python, "-m", "pytest", *args, env=env, external=True)
     sources = sorted(str(p) for p in scratch.glob(".coverage*"))
     if not sources:

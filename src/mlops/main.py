@@ -78,20 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         click.echo(f"mlops: error: {exc.one_line()}", err=True)
         return int(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
     except click.Abort:
         click.echo("mlops: aborted", err=True)
         return int(ExitCode.RUN_FAILED)
-    except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else "mlops"
-        click.echo(
-            f"mlops: error: {' '.join(exc.format_message().split())} (see '{command} --help')",
-            err=True,
-        )
-        return int(ExitCode.USAGE)
     except click.ClickException as exc:
-        click.echo(f"mlops: error: {' '.join(exc.format_message().split())}", err=True)
+        # Usage errors exit 2 (click's UsageError.exit_code) and point at --help.
+        where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else None
+        hint = f" (see '{where} --help')" if where else ""
+        click.echo(f"mlops: error: {' '.join(exc.format_message().split())}{hint}", err=True)
         return int(exc.exit_code)
     return outcome if isinstance(outcome, int) else int(ExitCode.OK)
 
