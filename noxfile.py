@@ -178,7 +178,7 @@ def missing_interpreter(session: nox.Session, lookup: interpreters.Lookup) -> No
     if ON_CI and not interpreters.allows_missing(lookup.version, allowed):
         session.error(
             f"{lookup.describe_miss()} On CI a missing interpreter fails the run; set "
-            f"MLOPS_ALLOW_MISSING_PYTHONS={lookup.version} (or 'all') to allow it."
+            f"MLOPS_ALLOW_MISSING_PYTHONS={lookup.version} (or 'all') to allow it"
         )
     session.skip(lookup.describe_miss().rstrip("."))
 
