@@ -1,0 +1,1 @@
+"""Storage backends. Optional ones import their client library lazily."""

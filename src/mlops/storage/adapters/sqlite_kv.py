@@ -1,0 +1,157 @@
+"""The embedded default KV store: one SQLite file under ``<workspace>/.mlops/``.
+
+WAL journal so readers never block the writer; a busy timeout so several
+processes (parallel runs, Dask workers on one machine) wait for each other
+instead of failing; one connection per thread, because sqlite3 connections are
+not shareable. Writes are single statements or ``BEGIN IMMEDIATE``
+transactions, so a process killed mid-write leaves the previous value intact.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from mlops.errors import StorageError
+from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    namespace  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    expires_at REAL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID
+"""
+BUSY_TIMEOUT_S = 30.0
+
+
+class _Connections:
+    """One connection per thread to one database file, created on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(SCHEMA)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class SqliteKVStore(KVStore):
+    backend = "sqlite"
+
+    def __init__(
+        self,
+        path: str | Path,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        _connections: _Connections | None = None,
+    ) -> None:
+        super().__init__(namespace)
+        self.path = Path(path)
+        if _connections is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"sqlite: cannot create {self.path.parent}: {exc}") from exc
+            _connections = _Connections(self.path)
+        self._connections = _connections
+
+    def describe(self) -> str:
+        return f"sqlite {self.path}"
+
+    def _get(self, key: str) -> str | None:
+        row = (
+            self._connections.get()
+            .execute(
+                "SELECT value FROM kv WHERE namespace = ? AND key = ? "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                (self.namespace, key, time.time()),
+            )
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def _set(self, key: str, raw: str, expires_at: float | None) -> None:
+        self._connections.get().execute(
+            "INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (namespace, key) DO UPDATE SET "
+            "value = excluded.value, expires_at = excluded.expires_at",
+            (self.namespace, key, raw, expires_at),
+        )
+
+    def _set_if_absent(self, key: str, raw: str, expires_at: float | None) -> bool:
+        # One statement: insert, or take over a row whose ttl has run out.
+        cursor = self._connections.get().execute(
+            "INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (namespace, key) DO UPDATE SET "
+            "value = excluded.value, expires_at = excluded.expires_at "
+            "WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?",
+            (self.namespace, key, raw, expires_at, time.time()),
+        )
+        return cursor.rowcount == 1
+
+    def _delete(self, key: str) -> bool:
+        conn = self._connections.get()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            live = conn.execute(
+                "SELECT 1 FROM kv WHERE namespace = ? AND key = ? "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                (self.namespace, key, time.time()),
+            ).fetchone()
+            conn.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (self.namespace, key))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return live is not None
+
+    def _keys(self, prefix: str) -> list[str]:
+        rows = (
+            self._connections.get()
+            .execute(
+                "SELECT key FROM kv WHERE namespace = ? AND key >= ? "
+                "AND substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?)",
+                (self.namespace, prefix, len(prefix), prefix, time.time()),
+            )
+            .fetchall()
+        )
+        return [str(row[0]) for row in rows]
+
+    def _with_namespace(self, namespace: str) -> KVStore:
+        return SqliteKVStore(self.path, namespace, _connections=self._connections)
+
+    def close(self) -> None:
+        self._connections.close()
+
+    def _translate(self, exc: Exception, operation: str, key: str) -> StorageError | None:
+        if isinstance(exc, sqlite3.Error):
+            return StorageError(
+                f"sqlite: {operation} of key {key!r} in namespace {self.namespace!r} at "
+                f"{self.path} failed: {exc}"
+            )
+        return None
