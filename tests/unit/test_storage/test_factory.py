@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixtures.servers import free_port
+from mlops.errors import ConfigError, StorageError
+from mlops.storage.adapters.local_objects import LocalObjectStore
+from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.factory import (
+    KV_ALIASES,
+    OBJECT_ALIASES,
+    _redis_url,
+    create_kv_store,
+    create_object_store,
+)
+from mlops.storage.fallback import StorageFallbackWarning
+
+
+def test_defaults_are_sqlite_and_local_files_under_the_state_dir(tmp_path: Path) -> None:
+    kv = create_kv_store(None, state_dir=tmp_path, namespace="proj")
+    objects = create_object_store(None, state_dir=tmp_path)
+    assert isinstance(kv, SqliteKVStore)
+    assert kv.path == tmp_path / "kv.sqlite3"
+    assert kv.namespace == "proj"
+    assert isinstance(objects, LocalObjectStore)
+    assert objects.root == (tmp_path / "objects").resolve()
+    kv.set("k", 1)
+    assert (tmp_path / "kv.sqlite3").is_file()
+    kv.close()
+
+
+@pytest.mark.parametrize(("alias", "canonical"), sorted(KV_ALIASES.items()), ids=sorted(KV_ALIASES))
+def test_every_kv_alias_names_its_backend(alias: str, canonical: str) -> None:
+    from mlops.storage.factory import normalize_backend
+
+    assert normalize_backend(alias.upper(), KV_ALIASES, "storage.kv") == canonical
+
+
+@pytest.mark.parametrize("alias", ["mem", "memory", " MEMORY "], ids=str)
+def test_memory_aliases_build_memory_stores(tmp_path: Path, alias: str) -> None:
+    assert isinstance(create_kv_store({"backend": alias}, state_dir=tmp_path), MemoryKVStore)
+    assert isinstance(
+        create_object_store({"backend": alias}, state_dir=tmp_path), MemoryObjectStore
+    )
+
+
+@pytest.mark.parametrize("alias", ["local", "fs"], ids=str)
+def test_local_object_aliases(tmp_path: Path, alias: str) -> None:
+    assert OBJECT_ALIASES[alias] == "local"
+    store = create_object_store({"backend": alias, "root": "blobs"}, state_dir=tmp_path)
+    assert isinstance(store, LocalObjectStore)
+    assert store.root == (tmp_path / "blobs").resolve()
+
+
+def test_unknown_backend_lists_the_valid_names(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        create_kv_store({"backend": "mongodb"}, state_dir=tmp_path)
+    message = str(info.value)
+    assert "storage.kv.backend: unknown storage backend 'mongodb'" in message
+    for name in ("memory", "sqlite", "redis", "gcp", "firestore"):
+        assert name in message
+    with pytest.raises(ConfigError, match=r"storage.objects.backend.*choose one of: fs, gcs, gs"):
+        create_object_store({"backend": "s3"}, state_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [({"backend": "sqlite", "required": "yes"}, "required: expected true or false"),
+     (["sqlite"], "expected a mapping"),
+     ({"backend": 3}, "unknown storage backend 3")],
+    ids=["required-not-bool", "not-a-mapping", "backend-not-str"],
+)  # fmt: skip
+def test_malformed_configs_are_config_errors(tmp_path: Path, config: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_kv_store(config, state_dir=tmp_path)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_relative_sqlite_path_may_not_leave_the_state_dir(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="outside"):
+        create_kv_store({"backend": "sqlite", "path": "../../kv.db"}, state_dir=tmp_path)
+    store = create_kv_store(
+        {"backend": "sqlite", "path": str(tmp_path / "abs.db")}, state_dir=tmp_path
+    )
+    assert isinstance(store, SqliteKVStore)
+    assert store.path == tmp_path / "abs.db"
+
+
+def test_gcs_needs_a_bucket(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"storage.objects.bucket: the gcs backend needs a bucket"
+    ):
+        create_object_store({"backend": "gs"}, state_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "url"),
+    [({"url": "redis://h:1/2"}, {"REDIS_URL": "redis://env:9/0"}, "redis://h:1/2"),
+     ({}, {"REDIS_URL": "redis://env:9/0"}, "redis://env:9/0"),
+     ({}, {}, "redis://localhost:6379/0"),
+     ({"host": "cache", "port": 7000, "db": 3, "password": "pw"}, {}, "redis://:pw@cache:7000/3"),
+     ({"host": "cache"}, {}, "redis://cache:6379/0")],
+    ids=["url-wins", "env", "default", "fields", "host-only"],
+)  # fmt: skip
+def test_redis_url_from_config_or_environment(
+    options: dict[str, object], env: dict[str, str], url: str
+) -> None:
+    assert _redis_url(options, env) == url
+
+
+def test_unreachable_redis_warns_once_and_falls_back_to_sqlite(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    config = {"backend": "redis", "url": url, "timeout": 0.5}
+    with pytest.warns(StorageFallbackWarning, match=r"server unreachable.*using sqlite"):
+        store = create_kv_store(config, state_dir=tmp_path, namespace="p")
+    assert isinstance(store, SqliteKVStore)
+    store.set("k", "kept locally")
+    assert store.get("k") == "kept locally"
+    store.close()
+
+
+def test_unreachable_redis_is_an_error_when_required(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    config = {"backend": "redis", "url": url, "timeout": 0.5, "required": True}
+    with pytest.raises(StorageError) as info:
+        create_kv_store(config, state_dir=tmp_path)
+    text = str(info.value)
+    assert "server unreachable" in text
+    assert "storage.kv.required is true" in text
+    assert "set storage.kv.required: false" in text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreachable_gcs_falls_back_to_local_or_fails_when_required(tmp_path: Path) -> None:
+    endpoint = f"127.0.0.1:{free_port()}"
+    config = {"backend": "gcs", "bucket": "b", "endpoint": endpoint, "timeout": 1}
+    with pytest.warns(StorageFallbackWarning, match=r"unreachable.*using local"):
+        store = create_object_store(config, state_dir=tmp_path)
+    assert isinstance(store, LocalObjectStore)
+    with pytest.raises(StorageError, match=r"storage\.objects\.required is true"):
+        create_object_store({**config, "required": True}, state_dir=tmp_path)
