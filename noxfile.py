@@ -398,16 +398,14 @@ def lock(session: nox.Session) -> None:
 # ------------------------------------------------------------------ bench
 
 
-@nox.session(python=None, default=False)
+@nox.session(python=str(LOOKUPS[PRIMARY].interpreter or sys.executable), default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks measured side by side; prints markdown tables (not part of the default run)."""
-    session.install(
-        "-c", str(constraints_for(PRIMARY)), *nox.project.dependency_groups(PYPROJECT, "bench")
-    )
-    scripts = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    """Benchmarks measured side by side; prints markdown tables (not part of the default run).
+
+    ``nox -s bench`` runs every script in benchmarks/; ``nox -s bench -- benchmarks/storage.py``
+    runs one.
+    """
+    install_project(session, PRIMARY, "bench")
+    scripts = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("[!_]*.py"))
     for script in scripts:
-        session.run(
-            "python",
-            script,
-            env={"MLOPS_BENCH_PYTHON": str(LOOKUPS[PRIMARY].interpreter or sys.executable)},
-        )
+        session.run("python", script, env={"MLOPS_BENCH_PYTHON": str(session.python)})

@@ -117,3 +117,23 @@ def test_uri_says_where_the_object_lives(object_store: ObjectStore) -> None:
     uri = object_store.uri("a/b.bin")
     assert uri.startswith(SCHEMES[object_store.backend])
     assert uri.endswith("a/b.bin")
+
+
+def test_writer_streams_into_the_store_and_commits_at_the_end(object_store: ObjectStore) -> None:
+    with object_store.writer("w/obj") as stream:
+        for i in range(20):
+            stream.write(bytes([i]) * 100_000)
+    assert object_store.get("w/obj") == b"".join(bytes([i]) * 100_000 for i in range(20))
+
+
+def test_writer_stores_nothing_when_the_producer_fails(object_store: ObjectStore) -> None:
+    def produce() -> None:
+        with object_store.writer("w/obj") as stream:
+            stream.write(b"partial")
+            raise RuntimeError("producer failed")
+
+    object_store.put("w/obj", b"previous")
+    with pytest.raises(RuntimeError, match="producer failed"):
+        produce()
+    assert object_store.get("w/obj") == b"previous"
+    assert object_store.list() == ["w/obj"]

@@ -172,7 +172,12 @@ def create_object_store(
     if backend == "memory":
         return MemoryObjectStore()
     if backend == "local":
-        return LocalObjectStore(_local_path(options, "root", state_dir, OBJECTS_DIR))
+        durable = options.get("durable", True)
+        if not isinstance(durable, bool):
+            raise ConfigError(f"{key_path}.durable: expected true or false, got {durable!r}")
+        return LocalObjectStore(
+            _local_path(options, "root", state_dir, OBJECTS_DIR), durable=durable
+        )
     from mlops.storage.adapters.gcs_objects import GcsObjectStore
 
     bucket = options.get("bucket")

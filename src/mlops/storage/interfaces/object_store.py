@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import builtins
 import os
+import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeAlias, TypeVar
@@ -56,6 +59,26 @@ class ObjectStore(TranslatingBoundary, ABC):
             f"{self.backend}: put of {name!r} needs bytes, a binary file or a path, "
             f"got {type(data).__name__}"
         )
+
+    @contextmanager
+    def writer(self, key: str) -> Iterator[BinaryIO]:
+        """A binary stream that becomes the object at ``key`` when the block ends.
+
+        Lets a producer (``pickle.dump``) write straight into the store without
+        building the whole payload in memory. Nothing is stored if the block
+        raises.
+        """
+        name = normalize_key(key)
+        with self._writer(name) as stream:
+            yield stream
+
+    @contextmanager
+    def _writer(self, key: str) -> Iterator[BinaryIO]:
+        # Default: spool (in memory up to 8 MiB, then on disk) and upload once complete.
+        with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK_SIZE) as spool:
+            yield spool  # type: ignore[misc]
+            spool.seek(0)
+            self._call("put", key, lambda: self._put_stream(key, spool))  # type: ignore[arg-type]
 
     def get(self, key: str) -> bytes:
         name = normalize_key(key)
