@@ -80,7 +80,7 @@ class FakeDocument:
     def collection(self, name: str) -> FakeCollection:
         return FakeCollection(self._client, f"{self.path}/{name}")
 
-    def get(self) -> FakeSnapshot:
+    def get(self, **_options: Any) -> FakeSnapshot:  # timeout/retry, as the client takes
         self._client._check()
         with self._client.lock:
             return FakeSnapshot(self.id, self._client.docs.get(self.path))

@@ -179,3 +179,4 @@ def test_firestore_outage_mid_run_falls_back(tmp_path: Path) -> None:
     store.set("k", {"v": 2})
     assert json.loads(json.dumps(store.get("k"))) == {"v": 2}
     assert "fell back to sqlite" in store.describe()
+    store.close()

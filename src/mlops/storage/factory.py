@@ -140,7 +140,7 @@ def _remote_kv_connector(
             database=options.get("database"),
             collection=str(options.get("collection", DEFAULT_COLLECTION)),
         )
-        store.ping()
+        store.ping(timeout=float(options.get("timeout", 10.0)))
         return store
 
     return connect_firestore

@@ -87,6 +87,7 @@ def test_relative_sqlite_path_may_not_leave_the_state_dir(tmp_path: Path) -> Non
     )
     assert isinstance(store, SqliteKVStore)
     assert store.path == tmp_path / "abs.db"
+    store.close()
 
 
 def test_gcs_needs_a_bucket(tmp_path: Path) -> None:

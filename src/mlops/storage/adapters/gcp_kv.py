@@ -73,9 +73,16 @@ class FirestoreKVStore(KVStore):
         project = getattr(self.client, "project", "?")
         return f"firestore {project}/{self.collection}"
 
-    def ping(self) -> None:
-        """Raise StorageUnavailableError unless Firestore answers a read."""
-        self._call("ping", "-", lambda: self._entries.document("ping").get())
+    def ping(self, timeout: float = 10.0) -> None:
+        """Raise StorageUnavailableError unless Firestore answers a read within ``timeout``.
+
+        The bound covers retries: the client's default retries an unreachable
+        server for a minute.
+        """
+        from google.api_core.retry import Retry
+
+        probe = self._entries.document("ping")
+        self._call("ping", "-", lambda: probe.get(timeout=timeout, retry=Retry(timeout=timeout)))
 
     @staticmethod
     def _live(data: dict[str, Any] | None, now: float) -> bool:

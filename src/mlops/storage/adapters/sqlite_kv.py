@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from mlops.errors import StorageError
@@ -29,14 +30,25 @@ CREATE TABLE IF NOT EXISTS kv (
 BUSY_TIMEOUT_S = 30.0
 
 
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    for conn in connections:
+        conn.close()
+    connections.clear()
+
+
 class _Connections:
-    """One connection per thread to one database file, created on first use."""
+    """One connection per thread to one database file, created on first use.
+
+    Connections are closed by :meth:`close`, or when the last store using them
+    is garbage-collected, so a forgotten ``close()`` leaks no file handles.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        weakref.finalize(self, _close_all, self._all)
 
     def get(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -44,9 +56,13 @@ class _Connections:
             conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(SCHEMA)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(SCHEMA)
+            except BaseException:
+                conn.close()  # not a usable database: do not keep the handle
+                raise
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -54,9 +70,7 @@ class _Connections:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+            _close_all(self._all)
         self._local = threading.local()
 
 
