@@ -7,8 +7,12 @@ the backend, to exercise translation at the boundary.
 
 from __future__ import annotations
 
+import itertools
+
 from mlops.storage.adapters.memory import MemoryKVStore
 from mlops.storage.interfaces.kv_store import KVStore, StorageUnavailableError
+
+_serial = itertools.count(1)
 
 
 class FlakyKVStore(MemoryKVStore):
@@ -16,19 +20,21 @@ class FlakyKVStore(MemoryKVStore):
 
     def __init__(self, namespace: str = "default") -> None:
         super().__init__(namespace)
+        # A unique identity per instance, as host:port is for a server (id() gets reused).
+        self.identity = next(_serial)
         self.down = False
         self.broken_with: Exception | None = None
         self.calls = 0
 
     def describe(self) -> str:
-        return f"flaky {id(self):x}"  # one identity per instance, as host:port is for Redis
+        return f"flaky #{self.identity}"
 
     def _gate(self) -> None:
         self.calls += 1
         if self.broken_with is not None:
             raise self.broken_with
         if self.down:
-            raise StorageUnavailableError(f"flaky: server at {id(self):x} is down")
+            raise StorageUnavailableError(f"flaky: server #{self.identity} is down")
 
     def _get(self, key: str) -> str | None:
         self._gate()
