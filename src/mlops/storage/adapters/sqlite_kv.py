@@ -53,6 +53,18 @@ class _Connections:
     def get(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            # Setup is serialised: SQLite answers "database is locked" at once, without
+            # waiting, when connections switch a fresh file to WAL at the same time.
+            with self._lock:
+                conn = self._open()
+                self._all.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        delay = 0.01
+        while True:
             conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
@@ -60,13 +72,18 @@ class _Connections:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(SCHEMA)
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                # Another process is setting up the same file: wait for it, bounded.
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
             except BaseException:
                 conn.close()  # not a usable database: do not keep the handle
                 raise
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
+            return conn
 
     def close(self) -> None:
         with self._lock:
