@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops.adapters.config_schema import (
+    AdapterConfig,
+    ProjectConfig,
+    load_project_config,
+    validate_project_config,
+)
+from mlops.errors import ConfigError, ExitCode
+
+
+def test_seed_sample_project_config_loads_as_is(
+    write_project_config: Callable[..., Path], sample_project_config: dict[str, Any]
+) -> None:
+    config = load_project_config(write_project_config())
+    assert config.reproducibility.random_seed == 123
+    assert config.reproducibility.experiment_tracking.backend == "noop"
+    assert config.environment.manager == "system"
+    assert config.model.name == "test-model"
+    assert config.reporting.charts == []
+
+
+def test_seed_sample_model_config_builds_an_adapter_config(
+    sample_model_config: dict[str, Any],
+) -> None:
+    adapter = AdapterConfig(**sample_model_config)
+    assert (adapter.name, adapter.framework, adapter.language) == ("test-model", "custom", "python")
+    assert adapter.parameters.as_dict() == {}
+
+
+def test_defaults_fill_everything_but_the_model() -> None:
+    config = ProjectConfig.model_validate({"model": {"name": "m"}})
+    assert config.environment.manager == "system"
+    assert config.reproducibility.random_seed == 42
+    assert config.storage.kv is None
+    assert config.executor.type is None
+
+
+@pytest.mark.parametrize(
+    "adjlist",
+    ["a b c\nb d\n", {"a": ["b", "c"], "b": "d", "d": None}],
+    ids=["adjacency-text", "mapping"],
+)
+def test_both_pipeline_forms_are_accepted(adjlist: object) -> None:
+    config = ProjectConfig.model_validate(
+        {
+            "model": {
+                "name": "m",
+                "parameters": {"lr": 0.1, "pipeline": {"process_adjlist": adjlist}},
+            }
+        }
+    )
+    params = config.model.parameters.as_dict()
+    assert params["lr"] == 0.1
+    assert params["pipeline"]["process_adjlist"] == adjlist
+
+
+@pytest.mark.parametrize("manager", ["venv", "conda", "pyenv", "system"], ids=str)
+def test_each_environment_manager_can_be_chosen(manager: str) -> None:
+    config = ProjectConfig.model_validate({"environment": {manager: None}, "model": {"name": "m"}})
+    assert config.environment.manager == manager
+
+
+BAD_CONFIGS = [
+    ("top-typo", "model:\n  name: m\nreproducibilty:\n  random_seed: 1\n",
+     "bad.yaml:3:1: reproducibilty: unknown key (did you mean 'reproducibility'?)"),
+    ("nested-typo", "model:\n  name: m\n  framwork: custom\n",
+     "bad.yaml:3:3: model.framwork: unknown key (did you mean 'framework'?)"),
+    ("seed-type", "reproducibility:\n  random_seed: abc\nmodel:\n  name: m\n",
+     "bad.yaml:2:3: reproducibility.random_seed: expected an integer, found 'abc'"),
+    ("yaml-syntax", "model:\n  name: m\n   bad: [\n", "bad.yaml:3:7: invalid YAML: mapping values"),
+    ("two-managers", "environment:\n  venv: {}\n  conda: {}\nmodel:\n  name: m\n",
+     ("bad.yaml:1:1: environment: expected exactly one of venv, conda, pyenv, system, "
+     "found venv, conda")),
+    ("no-manager", "environment: {}\nmodel:\n  name: m\n", "found none"),
+    ("no-model", "environment:\n  system:\n", "bad.yaml: model: required key is missing"),
+    ("pipeline-type", "model:\n  name: m\n  parameters:\n    pipeline: abc\n",
+     "bad.yaml:4:5: model.parameters.pipeline: expected a mapping, found 'abc'"),
+    ("adjlist-type", "model:\n  name: m\n  parameters:\n    pipeline:\n      process_adjlist: 5\n",
+     ("bad.yaml:5:7: model.parameters.pipeline.process_adjlist: "
+     "expected a string or a mapping, found 5")),
+    ("kv-backend", "model: {name: m}\nstorage:\n  kv:\n    backend: mongo\n",
+     "storage.kv.backend: unknown storage backend 'mongo'; choose one of: file, firestore"),
+    ("object-backend", "model: {name: m}\nstorage:\n  objects:\n    backend: s3\n",
+     "storage.objects.backend: unknown storage backend 's3'; choose one of: fs, gcs"),
+    ("chart-type", "model: {name: m}\nreporting:\n  charts:\n    - name: x\n      type: weird\n",
+     "bad.yaml:5:7: reporting.charts[0].type: expected 'static' or 'dynamic', found 'weird'"),
+    ("not-a-mapping", "- a\n- b\n", "bad.yaml:1:1: expected a mapping of sections"),
+    ("empty", "", "bad.yaml: the file is empty"),
+    ("only-comments", "# nothing here\n", "bad.yaml: the file is empty"),
+    ("workers", "model: {name: m}\nexecutor:\n  n_workers: 0\n",
+     "bad.yaml:3:3: executor.n_workers: input should be greater than or equal to 1, found 0"),
+    ("language", "model:\n  name: m\n  language: R\n",
+     "bad.yaml:3:3: model.language: expected 'python', found 'R'"),
+    ("empty-name", "model:\n  name: ''\n", "model.name"),
+    ("several", "reproducibility:\n  random_seed: x\nmodel:\n  name: m\n  version: [1]\n",
+     "(and 1 more problem)"),
+    ("section-type", "model: {name: m}\nstorage:\n  kv: sqlite\n",
+     "bad.yaml:3:3: storage.kv: expected a mapping, found 'sqlite'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
+def test_every_mistake_is_one_line_naming_file_position_and_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_project_config(path, display="bad.yaml")
+    line = str(info.value)
+    assert message in line
+    assert "\n" not in line
+    assert info.value.exit_code == ExitCode.USAGE
+    assert path.read_text() == text
+
+
+def test_a_missing_file_says_how_to_create_the_project(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"no such file \(create the project with `mlops create NAME`\)"
+    ):
+        load_project_config(tmp_path / "absent.yaml")
+
+
+def test_validate_accepts_plain_dicts_without_positions() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^src: reproducibility.random_seed: expected an integer"
+    ):
+        validate_project_config(
+            {"model": {"name": "m"}, "reproducibility": {"random_seed": "x"}}, "src"
+        )
+
+
+def test_a_dumped_config_loads_back_equal(tmp_path: Path) -> None:
+    config = ProjectConfig.model_validate(
+        {
+            "reproducibility": {"random_seed": 7, "experiment_tracking": {"backend": "mlflow"}},
+            "environment": {"venv": {"python": "3.12", "requirements": ["numpy"]}},
+            "model": {"name": "m", "parameters": {"pipeline": {"process_adjlist": "a b\n"}}},
+            "storage": {"kv": {"backend": "redis", "url": "redis://h:1/0"}},
+            "executor": {"type": "threads", "n_workers": 2},
+        }
+    )
+    path = tmp_path / "project_config.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
+    assert load_project_config(path) == config
