@@ -148,6 +148,14 @@ class AdapterConfig(BaseModel):
     parameters: ModelParameters = Field(default_factory=ModelParameters)
     requirements: dict[str, Any] | list[str] = Field(default_factory=dict)
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _numbers_are_versions(cls, value: Any) -> Any:
+        # `version: 1.2` is a float to YAML; a user means the text.
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
+
 
 # ------------------------------------------------------------------ reporting, storage, execution
 
@@ -268,7 +276,7 @@ def validate_project_config(data: Any, source: str) -> ProjectConfig:
             f"found {_kind(data)}"
         )
     try:
-        return ProjectConfig.model_validate(_plain(data))
+        return ProjectConfig.model_validate(plain_data(data))
     except ValidationError as exc:
         raise _config_error(exc, data, source) from None
 
@@ -365,14 +373,16 @@ def _position(data: Any, loc: Sequence[Any], source: str) -> str:
     """``source:line:col`` of the deepest node of ``loc`` present in the YAML."""
     node, line, col = data, None, None
     for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line, col = node.lc.key(part)
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            line, col = node.lc.item(part)
-            node = node[part]
-        else:
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                line, col = node.lc.key(part)
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line, col = node.lc.item(part)
+            else:
+                break
+        except (KeyError, IndexError, TypeError):  # added by an edit: it has no line yet
             break
+        node = node[part]
     return f"{source}:{line + 1}:{col + 1}" if line is not None and col is not None else source
 
 
@@ -397,12 +407,12 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _plain(value: Any) -> Any:
-    """Round-trip YAML nodes as plain dicts, lists and scalars for pydantic."""
+def plain_data(value: Any) -> Any:
+    """Round-trip YAML nodes as plain dicts, lists and scalars (for pydantic and JSON)."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     if hasattr(value, "value") and type(value).__module__.startswith("ruamel"):
         return value.value  # ruamel scalar wrappers (quoted strings, tagged scalars)
     return value
@@ -423,6 +433,7 @@ __all__ = [
     "StorageConfig",
     "load_project_config",
     "parse_yaml",
+    "plain_data",
     "validate_project_config",
     "yaml_round_trip",
 ]

@@ -9,19 +9,16 @@ leave an empty object behind; the spill benchmark shows what that costs.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from mlops.errors import StorageError
+from mlops.storage.atomic import TEMP_PREFIX, atomic_writer
 from mlops.storage.interfaces.object_store import CHUNK_SIZE, ObjectInfo, ObjectStore
 from mlops.storage.path_utils import contained_path
-
-TEMP_PREFIX = ".mlops-tmp-"
 
 
 class LocalObjectStore(ObjectStore):
@@ -43,19 +40,8 @@ class LocalObjectStore(ObjectStore):
 
     @contextmanager
     def _writer(self, key: str) -> Iterator[BinaryIO]:
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                yield handle
-                handle.flush()
-                if self.durable:
-                    os.fsync(handle.fileno())
-            Path(tmp_name).replace(target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_writer(self._path(key), durable=self.durable) as handle:
+            yield handle
 
     def _write(self, key: str, fill: Callable[[BinaryIO], None]) -> ObjectInfo:
         with self._writer(key) as handle:

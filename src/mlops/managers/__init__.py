@@ -1,0 +1,1 @@
+"""Workspace-level services: projects and reproducibility."""

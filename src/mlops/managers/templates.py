@@ -1,0 +1,81 @@
+"""Project templates: packaged folders under ``mlops/templates/`` rendered into a new project.
+
+Text files may use ``${project_id}``; it is replaced on copy (``string.Template``
+with ``safe_substitute``, so other ``$`` signs are left alone). Without a
+template a minimal project is written: a commented config and empty folders.
+"""
+
+from __future__ import annotations
+
+import shutil
+import string
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+
+from mlops.adapters.config_schema import CONFIG_RELATIVE_PATH
+
+TEXT_SUFFIXES = frozenset({".yaml", ".yml", ".py", ".md", ".txt", ".toml", ".cfg", ".json"})
+SKIPPED = frozenset({"__pycache__", "__init__.py"})
+
+MINIMAL_CONFIG = """\
+# Project ${project_id}. Every key is documented in the mlops README.
+reproducibility:
+  random_seed: 42
+  experiment_tracking:
+    backend: local          # noop | local | mlflow
+environment:
+  system: {}                # or venv: {...}, conda: {...}, pyenv: {...}
+model:
+  name: ${project_id}
+  framework: custom
+  parameters: {}
+  # parameters:
+  #   pipeline:
+  #     process_adjlist: |
+  #       load train
+  #       train evaluate
+reporting:
+  charts: []
+"""
+
+
+def _templates_root() -> Path:
+    return Path(str(resources.files("mlops.templates")))
+
+
+def template_names() -> list[str]:
+    """Installed templates, by folder name."""
+    root = _templates_root()
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(("_", ".")) and p.name not in SKIPPED
+    )
+
+
+def render_template(name: str | None, destination: Path, variables: Mapping[str, str]) -> None:
+    """Write template ``name`` (None: the minimal project) into the new folder ``destination``."""
+    destination.mkdir(parents=True)
+    if name is None:
+        for folder in ("src", "data"):
+            (destination / folder).mkdir()
+        config = destination / CONFIG_RELATIVE_PATH
+        config.parent.mkdir(parents=True)
+        config.write_text(string.Template(MINIMAL_CONFIG).safe_substitute(variables), "utf-8")
+        return
+    source = _templates_root() / name
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if any(part in SKIPPED or part.startswith(".") for part in relative.parts):
+            continue
+        target = destination / relative
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif path.suffix in TEXT_SUFFIXES:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = string.Template(path.read_text("utf-8")).safe_substitute(variables)
+            target.write_text(text, "utf-8")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)

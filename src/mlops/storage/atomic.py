@@ -1,0 +1,69 @@
+"""Atomic file replacement and inter-process locks, for every file mlops rewrites.
+
+A reader sees the old file or the new one, never a part: writes go to a temp
+file in the same folder and are renamed over the target. A lock (an OS file
+lock, released if its holder dies) serialises read-modify-write cycles
+across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import filelock
+
+from mlops.errors import StorageError
+
+TEMP_PREFIX = ".mlops-tmp-"
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+
+
+@contextmanager
+def atomic_writer(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
+    """A binary stream that replaces ``path`` when the block ends, and not at all if it raises.
+
+    With ``durable`` the data is fsynced before the rename, so a power loss
+    cannot leave an empty file behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        Path(tmp_name).replace(path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    with atomic_writer(path, durable=durable) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+@contextmanager
+def file_lock(
+    path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT_S, what: str = "this file"
+) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if needed) for the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(path), timeout=timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise StorageError(
+            f"another mlops process has held the lock on {what} for {timeout:g} s ({path})",
+            hint="wait for it to finish and try again",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
