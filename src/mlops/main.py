@@ -12,12 +12,19 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mlops import __version__
 from mlops.core.workspace import Workspace, infer_source_root
-from mlops.errors import ExitCode, MlopsError
+from mlops.errors import ExitCode, MlopsError, ProjectError
+
+if TYPE_CHECKING:
+    from mlops.managers.project_manager import ProjectInfo, ProjectManager
+
+# Commands import their machinery (pydantic, ruamel, storage) when they run, so
+# `mlops --help`, `--version` and completion stay fast.
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,11 @@ class CliState:
 
     def workspace(self) -> Workspace:
         return Workspace.resolve(self.workspace_arg)
+
+    def projects(self) -> ProjectManager:
+        from mlops.managers.project_manager import ProjectManager
+
+        return ProjectManager(self.workspace())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,6 +77,165 @@ def workspace_command(state: CliState, as_json: bool) -> None:
     width = max(len(key) for key in info)
     for key, value in info.items():
         click.echo(f"{key.ljust(width)}  {value}")
+
+
+# ------------------------------------------------------------------ projects
+
+
+def can_prompt() -> bool:
+    """Whether a question can be asked: standard input is a terminal (not CI, not a pipe)."""
+    return sys.stdin.isatty()
+
+
+def _echo_info(info: ProjectInfo, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(info.to_json(), indent=2))
+        return
+    rows = {
+        "project": info.id,
+        "path": str(info.path),
+        "framework": info.framework or "-",
+        "template": info.template or "-",
+        "created": info.created_at or "-",
+        "config": "valid" if info.valid else f"INVALID: {info.problem}",
+    }
+    width = max(map(len, rows))
+    for key, value in rows.items():
+        click.echo(f"{key.ljust(width)}  {value}")
+
+
+@cli.command("create")
+@click.argument("name")
+@click.option(
+    "--template",
+    "-t",
+    default=None,
+    help="Template to start from (an unknown name lists the installed ones); "
+    "default: a minimal project.",
+)
+@click.pass_obj
+def create_command(state: CliState, name: str, template: str | None) -> None:
+    """Create project NAME in the workspace."""
+    info = state.projects().create(name, template=template)
+    click.echo(f"Created project {info.id} at {info.path}")
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def list_command(state: CliState, as_json: bool) -> None:
+    """List the workspace's projects."""
+    projects = state.projects().list()
+    if as_json:
+        click.echo(json.dumps([p.to_json() for p in projects], indent=2))
+        return
+    if not projects:
+        click.echo(
+            f"No projects in {state.workspace().root} (create one with `mlops create NAME`)."
+        )
+        return
+    header = ("PROJECT", "FRAMEWORK", "TEMPLATE", "CREATED", "CONFIG")
+    rows = [
+        (p.id, p.framework or "-", p.template or "-", p.created_at or "-",
+         "valid" if p.valid else "invalid")
+        for p in projects
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@cli.command("info")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def info_command(state: CliState, name: str, as_json: bool) -> None:
+    """Show a project's location, framework, template and whether its config is valid."""
+    _echo_info(state.projects().info(name), as_json)
+
+
+@cli.command("delete")
+@click.argument("name")
+@click.option("--force", "-f", is_flag=True, help="Delete without asking.")
+@click.pass_obj
+def delete_command(state: CliState, name: str, force: bool) -> None:
+    """Delete project NAME and everything in its folder."""
+    manager = state.projects()
+    if not force and not can_prompt():
+        manager.require(name)
+        raise ProjectError(
+            f"not deleting project {name!r} without confirmation (no terminal to ask on)",
+            hint="pass --force to delete without asking",
+        )
+    if manager.delete(name, force=force, confirm=lambda q: click.confirm(q, default=False)):
+        click.echo(f"Deleted project {name}")
+    else:
+        click.echo("Nothing deleted.")
+
+
+CONFIG_ACTIONS = ("show", "get", "set", "validate")
+
+
+@cli.command("config")
+@click.argument("name")
+@click.argument("action", required=False, type=click.Choice(CONFIG_ACTIONS))
+@click.argument("args", nargs=-1)
+@click.option(
+    "--file",
+    "merge_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Merge this YAML file into the config.",
+)
+@click.pass_obj
+def config_command(
+    state: CliState, name: str, action: str | None, args: tuple[str, ...], merge_file: Path | None
+) -> None:
+    """Show, query or edit a project's config.
+
+    \b
+    mlops config NAME                     show the file
+    mlops config NAME get model.name      one value
+    mlops config NAME set a.b=1 c=[x, y]  edit (values are YAML; comments are kept)
+    mlops config NAME --file patch.yaml   merge a YAML file
+    mlops config NAME validate            check it
+    """
+    manager = state.projects()
+    if merge_file is not None:
+        if action is not None:
+            raise click.UsageError("--file cannot be combined with an action")
+        manager.config_merge(name, merge_file)
+        click.echo(f"Merged {merge_file} into {name}'s config")
+        return
+    action = action or "show"
+    expected_args = {"show": (0, 0), "get": (1, 1), "set": (1, None), "validate": (0, 0)}[action]
+    low, high = expected_args
+    if len(args) < low or (high is not None and len(args) > high):
+        usage = {"show": "", "get": " KEY", "set": " KEY=VALUE ...", "validate": ""}[action]
+        raise click.UsageError(f"usage: mlops config NAME {action}{usage}")
+    if action == "show":
+        manager.require(name)
+        click.echo(manager.config_path(name).read_text("utf-8"), nl=False)
+    elif action == "get":
+        value = manager.config_get(name, args[0])
+        if isinstance(value, dict | list):
+            from mlops.adapters.config_schema import dump_yaml
+
+            click.echo(dump_yaml(value).rstrip())
+        else:
+            click.echo(
+                "null"
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else value
+            )
+    elif action == "set":
+        manager.config_set(name, args)
+        click.echo(f"Updated {name}: {', '.join(a.partition('=')[0] for a in args)}")
+    else:
+        config = manager.load_config(name)
+        click.echo(f"{name}: config is valid ({config.environment.manager} environment, "
+                   f"framework {config.model.framework})")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -238,6 +238,18 @@ def yaml_round_trip() -> YAML:
     return yaml
 
 
+def dump_yaml(data: Any) -> str:
+    """YAML text for data loaded by :func:`parse_yaml` (or plain data), comments kept."""
+    buffer = io.StringIO()
+    yaml_round_trip().dump(data, buffer)
+    return buffer.getvalue()
+
+
+def parse_scalar(text: str) -> Any:
+    """A value typed on the command line, read as YAML (``1`` int, ``[a, b]`` list, ``x`` str)."""
+    return YAML(typ="safe", pure=True).load(text)
+
+
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text; a syntax error becomes ``source:line:col: invalid YAML: ...``."""
     try:
@@ -431,7 +443,9 @@ __all__ = [
     "ReportingConfig",
     "ReproducibilityConfig",
     "StorageConfig",
+    "dump_yaml",
     "load_project_config",
+    "parse_scalar",
     "parse_yaml",
     "plain_data",
     "validate_project_config",

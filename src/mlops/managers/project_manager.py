@@ -11,7 +11,6 @@ round-trip mode, keeping the user's comments, key order and quoting.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 import shutil
@@ -21,17 +20,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
 
 from mlops.adapters.config_schema import (
     CONFIG_RELATIVE_PATH,
     ProjectConfig,
+    dump_yaml,
     load_project_config,
+    parse_scalar,
     parse_yaml,
     plain_data,
     validate_project_config,
-    yaml_round_trip,
 )
 from mlops.core.workspace import STATE_DIR_NAME, Workspace
 from mlops.errors import ConfigError, MlopsError, ProjectError
@@ -89,9 +89,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if any(not part for part in key.split(".")):
         raise ConfigError(f"bad key {key!r} in {text!r}: empty part between dots")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(getattr(exc, "problem", exc)).split())
+        value = parse_scalar(raw) if raw.strip() else ""
+    except YAMLError as exc:
+        reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ConfigError(
             f"bad value in {text!r}: {reason}", hint="quote it to store it as text: key='...'"
         ) from exc
@@ -333,9 +333,7 @@ class ProjectManager:
             path, data = self._read_document(project_id)
             change(data)
             config = validate_project_config(data, self._display(path))
-            buffer = io.StringIO()
-            yaml_round_trip().dump(data, buffer)
-            atomic_write_text(path, buffer.getvalue())
+            atomic_write_text(path, dump_yaml(data))
         return config
 
 
