@@ -41,8 +41,11 @@ class _Strict(BaseModel):
 # ------------------------------------------------------------------ reproducibility
 
 
+TRACKING_BACKENDS = ("local", "noop")  # the names mlops.core.experiment_tracker.TRACKERS serves
+
+
 class TrackingConfig(_Strict):
-    backend: str = "local"
+    backend: Literal["local", "noop"] = "local"
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 

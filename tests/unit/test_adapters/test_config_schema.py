@@ -143,7 +143,7 @@ def test_validate_accepts_plain_dicts_without_positions() -> None:
 def test_a_dumped_config_loads_back_equal(tmp_path: Path) -> None:
     config = ProjectConfig.model_validate(
         {
-            "reproducibility": {"random_seed": 7, "experiment_tracking": {"backend": "mlflow"}},
+            "reproducibility": {"random_seed": 7, "experiment_tracking": {"backend": "noop"}},
             "environment": {"venv": {"python": "3.12", "requirements": ["numpy"]}},
             "model": {"name": "m", "parameters": {"pipeline": {"process_adjlist": "a b\n"}}},
             "storage": {"kv": {"backend": "redis", "url": "redis://h:1/0"}},

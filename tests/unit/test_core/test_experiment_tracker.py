@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlops.adapters.config_schema import TRACKING_BACKENDS, TrackingConfig
+from mlops.core.experiment_tracker import (
+    TRACKERS,
+    ExperimentTracker,
+    LocalExperimentTracker,
+    NoOpExperimentTracker,
+    TrackingError,
+    create_tracker,
+)
+from mlops.errors import ConfigError
+from mlops.storage.adapters.local_objects import LocalObjectStore
+from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+
+
+@pytest.fixture(params=["noop", "local-memory", "local-sqlite"])
+def tracker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ExperimentTracker]:
+    if request.param == "noop":
+        yield NoOpExperimentTracker()
+    elif request.param == "local-memory":
+        yield LocalExperimentTracker(MemoryKVStore("p"), MemoryObjectStore())
+    else:
+        kv = SqliteKVStore(tmp_path / "kv.sqlite3", "p")
+        yield LocalExperimentTracker(kv, LocalObjectStore(tmp_path / "objects"))
+        kv.close()
+
+
+def test_every_tracker_follows_the_protocol(tracker: ExperimentTracker, tmp_path: Path) -> None:
+    assert isinstance(tracker, ExperimentTracker)
+    artifact = tmp_path / "model.txt"
+    artifact.write_text("weights")
+    tracker.start_run("r1", project="p", params={"lr": 0.1})
+    tracker.log_params({"layers": [64, 32]})
+    tracker.log_metric("loss", 0.5, step=0)
+    tracker.log_metrics({"loss": 0.25, "acc": 0.9}, step=1)
+    uri = tracker.log_artifact(artifact)
+    assert uri.startswith(("file://", "memory://"))
+    tracker.end_run()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "step", "message"),
+    [("", 1.0, None, "non-empty"), ("a/b", 1.0, None, "without '/'"),
+     ("m", "0.5", None, "a number"), ("m", True, None, "a number"),
+     ("m", float("nan"), None, "finite"), ("m", 1.0, -1, "step"),
+     ("m", 1.0, 1.5, "step")],
+    ids=["empty-name", "slash", "string", "bool", "nan", "negative-step", "float-step"],
+)  # fmt: skip
+def test_bad_metrics_are_refused_by_every_tracker(
+    tracker: ExperimentTracker, name: str, value: object, step: object, message: str
+) -> None:
+    tracker.start_run("r1", project="p")
+    with pytest.raises(TrackingError, match=message):
+        tracker.log_metric(name, value, step)  # type: ignore[arg-type]
+
+
+def test_logging_without_a_run_is_an_error(tracker: ExperimentTracker) -> None:
+    with pytest.raises(TrackingError, match="no active run"):
+        tracker.log_metric("loss", 1.0)
+
+
+def test_local_tracker_records_what_the_ui_shows(tmp_path: Path) -> None:
+    kv, objects = MemoryKVStore("proj"), MemoryObjectStore()
+    tracker = LocalExperimentTracker(kv, objects)
+    tracker.start_run("run-1", project="proj", params={"lr": 0.1, "obj": object()})
+    tracker.log_params({"epochs": 3})
+    for step, loss in enumerate([0.9, 0.5, 0.2]):
+        tracker.log_metric("loss", loss, step=step)
+    tracker.log_metric("acc", 0.8)
+    (tmp_path / "cm.png").write_bytes(b"png")
+    tracker.log_artifact(tmp_path / "cm.png", name="charts/cm.png")
+    tracker.end_run("finished")
+    run = tracker.get_run("run-1")
+    assert run["status"] == "finished"
+    assert run["ended_at"] is not None
+    assert run["params"]["lr"] == 0.1
+    assert run["params"]["epochs"] == 3
+    assert run["params"]["obj"].startswith("<object object")  # recorded, never dropped
+    assert tracker.metric_names("run-1") == ["acc", "loss"]
+    assert [(p.step, p.value) for p in tracker.metric_history("run-1", "loss")] == [
+        (0, 0.9), (1, 0.5), (2, 0.2),
+    ]  # fmt: skip
+    assert objects.get("runs/run-1/artifacts/charts/cm.png") == b"png"
+    assert [r["run_id"] for r in tracker.list_runs()] == ["run-1"]
+
+
+def test_parallel_writers_of_one_metric_lose_no_point(tmp_path: Path) -> None:
+    kv = SqliteKVStore(tmp_path / "kv.sqlite3", "p")
+    writers = [LocalExperimentTracker(kv.namespaced("p"), MemoryObjectStore()) for _ in range(3)]
+    writers[0].start_run("r", project="p")
+    for w in writers[1:]:
+        w._state.run_id = "r"  # workers attach to the running run
+    for i in range(20):
+        for w in writers:
+            w.log_metric("loss", float(i), step=i)
+    assert len(writers[0].metric_history("r", "loss")) == 60
+    kv.close()
+
+
+def test_unknown_tracker_lists_the_valid_ones() -> None:
+    with pytest.raises(
+        ConfigError, match=r"unknown tracker 'wandb' \(choose one of: local, noop\)"
+    ):
+        create_tracker("wandb", {}, kv=MemoryKVStore(), objects=MemoryObjectStore())
+    assert isinstance(
+        create_tracker("Local", None, kv=MemoryKVStore(), objects=MemoryObjectStore()),
+        LocalExperimentTracker,
+    )
+
+
+def test_config_accepts_exactly_the_trackers_that_exist() -> None:
+    allowed = set(typing.get_args(TrackingConfig.model_fields["backend"].annotation))
+    assert allowed == set(TRACKERS) == set(TRACKING_BACKENDS)
