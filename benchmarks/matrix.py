@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+from _timing import median_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 PRIMARY = "3.11"
@@ -34,16 +34,6 @@ def run(argv: Sequence[str], **kwargs: object) -> None:
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise subprocess.CalledProcessError(done.returncode, list(argv))
-
-
-def timed(action: Callable[[], None], repeat: int) -> float:
-    """Median wall time of ``repeat`` runs, in seconds."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def clean_env() -> dict[str, str]:
@@ -119,12 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Untimed warm-up: fills both tools' download caches.
         cold_env_uv(python, wheel, constraints, where)
         cold_env_pip(python, wheel, constraints, where)
-        uv_time = timed(lambda: cold_env_uv(python, wheel, constraints, where), args.repeat)
-        pip_time = timed(lambda: cold_env_pip(python, wheel, constraints, where), args.repeat)
+        uv_time = median_seconds(
+            lambda: cold_env_uv(python, wheel, constraints, where), args.repeat
+        )
+        pip_time = median_seconds(
+            lambda: cold_env_pip(python, wheel, constraints, where), args.repeat
+        )
 
         nox_session(env)  # warm: environment built and wheel installed
-        nox_time = timed(lambda: nox_session(env), args.repeat)
-        pytest_time = timed(lambda: bare_pytest(env, where), args.repeat)
+        nox_time = median_seconds(lambda: nox_session(env), args.repeat)
+        pytest_time = median_seconds(lambda: bare_pytest(env, where), args.repeat)
 
     speedup = pip_time / uv_time
     overhead = nox_time - pytest_time

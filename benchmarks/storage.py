@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import pickle
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from _timing import median_seconds
 from mlops.storage.adapters.local_objects import LocalObjectStore
 from mlops.storage.adapters.memory import MemoryKVStore
 from mlops.storage.adapters.redis_kv import RedisKVStore
@@ -33,15 +32,6 @@ from fixtures.servers import redis_server, redis_server_binary  # noqa: E402
 
 OPS = 2_000
 PAYLOAD_MB = 100
-
-
-def median_seconds(action: Callable[[], None], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def kv_rates(store: KVStore, repeat: int) -> tuple[float, float]:

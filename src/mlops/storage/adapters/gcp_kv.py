@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from mlops.errors import StorageError
+from mlops.storage.adapters import client_module
 from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
 
 DEFAULT_COLLECTION = "mlops"
@@ -51,12 +52,12 @@ class FirestoreKVStore(KVStore):
         database: str | None = None,
         collection: str = DEFAULT_COLLECTION,
     ) -> FirestoreKVStore:
-        try:
-            from google.cloud import firestore
-        except ImportError as exc:
-            raise StorageError(
-                "gcp: google-cloud-firestore is not installed; pip install 'mlops[gcp]'"
-            ) from exc
+        firestore = client_module(
+            "google.cloud.firestore",
+            backend="gcp",
+            distribution="google-cloud-firestore",
+            extra="gcp",
+        )
         options: dict[str, Any] = {"project": project}
         if database:
             options["database"] = database

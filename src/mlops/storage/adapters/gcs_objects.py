@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from mlops.errors import StorageError
+from mlops.storage.adapters import client_module
 from mlops.storage.interfaces.kv_store import StorageUnavailableError
 from mlops.storage.interfaces.object_store import CHUNK_SIZE, ObjectInfo, ObjectStore
 from mlops.storage.path_utils import normalize_key
@@ -38,13 +39,14 @@ class GcsObjectStore(ObjectStore):
         create_bucket: bool = False,
         timeout: float = 10.0,
     ) -> GcsObjectStore:
-        try:
-            from google.auth.credentials import AnonymousCredentials
-            from google.cloud import storage  # type: ignore[attr-defined]  # untyped package
-        except ImportError as exc:
-            raise StorageError(
-                "gcs: google-cloud-storage is not installed; pip install 'mlops[gcp]'"
-            ) from exc
+        storage = client_module(
+            "google.cloud.storage",
+            backend="gcs",
+            distribution="google-cloud-storage",
+            extra="gcp",
+        )
+        from google.auth.credentials import AnonymousCredentials  # installed with the client
+
         options: dict[str, Any] = {"project": project}
         if endpoint:
             url = endpoint if "://" in endpoint else f"http://{endpoint}"

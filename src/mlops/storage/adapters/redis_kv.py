@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import StorageError
+from mlops.storage.adapters import client_module
 from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
 
 if TYPE_CHECKING:
@@ -54,12 +55,7 @@ class RedisKVStore(KVStore):
         **options: Any,
     ) -> RedisKVStore:
         """Connect from ``redis://[:password@]host:port/db``; options go to redis-py."""
-        try:
-            import redis
-        except ImportError as exc:
-            raise StorageError(
-                "redis: the redis client is not installed; pip install 'mlops[redis]'"
-            ) from exc
+        redis = client_module("redis", backend="redis", distribution="redis", extra="redis")
         client = redis.Redis.from_url(
             url,
             socket_timeout=timeout,
