@@ -124,9 +124,10 @@ def install_project(session: nox.Session, version: str, *groups: str) -> Path:
         session.install("-c", str(constraints), requirement, *group_reqs)
         fingerprint.write_marker(env_dir, wanted)
     reinstall = "--reinstall" if session.venv_backend == "uv" else "--force-reinstall"
-    if fingerprint.read_marker(env_dir, fingerprint.WHEEL_MARKER_NAME) != wheel.name + str(wheel):
+    # The wheel's path holds the source hash: the same path means the same code is installed.
+    if fingerprint.read_marker(env_dir, fingerprint.WHEEL_MARKER_NAME) != str(wheel):
         session.install("--no-deps", reinstall, str(wheel))
-        fingerprint.write_marker(env_dir, wheel.name + str(wheel), fingerprint.WHEEL_MARKER_NAME)
+        fingerprint.write_marker(env_dir, str(wheel), fingerprint.WHEEL_MARKER_NAME)
     return wheel
 
 

@@ -78,7 +78,7 @@ def test_os_system_and_posix_spawn_are_guarded_too() -> None:
 
 
 @pytest.mark.pyenv
-def test_the_pyenv_marker_lets_pyenv_through(tmp_path: Path) -> None:
+def test_the_pyenv_marker_lets_pyenv_through() -> None:
     # Runs in the pyenv session; the guard must not refuse what the marker allows.
     done = subprocess.run(["pyenv", "--version"], capture_output=True, text=True, check=False)
     assert done.stdout.startswith("pyenv ")

@@ -34,7 +34,7 @@ from mlops.adapters.config_schema import (
     validate_project_config,
 )
 from mlops.core.workspace import STATE_DIR_NAME, Workspace
-from mlops.errors import ConfigError, MlopsError, ProjectError
+from mlops.errors import ConfigError, ProjectError
 from mlops.managers.templates import render_template, template_names
 from mlops.storage.atomic import atomic_write_text, file_lock
 
@@ -362,7 +362,6 @@ def _merge(base: Any, patch: Mapping[str, Any]) -> None:
 
 
 __all__ = [
-    "MlopsError",
     "ProjectInfo",
     "ProjectManager",
     "check_project_id",

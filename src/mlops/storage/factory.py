@@ -6,6 +6,9 @@ take the ``storage.kv`` / ``storage.objects`` mappings of a project config
 workspace's ``.mlops/``). Remote backends take their endpoints from the config
 or the usual environment variables, are checked when created, and fall back
 to the local store with one warning when unreachable, unless ``required``.
+
+The caller passes ``state_dir`` (the workspace's ``.mlops/``): storage sits
+below the engine in the layers, so it does not resolve workspaces itself.
 """
 
 from __future__ import annotations

@@ -163,13 +163,6 @@ class KVStore(TranslatingBoundary, ABC):
             raise StorageError(f"{self.backend}: ttl for key {key!r} must be > 0, got {ttl!r}")
         return time.time() + float(ttl)
 
-    def _failure(self, operation: str, key: str, exc: Exception) -> StorageError:
-        """A StorageError naming backend, namespace, key and the backend's reason."""
-        return StorageError(
-            f"{self.backend}: {operation} of key {key!r} in namespace {self.namespace!r} "
-            f"failed: {type(exc).__name__}: {exc}"
-        )
-
 
 def check_namespace(namespace: object) -> str:
     """Namespaces are project ids and the like: non-empty, printable, no separators."""

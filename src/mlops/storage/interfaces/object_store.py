@@ -17,13 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeAlias, TypeVar
+from typing import BinaryIO, TypeAlias
 
 from mlops.errors import StorageError
 from mlops.storage.interfaces.boundary import TranslatingBoundary
 from mlops.storage.path_utils import normalize_key
 
-T = TypeVar("T")
 CHUNK_SIZE = 1024 * 1024
 Payload: TypeAlias = bytes | bytearray | memoryview | BinaryIO | os.PathLike[str]
 
