@@ -26,7 +26,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["pytester", "fixtures.storage"]
+pytest_plugins = ["pytester", "fixtures.storage", "fixtures.projects"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("unit", "integration", "contract", "e2e")

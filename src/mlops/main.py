@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 class CliState:
     workspace_arg: Path | None
     debug: bool
+    verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
 
     def workspace(self) -> Workspace:
         return Workspace.resolve(self.workspace_arg)
@@ -51,10 +52,14 @@ class CliState:
     "with .mlops/, else the current directory).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("-v", "--verbose", count=True, help="Say more (process tracebacks with -v).")
+@click.option("-q", "--quiet", is_flag=True, help="Only the final line and errors.")
 @click.pass_context
-def cli(ctx: click.Context, workspace_arg: Path | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, workspace_arg: Path | None, debug: bool, verbose: int, quiet: bool
+) -> None:
     """Run ML pipelines as projects: cached, tracked, reproducible."""
-    ctx.obj = CliState(workspace_arg=workspace_arg, debug=debug)
+    ctx.obj = CliState(workspace_arg=workspace_arg, debug=debug, verbosity=-1 if quiet else verbose)
 
 
 @cli.command("workspace")
@@ -236,6 +241,71 @@ def config_command(
         config = manager.load_config(name)
         click.echo(f"{name}: config is valid ({config.environment.manager} environment, "
                    f"framework {config.model.framework})")  # fmt: skip
+
+
+# ------------------------------------------------------------------ running
+
+
+@cli.command("run")
+@click.argument("name")
+@click.option(
+    "--local", is_flag=True, help="Run in this interpreter, not the project's environment."
+)
+@click.option(
+    "--from", "from_process", metavar="PROCESS", help="Rerun PROCESS and everything after it."
+)
+@click.option("--only", metavar="PROCESS", help="Run only PROCESS (its inputs must be cached).")
+@click.option("--no-cache", is_flag=True, help="Run every process; reuse nothing.")
+@click.option("--explain", is_flag=True, help="Say why each process ran or was reused.")
+@click.option(
+    "--executor",
+    type=click.Choice(["sequential", "threads", "processes"]),
+    help="Where processes run (default: executor.type in the config, else sequential).",
+)
+@click.pass_obj
+def run_command(
+    state: CliState,
+    *,
+    name: str,
+    local: bool,
+    from_process: str | None,
+    only: str | None,
+    no_cache: bool,
+    explain: bool,
+    executor: str | None,
+) -> int:
+    """Run project NAME's pipeline.
+
+    Finished processes are cached by code and inputs: a rerun reuses them, and
+    after a failure the next run resumes from the failed process.
+    Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
+    """
+    from mlops.runner import run_project
+
+    return run_project(
+        state.workspace(),
+        name,
+        verbosity=state.verbosity,
+        debug=state.debug,
+        executor=executor,
+        use_cache=not no_cache,
+        from_process=from_process,
+        only=only,
+        explain=explain,
+    )
+
+
+@cli.command("quickstart")
+@click.option("--name", default="demo", show_default=True, help="Name of the demo project.")
+@click.option(
+    "--template", "-t", default="custom", show_default=True, help="Template of the demo project."
+)
+@click.pass_obj
+def quickstart_command(state: CliState, *, name: str, template: str) -> int:
+    """Create a demo project, run it, and run it again from the cache."""
+    from mlops.runner import quickstart
+
+    return quickstart(state.workspace(), name, template=template, verbosity=state.verbosity)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

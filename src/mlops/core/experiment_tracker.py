@@ -6,7 +6,7 @@ One protocol, several backends chosen by ``reproducibility.experiment_tracking.b
 - ``local``: the workspace's KV store holds runs, params and metric points, the
   object store holds artifacts, so the web UI reads them from the same place.
 
-Metric points are stored one key each (``runs/<id>/metrics/<name>/<seq>``), so
+Metric points are stored one key each (``tracking/runs/<id>/metrics/<name>/<seq>``), so
 processes logging in parallel (Dask workers) never overwrite each other.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import os
 import time
 import uuid
@@ -62,13 +63,16 @@ def check_metric(name: object, value: object, step: object) -> tuple[str, float,
     """Shared validation: every backend accepts and refuses the same metrics."""
     if not isinstance(name, str) or not name or "/" in name:
         raise TrackingError(f"metric name must be a non-empty string without '/', got {name!r}")
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # numbers.Real / Integral also admit NumPy scalars (np.float32, np.int64).
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TrackingError(f"metric {name!r} must be a number, got {value!r}")
     if not math.isfinite(value):
         raise TrackingError(f"metric {name!r} must be finite, got {value!r}")
-    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+    if step is not None and (
+        isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0
+    ):
         raise TrackingError(f"step of metric {name!r} must be an integer >= 0, got {step!r}")
-    return name, float(value), step
+    return name, float(value), None if step is None else int(step)
 
 
 def _now() -> str:
@@ -140,7 +144,7 @@ class LocalExperimentTracker:
             "params": _json_params(params or {}),
             "pid": os.getpid(),
         }
-        self.kv.set(f"runs/{run_id}", record)
+        self.kv.set(f"tracking/runs/{run_id}", record)
         self._state.run_id = run_id
 
     def log_params(self, params: Mapping[str, Any]) -> None:
@@ -149,14 +153,14 @@ class LocalExperimentTracker:
         merged = dict(record.get("params") or {})
         merged.update(_json_params(params))
         record["params"] = merged
-        self.kv.set(f"runs/{run_id}", record)
+        self.kv.set(f"tracking/runs/{run_id}", record)
 
     def log_metric(self, name: str, value: float, step: int | None = None) -> None:
         run_id = self._state.require()
         name, number, step = check_metric(name, value, step)
         sequence = f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
         point = {"step": step, "value": number, "timestamp": time.time()}
-        self.kv.set(f"runs/{run_id}/metrics/{name}/{sequence}", point)
+        self.kv.set(f"tracking/runs/{run_id}/metrics/{name}/{sequence}", point)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         for name, value in metrics.items():
@@ -170,7 +174,7 @@ class LocalExperimentTracker:
         key = f"runs/{run_id}/artifacts/{normalize_key(name or source.name, what='artifact name')}"
         info = self.objects.put(key, source)
         self.kv.set(
-            f"runs/{run_id}/artifacts/{normalize_key(name or source.name)}",
+            f"tracking/runs/{run_id}/artifacts/{normalize_key(name or source.name)}",
             {"uri": info.uri, "size": info.size, "key": key},
         )
         return info.uri
@@ -179,13 +183,13 @@ class LocalExperimentTracker:
         run_id = self._state.require()
         record = self._record(run_id)
         record.update(status=status, ended_at=_now())
-        self.kv.set(f"runs/{run_id}", record)
+        self.kv.set(f"tracking/runs/{run_id}", record)
         self._state.run_id = None
 
     # ------------------------------------------------------------------ reading (web UI, CLI)
 
     def _record(self, run_id: str) -> dict[str, Any]:
-        record = self.kv.get(f"runs/{run_id}")
+        record = self.kv.get(f"tracking/runs/{run_id}")
         if not isinstance(record, dict):
             raise TrackingError(f"no run {run_id!r} in {self.kv.describe()}")
         return record
@@ -194,17 +198,17 @@ class LocalExperimentTracker:
         return self._record(run_id)
 
     def list_runs(self) -> list[dict[str, Any]]:
-        records = [self.kv.get(k) for k in self.kv.keys("runs/") if k.count("/") == 1]
+        records = [self.kv.get(k) for k in self.kv.keys("tracking/runs/") if k.count("/") == 2]
         runs = [r for r in records if isinstance(r, dict)]
         return sorted(runs, key=lambda r: str(r.get("started_at")))
 
     def metric_names(self, run_id: str) -> list[str]:
-        prefix = f"runs/{run_id}/metrics/"
+        prefix = f"tracking/runs/{run_id}/metrics/"
         return sorted({k[len(prefix) :].split("/", 1)[0] for k in self.kv.keys(prefix)})
 
     def metric_history(self, run_id: str, name: str) -> list[MetricPoint]:
         points = []
-        for key in self.kv.keys(f"runs/{run_id}/metrics/{name}/"):
+        for key in self.kv.keys(f"tracking/runs/{run_id}/metrics/{name}/"):
             doc = self.kv.get(key)
             if isinstance(doc, dict):
                 points.append(MetricPoint(doc.get("step"), float(doc["value"]), doc["timestamp"]))

@@ -119,6 +119,10 @@ class ProjectManager:
     def _lock(self, name: str, what: str) -> Any:
         return file_lock(self.workspace.state_dir / "locks" / f"{name}.lock", what=what)
 
+    def display_config_path(self, project_id: str) -> str:
+        """The config file's path as messages show it (relative to the workspace)."""
+        return self._display(self.config_path(project_id))
+
     def _display(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.workspace.root))

@@ -1,0 +1,1 @@
+"""The ``custom`` framework: plain Python processes."""

@@ -1,0 +1,1 @@
+"""The ``sklearn`` framework: scikit-learn pipelines with model and evaluation helpers."""

@@ -1,0 +1,426 @@
+"""The scheduler: walks the pipeline graph, reuses cached results, runs the rest.
+
+:class:`DaskNetworkXExecutor` decides, for each process whose upstream
+processes are done, whether its result can be reused (same cache key as a
+stored entry) or must run; what must run is submitted to an
+:class:`~mlops.core.executors.Executor` as soon as it is ready, so independent
+branches run in parallel on the parallel executors. A failed process marks
+everything downstream of it ``skipped``; independent branches still finish.
+
+Selections: ``from_process`` reruns that process and everything downstream of
+it; ``only`` runs one process, whose upstream results must be in the cache.
+Every decision comes with a sentence for ``--explain``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops.core.executor_worker import (
+    FunctionRef,
+    ProcessOutcome,
+    ProcessTask,
+    StoreHandle,
+    execute_process,
+)
+from mlops.core.executors import Executor, ResultFuture
+from mlops.core.graph_types import PipelineGraph, ProcessStatus, RunStatus
+from mlops.core.payload_spill import hydrate
+from mlops.core.process_hashing import CacheKey, code_hash, file_digest, process_cache_key
+from mlops.core.step_state_manager import StepStateManager
+from mlops.core.step_system import ENGINE_OPTIONS, ProcessDefinition, is_context_parameter
+from mlops.errors import ConfigError, GraphError
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class ProcessRecord:
+    """One process in one run: the row of the summary table and of the run record."""
+
+    name: str
+    status: ProcessStatus = ProcessStatus.PENDING
+    key: str | None = None
+    cache_hit: bool = False
+    duration: float = 0.0
+    attempts: int = 0
+    iterations: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    reason: str | None = None  # why it ran, was reused or was skipped (--explain)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    steps: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "key": self.key,
+            "cache_hit": self.cache_hit,
+            "duration": round(self.duration, 6),
+            "attempts": self.attempts,
+            "iterations": self.iterations,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "error": self.error,
+            "traceback": self.traceback,
+            "reason": self.reason,
+            "metrics": self.metrics,
+            "steps": self.steps,
+        }
+
+
+@dataclass
+class PipelineRun:
+    """The outcome of a run: its status, every process's record, and the results."""
+
+    run_id: str
+    status: RunStatus
+    processes: dict[str, ProcessRecord]
+    results: dict[str, Any]
+    objects: Any = field(repr=False, default=None)
+
+    @property
+    def failed_process(self) -> str | None:
+        return next(
+            (n for n, r in self.processes.items() if r.status is ProcessStatus.FAILED), None
+        )
+
+    def result(self, name: str) -> Any:
+        """A process's result, loaded from the object store if it travelled as a reference."""
+        if name not in self.results:
+            raise KeyError(f"process {name!r} produced no result in run {self.run_id}")
+        return hydrate(self.results[name], self.objects)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which processes a run covers: all, ``from_process`` onwards, or ``only`` one."""
+
+    from_process: str | None = None
+    only: str | None = None
+
+    def check(self, graph: PipelineGraph) -> None:
+        for flag, name in (("--from", self.from_process), ("--only", self.only)):
+            if name is not None and name not in graph:
+                raise GraphError(
+                    f"{flag} {name}: no such process in the pipeline",
+                    hint=f"processes: {', '.join(graph.order)}",
+                )
+        if self.from_process and self.only:
+            raise GraphError("--from and --only cannot be used together")
+
+
+class DaskNetworkXExecutor:
+    """Runs a :class:`PipelineGraph` of process definitions on an executor."""
+
+    def __init__(
+        self,
+        graph: PipelineGraph,
+        definitions: Mapping[str, ProcessDefinition],
+        *,
+        executor: Executor,
+        state: StepStateManager,
+        stores: StoreHandle,
+        run_id: str,
+        project: str,
+        params: Mapping[str, Any] | None = None,
+        process_config: Mapping[str, Mapping[str, Any]] | None = None,
+        env_hash: str = "",
+        source_root: Path | None = None,
+        project_dir: Path | None = None,
+        use_cache: bool = True,
+        selection: Selection | None = None,
+        spill_threshold: int | None = None,
+        on_update: Callable[[ProcessRecord], None] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.definitions = definitions
+        self.executor = executor
+        self.state = state
+        self.stores = stores
+        self.run_id = run_id
+        self.project = project
+        self.params = dict(params or {})
+        self.process_config = {k: dict(v or {}) for k, v in (process_config or {}).items()}
+        self.env_hash = env_hash
+        self.source_root = source_root
+        self.project_dir = project_dir
+        self.use_cache = use_cache
+        self.selection = selection or Selection()
+        self.spill_threshold = None if executor.in_process else spill_threshold
+        self.on_update = on_update
+        self.records = {name: ProcessRecord(name) for name in graph.order}
+        self._results: dict[str, Any] = {}
+        self._digests: dict[str, str] = {}
+        self._keys: dict[str, CacheKey] = {}
+        self._inputs: dict[str, dict[str, str]] = {}
+        self.selection.check(graph)
+        self._check_arguments()
+
+    # -------------------------------------------------------------- planning
+
+    def params_for(self, name: str) -> dict[str, Any]:
+        own = self.process_config.get(name, {}).get("params") or {}
+        return {**self.params, **own}
+
+    def overrides_for(self, name: str) -> dict[str, Any]:
+        """The process's configured run options (retries, timeout, ...)."""
+        config = self.process_config.get(name, {})
+        return {k: v for k, v in config.items() if k not in ENGINE_OPTIONS}
+
+    def inputs_for(self, name: str) -> dict[str, str]:
+        """``{path: content digest}`` of the data files the process declares as inputs."""
+        if name in self._inputs:
+            return self._inputs[name]
+        declared = self.process_config.get(name, {}).get("inputs") or []
+        base = self.project_dir or Path.cwd()
+        digests: dict[str, str] = {}
+        for pattern in [declared] if isinstance(declared, str) else declared:
+            text = str(pattern)
+            matches = sorted(base.glob(text)) if any(c in text for c in "*?[") else [base / text]
+            files = [m for m in matches if m.is_file()]
+            if not files:
+                raise ConfigError(
+                    f"model.parameters.pipeline.processes.{name}.inputs: {text!r} "
+                    f"matches no file under {base}",
+                    hint="input paths are relative to the project folder",
+                )
+            for path in files:
+                digests[path.relative_to(base).as_posix()] = file_digest(path)
+        self._inputs[name] = digests
+        return digests
+
+    def _check_arguments(self) -> None:
+        """Every argument a process takes must be filled: caught before anything runs."""
+        for name in self.graph.order:
+            definition = self.definitions[name]
+            upstream = set(self.graph.upstream(name))
+            params = self.params_for(name)
+            signature = inspect.signature(definition.function)
+            for parameter in signature.parameters.values():
+                arg = parameter.name
+                if (
+                    parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+                    or is_context_parameter(parameter)
+                    or arg in upstream
+                    or arg in params
+                    or parameter.default is not parameter.empty
+                ):
+                    continue
+                raise GraphError(
+                    f"process {name!r} takes argument {arg!r}, which is not an upstream "
+                    "process, a parameter or 'ctx'",
+                    hint=(
+                        f"add '{arg} {name}' to the pipeline, set model.parameters.{arg}, "
+                        "or give the argument a default"
+                    ),
+                )
+
+    def _mode(self, name: str) -> str:
+        """``run`` (normal), ``force`` (rerun), ``cache_only`` or ``excluded``."""
+        only, start = self.selection.only, self.selection.from_process
+        if only is not None:
+            if name == only:
+                return "force"
+            return "cache_only" if name in self.graph.ancestors(only) else "excluded"
+        if start is not None and (name == start or name in self.graph.descendants(start)):
+            return "force"
+        return "run"
+
+    def cache_key(self, name: str) -> CacheKey:
+        definition = self.definitions[name]
+        roots = [self.source_root] if self.source_root else None
+        return process_cache_key(
+            name=name,
+            code=code_hash(definition.function, local_roots=roots),
+            params=self.params_for(name),
+            upstream={u: self._digests[u] for u in self.graph.upstream(name)},
+            env=self.env_hash,
+            inputs=self.inputs_for(name),
+        )
+
+    # -------------------------------------------------------------- running
+
+    def run(self) -> PipelineRun:
+        pending = list(self.graph.order)
+        running: dict[ResultFuture, str] = {}
+        while pending or running:
+            progressed = self._start_ready(pending, running)
+            if running:
+                done = self.executor.wait(list(running))
+                for future in [f for f in running if f in done]:  # in submission order
+                    self._finish(running.pop(future), future)
+            elif not progressed:  # pragma: no cover - every pending node is decidable
+                raise AssertionError(f"scheduler stalled with {pending}")
+        failed = any(r.status is ProcessStatus.FAILED for r in self.records.values())
+        return PipelineRun(
+            self.run_id,
+            RunStatus.FAILED if failed else RunStatus.COMPLETED,
+            self.records,
+            self._results,
+            objects=self.state.objects,
+        )
+
+    def _start_ready(self, pending: list[str], running: dict[ResultFuture, str]) -> bool:
+        progressed = False
+        for name in list(pending):
+            upstream = [self.records[u] for u in self.graph.upstream(name)]
+            blocked = [
+                u for u in upstream if u.status in (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
+            ]
+            if blocked:
+                pending.remove(name)
+                self._skip(name, f"upstream {blocked[0].name!r} {blocked[0].status.value}")
+                progressed = True
+            elif all(u.status.finished_ok for u in upstream):
+                pending.remove(name)
+                future = self._start(name)
+                if future is not None:
+                    running[future] = name
+                progressed = True
+        return progressed
+
+    def _start(self, name: str) -> ResultFuture | None:
+        record = self.records[name]
+        mode = self._mode(name)
+        if mode == "excluded":
+            self._skip(name, "not selected (--only)")
+            return None
+        key = self.cache_key(name)
+        self._keys[name] = key
+        record.key = key.key
+        options = self.definitions[name].options.with_overrides(self.overrides_for(name))
+        cacheable = options.cache
+        if mode != "force" and (self.use_cache or mode == "cache_only") and cacheable:
+            entry = self.state.lookup(key.key)
+            if entry is not None:
+                record.cache_hit = True
+                record.metrics = list(entry.metrics)
+                record.reason = f"reused: inputs unchanged since run {entry.run_id}"
+                record.started_at = record.finished_at = _now()
+                self._results[name] = entry.ref
+                self._digests[name] = entry.digest
+                self._set(record, ProcessStatus.CACHED)
+                return None
+        if mode == "cache_only":
+            raise GraphError(
+                f"--only {self.selection.only} needs the result of {name!r}, "
+                "which is not in the cache",
+                hint=f"run the pipeline once, or use --from {name}",
+            )
+        record.reason = self._why_run(name, key, mode, cacheable)
+        record.started_at = _now()
+        self._set(record, ProcessStatus.RUNNING)
+        definition = self.definitions[name]
+        task = ProcessTask(
+            run_id=self.run_id,
+            project=self.project,
+            process=name,
+            project_dir=str(self.project_dir) if self.project_dir else None,
+            function=FunctionRef.of(definition.function, self.source_root),
+            stores=self.stores,
+            params=self.params_for(name),
+            upstream={u: self._results[u] for u in self.graph.upstream(name)},
+            overrides=self.overrides_for(name),
+            key=key.key,
+            reuse_steps=self.use_cache and mode != "force",
+            spill_threshold=self.spill_threshold,
+        )
+        return self.executor.submit(execute_process, task)
+
+    def _why_run(self, name: str, key: CacheKey, mode: str, cacheable: bool) -> str:
+        if mode == "force":
+            flag = "--only" if self.selection.only else f"--from {self.selection.from_process}"
+            return f"ran: selected by {flag}"
+        if not cacheable:
+            return "ran: caching is off for this process"
+        if not self.use_cache:
+            return "ran: --no-cache"
+        latest = self.state.latest(name)
+        if latest is None:
+            return "ran: first run (nothing cached)"
+        changed = key.changed_parts(latest.get("components"))
+        if not changed:
+            return "ran: not in the cache (its last run failed or the cache was cleared)"
+        reasons = []
+        for part in changed:
+            if part == "params":
+                before = latest.get("params") or {}
+                now = self.params_for(name)
+                names = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
+                reasons.append(f"parameters changed ({', '.join(names) or 'values'})")
+            elif part == "upstream":
+                before_up = latest.get("upstream") or {}
+                names = [
+                    u for u in self.graph.upstream(name) if before_up.get(u) != self._digests[u]
+                ]
+                reasons.append(f"upstream results changed ({', '.join(names) or 'inputs'})")
+            elif part == "inputs":
+                old_inputs = latest.get("inputs") or {}
+                now_inputs = self.inputs_for(name)
+                names = sorted(
+                    p for p in {*old_inputs, *now_inputs} if old_inputs.get(p) != now_inputs.get(p)
+                )
+                reasons.append(f"input files changed ({', '.join(names) or 'files'})")
+            else:
+                reasons.append(
+                    {"code": "its code changed", "env": "the environment changed"}.get(
+                        part, f"{part} changed"
+                    )
+                )
+        return "ran: " + "; ".join(reasons)
+
+    def _finish(self, name: str, future: ResultFuture) -> None:
+        record = self.records[name]
+        try:
+            outcome: ProcessOutcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - a worker died or the task was lost
+            outcome = ProcessOutcome(
+                name, ProcessStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
+            )
+        record.duration = outcome.duration
+        record.attempts = outcome.attempts
+        record.iterations = outcome.iterations
+        record.metrics = outcome.metrics
+        record.steps = outcome.steps
+        record.finished_at = _now()
+        if outcome.status is ProcessStatus.COMPLETED:
+            self._results[name] = outcome.result
+            self._digests[name] = outcome.digest or ""
+            if outcome.cached:
+                self.state.record_latest(
+                    name,
+                    self._keys[name].components,
+                    params=self.params_for(name),
+                    upstream={u: self._digests[u] for u in self.graph.upstream(name)},
+                    inputs=self.inputs_for(name),
+                )
+        elif outcome.status is ProcessStatus.SKIPPED:
+            record.reason = f"skipped: {outcome.reason}"
+        else:
+            record.error = outcome.error
+            record.traceback = outcome.traceback
+        self._set(record, outcome.status)
+
+    def _skip(self, name: str, reason: str) -> None:
+        record = self.records[name]
+        record.reason = f"skipped: {reason}"
+        self._set(record, ProcessStatus.SKIPPED)
+
+    def _set(self, record: ProcessRecord, status: ProcessStatus) -> None:
+        record.status = status
+        if self.on_update is not None:
+            self.on_update(record)
+
+
+__all__ = ["DaskNetworkXExecutor", "PipelineRun", "ProcessRecord", "Selection"]

@@ -1,0 +1,173 @@
+"""Where tasks run: one small protocol, an in-process backend and Dask.
+
+``submit(fn, *args)`` returns a future, ``wait(futures)`` returns the ones
+that finished (at least one), ``close()`` releases what the executor started.
+
+- ``sequential``: runs each task at submit time, in this thread; for
+  debugging (breakpoints work) and for small graphs, where it is fastest.
+- ``threads`` / ``processes``: a Dask ``LocalCluster`` with threads in this
+  process, or worker processes (one per core) for CPU-bound Python code.
+- ``dask``: a ``distributed.Client`` the caller hands in (a scheduler address
+  or a cluster provider's client); it is not closed here, its owner closes it.
+
+Dask is imported only when a Dask executor is created.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Collection
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from mlops.errors import ConfigError
+
+EXECUTOR_KINDS = ("sequential", "threads", "processes", "dask")
+DEFAULT_EXECUTOR = "sequential"
+
+
+class ResultFuture(Protocol):
+    def result(self, timeout: float | None = None) -> Any: ...
+
+    def done(self) -> bool: ...
+
+
+class Executor(Protocol):
+    name: str
+    #: Tasks run in this process: stores can be handed over live, results travel inline.
+    in_process: bool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> ResultFuture: ...
+
+    def wait(self, futures: Collection[ResultFuture]) -> set[ResultFuture]: ...
+
+    def close(self) -> None: ...
+
+
+class SequentialExecutor:
+    """Runs each task when it is submitted, in the caller's thread."""
+
+    name = "sequential"
+    in_process = True
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> ResultFuture:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - delivered through the future, like Dask
+            future.set_exception(exc)
+        return future
+
+    def wait(self, futures: Collection[ResultFuture]) -> set[ResultFuture]:
+        return {f for f in futures if f.done()}
+
+    def close(self) -> None:
+        return None
+
+
+class DaskExecutor:
+    """Tasks on a ``distributed.Client``; closes the client and cluster only if it made them.
+
+    Given a ``start`` function instead of a client, the cluster starts on the
+    first submit: a run whose every process is reused from the cache never
+    pays for starting workers.
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        start: Callable[[], Any] | None = None,
+        name: str = "dask",
+        owns: bool = False,
+        in_process: bool = False,
+    ) -> None:
+        if (client is None) == (start is None):
+            raise ValueError("give either a client or a start function")
+        self._client = client
+        self._start = start
+        self.name = name
+        self.owns = owns
+        self.in_process = in_process
+
+    @property
+    def started(self) -> bool:
+        return self._client is not None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None and self._start is not None:
+            self._client = self._start()
+        return self._client
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> ResultFuture:
+        future: ResultFuture = self.client.submit(fn, *args, pure=False)
+        return future
+
+    def wait(self, futures: Collection[ResultFuture]) -> set[ResultFuture]:
+        from distributed import wait
+
+        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done)
+
+    def close(self) -> None:
+        if not self.owns or self._client is None:
+            return
+        cluster = getattr(self._client, "cluster", None)
+        self._client.close()
+        if cluster is not None:
+            cluster.close()
+        self._client = None
+
+
+def create_executor(
+    kind: str | None = None,
+    *,
+    n_workers: int | None = None,
+    threads_per_worker: int | None = None,
+    client: Any = None,
+) -> Executor:
+    """The executor named ``kind`` (``sequential`` when None); see the module docstring."""
+    if client is not None:
+        return DaskExecutor(client, name=kind or "dask")
+    name = (kind or DEFAULT_EXECUTOR).strip().lower()
+    if name == "sequential":
+        return SequentialExecutor()
+    if name == "dask":
+        raise ConfigError(
+            "executor.type: 'dask' runs on a cluster's client",
+            hint="use `mlops run NAME --cluster PROVIDER`, or threads/processes for this machine",
+        )
+    if name not in EXECUTOR_KINDS:
+        raise ConfigError(
+            f"executor.type: unknown executor {kind!r}",
+            hint=f"choose one of: {', '.join(EXECUTOR_KINDS)}",
+        )
+    cores = os.cpu_count() or 1
+    processes = name == "processes"
+
+    def start() -> Any:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=n_workers or (cores if processes else 1),
+            threads_per_worker=threads_per_worker or (1 if processes else cores),
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        return Client(cluster)
+
+    return DaskExecutor(start=start, name=name, owns=True, in_process=not processes)
+
+
+__all__ = [
+    "DEFAULT_EXECUTOR",
+    "EXECUTOR_KINDS",
+    "DaskExecutor",
+    "Executor",
+    "ResultFuture",
+    "SequentialExecutor",
+    "create_executor",
+]

@@ -1,0 +1,97 @@
+"""Results as bytes, and large results as references to the object store.
+
+A process result travels from the worker that made it to the processes that
+need it. Small results travel inline; a result whose pickle is larger than
+the spill threshold is written to the object store and travels as a
+:class:`PayloadRef`, which the receiving side hydrates on first use. The
+scheduler therefore never holds large results, and a worker on another host
+reads them from the shared store instead of through the scheduler.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+from mlops.core.process_hashing import hash_bytes
+from mlops.errors import ExecutionError
+from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectStore
+
+DEFAULT_SPILL_THRESHOLD = 1024 * 1024  # bytes
+
+
+@dataclass(frozen=True)
+class PayloadRef:
+    """A result stored in the object store: its key, size and content digest."""
+
+    key: str
+    size: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class EncodedResult:
+    data: bytes
+    digest: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def encode_result(value: Any, *, what: str) -> EncodedResult:
+    """Pickle ``value``; the digest of the bytes is the result's hash."""
+    try:
+        data = pickle.dumps(value, protocol=5)
+    except Exception as exc:  # pickle raises TypeError, PicklingError, AttributeError, ...
+        raise ExecutionError(
+            f"{what} returned a {type(value).__name__}, which cannot be stored: {exc}",
+            hint="return plain data, arrays, data frames or picklable objects",
+        ) from exc
+    return EncodedResult(data, hash_bytes(data))
+
+
+def decode_result(data: bytes, *, what: str) -> Any:
+    try:
+        return pickle.loads(data)  # noqa: S301 - our own cache, written by encode_result
+    except Exception as exc:
+        raise ExecutionError(
+            f"cannot load {what}: {exc}",
+            hint="the cached result may come from another library version; rerun with --no-cache",
+        ) from exc
+
+
+def spill(encoded: EncodedResult, objects: ObjectStore, key: str) -> PayloadRef:
+    objects.put(key, encoded.data)
+    return PayloadRef(key, encoded.size, encoded.digest)
+
+
+def should_spill(encoded: EncodedResult, threshold: int | None) -> bool:
+    return threshold is not None and encoded.size > threshold
+
+
+def hydrate(value: Any, objects: ObjectStore) -> Any:
+    """The value behind a :class:`PayloadRef`; any other value is returned as is."""
+    if not isinstance(value, PayloadRef):
+        return value
+    try:
+        data = objects.get(value.key)
+    except ObjectNotFoundError as exc:
+        raise ExecutionError(
+            f"a spilled result is missing from {objects.describe()}: {value.key}",
+            hint="rerun with --no-cache to produce it again",
+        ) from exc
+    return decode_result(data, what=value.key)
+
+
+__all__ = [
+    "DEFAULT_SPILL_THRESHOLD",
+    "EncodedResult",
+    "PayloadRef",
+    "decode_result",
+    "encode_result",
+    "hydrate",
+    "should_spill",
+    "spill",
+]

@@ -1,0 +1,340 @@
+"""Cache keys: what a process's result depends on, as stable hashes.
+
+A process's key combines four parts, each a SHA-256 hex digest:
+
+- ``code``: the process function's syntax tree (comments, blank lines and
+  docstrings do not count) plus, transitively, every project-local function or
+  class it refers to and the simple module-level constants it reads;
+- ``params``: its effective parameters;
+- ``upstream``: the hashes of its upstream results;
+- ``env``: the environment spec hash;
+- ``inputs``: the content digests of the data files the process declares.
+
+Values are hashed by a canonical encoding (dict order does not matter, types
+do: ``1`` and ``"1"`` differ). Objects the encoding does not know are hashed by
+their pickle, which can only make two equal values look different (a cache
+miss), never two different values look equal. A value that cannot be pickled
+raises :class:`HashingError`: the key is never silently weaker.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import enum
+import hashlib
+import inspect
+import pickle
+import struct
+import sys
+import textwrap
+import types
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from mlops.errors import MlopsError
+
+
+class HashingError(MlopsError):
+    """A value or function that a cache key depends on cannot be hashed."""
+
+
+def hash_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's content, read in chunks."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+# ------------------------------------------------------------------ values
+
+
+def stable_hash(value: Any, *, what: str = "value") -> str:
+    """A digest of ``value`` that is equal for equal values across runs and processes."""
+    digest = hashlib.sha256()
+    _encode(value, digest.update, what, depth=0)
+    return digest.hexdigest()
+
+
+_SIMPLE = (type(None), bool, int, float, str, bytes)
+
+
+def _encode(  # noqa: PLR0912 - one branch per kind of value, in priority order
+    value: Any, emit: Callable[[bytes], object], what: str, depth: int
+) -> None:
+    if depth > 200:
+        raise HashingError(f"cannot hash {what}: it is nested more than 200 levels deep")
+
+    def tagged(tag: bytes, payload: bytes) -> None:
+        emit(tag + struct.pack(">Q", len(payload)) + payload)
+
+    if value is None:
+        emit(b"N")
+    elif isinstance(value, bool):
+        emit(b"T" if value else b"F")
+    elif isinstance(value, int) and not isinstance(value, enum.Enum):
+        tagged(b"i", str(value).encode())
+    elif isinstance(value, float):
+        tagged(b"f", float.hex(value).encode())
+    elif isinstance(value, str) and not isinstance(value, enum.Enum):
+        tagged(b"s", value.encode("utf-8", "surrogatepass"))
+    elif isinstance(value, bytes | bytearray | memoryview):
+        tagged(b"b", bytes(value))
+    elif isinstance(value, PurePath):
+        tagged(b"p", value.as_posix().encode())
+    elif isinstance(value, enum.Enum):
+        tagged(b"e", f"{type(value).__module__}.{type(value).__qualname__}.{value.name}".encode())
+    elif isinstance(value, Mapping):
+        items = sorted(
+            ((stable_hash(k, what=what), v) for k, v in value.items()), key=lambda kv: kv[0]
+        )
+        emit(b"{" + struct.pack(">Q", len(items)))
+        for key_hash, item in items:
+            emit(key_hash.encode())
+            _encode(item, emit, what, depth + 1)
+    elif isinstance(value, list | tuple):
+        emit((b"[" if isinstance(value, list) else b"(") + struct.pack(">Q", len(value)))
+        for item in value:
+            _encode(item, emit, what, depth + 1)
+    elif isinstance(value, set | frozenset):
+        members = sorted(stable_hash(item, what=what) for item in value)
+        tagged(b"S", "".join(members).encode())
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        tagged(b"d", _type_name(value).encode())
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        _encode(fields, emit, what, depth + 1)
+    elif callable(value) and isinstance(value, types.FunctionType | type):
+        tagged(b"c", code_hash(value).encode())
+    elif _is_array(value):
+        array = value
+        header = f"{array.dtype.str}|{array.shape}".encode()
+        tagged(b"a", header + b"|" + hashlib.sha256(_array_bytes(array)).digest())
+    elif hasattr(value, "model_dump") and callable(value.model_dump):  # pydantic models
+        tagged(b"m", _type_name(value).encode())
+        _encode(value.model_dump(), emit, what, depth + 1)
+    else:
+        tagged(b"P", _type_name(value).encode() + b"|" + pickled_digest(value, what=what).encode())
+
+
+def _type_name(value: Any) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def _is_array(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and hasattr(value, "dtype") and hasattr(value, "shape")
+
+
+def _array_bytes(array: Any) -> bytes:
+    if array.dtype.hasobject:  # object arrays hold pointers; their pickle holds the values
+        return pickle.dumps(array.tolist(), protocol=5)
+    return bytes(array.tobytes(order="C"))
+
+
+def pickled_digest(value: Any, *, what: str = "value") -> str:
+    """The digest of ``value``'s pickle; a clear error when it cannot be pickled."""
+    try:
+        return hash_bytes(pickle.dumps(value, protocol=5))
+    except Exception as exc:  # pickle raises many types (TypeError, PicklingError, AttributeError)
+        raise HashingError(
+            f"cannot hash {what}: {type(value).__name__} objects cannot be pickled ({exc})",
+            hint="pass plain data (numbers, strings, lists, dicts, arrays) or a picklable object",
+        ) from exc
+
+
+# ------------------------------------------------------------------ code
+
+
+_code_cache: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def code_hash(func: Callable[..., Any] | type, *, local_roots: Iterable[Path] | None = None) -> str:
+    """A digest of ``func``'s code and of the project-local code it uses, transitively.
+
+    Project-local means defined in a module whose file is under one of
+    ``local_roots`` (default: the folder of ``func``'s own module). Library
+    code (numpy, sklearn, the standard library) is left out: the environment
+    spec hash covers it.
+    """
+    target = inspect.unwrap(func)
+    if local_roots is None:
+        cached = _code_cache.get(target)
+        if cached is not None:
+            return cached
+    roots = tuple(local_roots) if local_roots is not None else _default_roots(target)
+    walker = _CodeWalker(roots)
+    walker.visit(target)
+    digest = hash_bytes("\n".join(walker.parts).encode())
+    if local_roots is None:
+        with contextlib.suppress(TypeError):  # builtins cannot be weak-referenced
+            _code_cache[target] = digest
+    return digest
+
+
+def _default_roots(target: Any) -> tuple[Path, ...]:
+    module = sys.modules.get(getattr(target, "__module__", "") or "")
+    file = getattr(module, "__file__", None)
+    return (Path(file).resolve().parent,) if file else ()
+
+
+@dataclass
+class _CodeWalker:
+    roots: tuple[Path, ...]
+    parts: list[str] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+
+    def visit(self, obj: Any) -> None:
+        if id(obj) in self.seen:
+            return
+        self.seen.add(id(obj))
+        tree, namespace = self._tree(obj)
+        self.parts.append(f"{getattr(obj, '__qualname__', '?')}:{ast.dump(tree)}")
+        for name, value in self._references(tree, namespace, obj):
+            if isinstance(value, types.FunctionType | type) and self._is_local(value):
+                self.visit(inspect.unwrap(value))
+            elif isinstance(value, (*_SIMPLE, tuple, frozenset)) and not name.startswith("__"):
+                digest = stable_hash(value, what=f"the module constant {name!r}")
+                self.parts.append(f"const {name}={digest}")
+
+    def _tree(self, obj: Any) -> tuple[ast.AST, Mapping[str, Any]]:
+        try:
+            source = textwrap.dedent(inspect.getsource(obj))
+        except (OSError, TypeError) as exc:
+            code = getattr(obj, "__code__", None)
+            if code is None:
+                raise HashingError(
+                    f"cannot hash the code of {getattr(obj, '__qualname__', obj)!r}: "
+                    f"its source is not available ({exc})",
+                    hint="define processes and steps in .py files of the project's src/ folder",
+                ) from exc
+            # Defined without a file (exec, REPL): hash the bytecode and constants instead.
+            return ast.Constant(value=_bytecode_text(code)), getattr(obj, "__globals__", {})
+        tree = _strip_docstrings(ast.parse(source))
+        namespace: dict[str, Any] = dict(getattr(obj, "__globals__", {}) or {})
+        if isinstance(obj, type):
+            namespace.update(vars(sys.modules.get(obj.__module__, types.ModuleType("?"))))
+        closure = getattr(obj, "__closure__", None) or ()
+        freevars = getattr(getattr(obj, "__code__", None), "co_freevars", ())
+        for var, cell in zip(freevars, closure, strict=False):
+            try:
+                namespace[var] = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+        return tree, namespace
+
+    @staticmethod
+    def _references(tree: ast.AST, namespace: Mapping[str, Any], obj: Any) -> list[tuple[str, Any]]:
+        found: dict[str, Any] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in namespace:
+                found.setdefault(node.id, namespace[node.id])
+            elif isinstance(node, ast.Attribute):
+                chain = _attribute_chain(node)
+                if chain and chain[0] in namespace:
+                    value: Any = namespace[chain[0]]
+                    for part in chain[1:]:
+                        if not isinstance(value, types.ModuleType | type):
+                            break
+                        value = getattr(value, part, None)
+                    found.setdefault(".".join(chain), value)
+        found.pop(getattr(obj, "__name__", ""), None)  # recursion: already being hashed
+        return sorted(found.items(), key=lambda item: item[0])
+
+    def _is_local(self, value: Any) -> bool:
+        module = sys.modules.get(getattr(value, "__module__", "") or "")
+        file = getattr(module, "__file__", None)
+        if not file:
+            return False
+        path = Path(file).resolve()
+        return any(path.is_relative_to(root) for root in self.roots)
+
+
+def _attribute_chain(node: ast.Attribute) -> list[str]:
+    parts: list[str] = []
+    current: ast.AST = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    if not isinstance(current, ast.Name):
+        return []
+    parts.append(current.id)
+    return parts[::-1]
+
+
+def _strip_docstrings(tree: ast.Module) -> ast.Module:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
+            body = node.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                node.body = body[1:] or [ast.Pass()]
+    # Decorators change how a process runs (@process options), so they stay in the tree.
+    return tree
+
+
+def _bytecode_text(code: types.CodeType) -> str:
+    constants = [
+        _bytecode_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts
+    ]
+    return f"{code.co_code.hex()}|{constants}|{code.co_names}"
+
+
+# ------------------------------------------------------------------ keys
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """A process's cache key and the parts it was made from (for ``--explain``)."""
+
+    key: str
+    components: Mapping[str, str]
+
+    def changed_parts(self, previous: Mapping[str, Any] | None) -> list[str]:
+        """Which named parts differ from a previous key's parts (all if there is none)."""
+        if not previous:
+            return []
+        return [name for name, value in self.components.items() if previous.get(name) != value]
+
+
+def process_cache_key(
+    *,
+    name: str,
+    code: str,
+    params: Mapping[str, Any],
+    upstream: Mapping[str, str],
+    env: str,
+    inputs: Mapping[str, str] | None = None,
+) -> CacheKey:
+    """The key of one process run; see the module docstring for what goes in."""
+    components = {
+        "name": stable_hash(name),
+        "code": code,
+        "params": stable_hash(dict(params), what=f"the parameters of process {name!r}"),
+        "upstream": stable_hash(dict(upstream)),
+        "env": env,
+        "inputs": stable_hash(dict(inputs or {})),
+    }
+    key = hash_bytes("|".join(f"{k}={v}" for k, v in sorted(components.items())).encode())
+    return CacheKey(key, components)
+
+
+__all__ = [
+    "CacheKey",
+    "HashingError",
+    "code_hash",
+    "file_digest",
+    "hash_bytes",
+    "pickled_digest",
+    "process_cache_key",
+    "stable_hash",
+]

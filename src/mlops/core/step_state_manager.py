@@ -1,0 +1,209 @@
+"""The cache of process and step results, in the KV store (entries) and object store (bytes).
+
+An entry is committed in two moves: the result's bytes go to the object
+store first, then the entry document to the KV store. A reader that finds an
+entry therefore finds its bytes, and a crash between the two leaves only an
+unreferenced object, never an entry pointing at nothing.
+
+Layout (inside the project's namespace)::
+
+    kv       cache/entries/<key>          the entry of a process result
+    kv       cache/steps/<key>            the entry of a step result
+    kv       cache/latest/<process>       the last key's parts, for --explain
+    objects  cache/<key[:2]>/<key>.pkl    result bytes
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlops.core.payload_spill import (
+    EncodedResult,
+    PayloadRef,
+    decode_result,
+    encode_result,
+    hydrate,
+)
+from mlops.core.process_hashing import code_hash, hash_bytes, stable_hash
+from mlops.storage.interfaces.kv_store import KVStore
+from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectStore
+
+if TYPE_CHECKING:
+    from mlops.core.step_system import StepInfo
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    key: str
+    process: str
+    object_key: str
+    digest: str
+    size: int
+    run_id: str
+    created_at: str
+    duration: float = 0.0
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ref(self) -> PayloadRef:
+        return PayloadRef(self.object_key, self.size, self.digest)
+
+    @classmethod
+    def from_document(cls, document: Any) -> CacheEntry | None:
+        if not isinstance(document, dict):
+            return None
+        try:
+            return cls(**{k: document[k] for k in cls.__dataclass_fields__ if k in document})
+        except TypeError:  # written by an incompatible version: a miss, not a crash
+            return None
+
+
+class StepStateManager:
+    """Lookup and store of cached results for one project."""
+
+    def __init__(self, kv: KVStore, objects: ObjectStore) -> None:
+        self.kv = kv
+        self.objects = objects
+
+    # -------------------------------------------------------------- processes
+
+    def lookup(self, key: str) -> CacheEntry | None:
+        """The entry for ``key`` if both it and its bytes are present."""
+        entry = CacheEntry.from_document(self.kv.get(f"cache/entries/{key}"))
+        if entry is None or not self.objects.exists(entry.object_key):
+            return None
+        return entry
+
+    def store(
+        self,
+        key: str,
+        process: str,
+        encoded: EncodedResult,
+        *,
+        run_id: str,
+        duration: float = 0.0,
+        metrics: list[dict[str, Any]] | None = None,
+    ) -> CacheEntry:
+        object_key = f"cache/{key[:2]}/{key}.pkl"
+        self.objects.put(object_key, encoded.data)
+        entry = CacheEntry(
+            key=key,
+            process=process,
+            object_key=object_key,
+            digest=encoded.digest,
+            size=encoded.size,
+            run_id=run_id,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            duration=duration,
+            metrics=list(metrics or []),
+        )
+        self.kv.set(f"cache/entries/{key}", asdict(entry))
+        return entry
+
+    def load(self, entry: CacheEntry) -> Any:
+        return hydrate(entry.ref, self.objects)
+
+    def invalidate(self, key: str) -> bool:
+        return self.kv.delete(f"cache/entries/{key}")
+
+    def clear(self) -> int:
+        """Forget every cached result of the project; returns how many entries there were."""
+        keys = self.kv.keys("cache/")
+        for key in keys:
+            self.kv.delete(key)
+        for name in self.objects.list("cache/"):
+            self.objects.delete(name)
+        return sum(1 for k in keys if k.startswith(("cache/entries/", "cache/steps/")))
+
+    # -------------------------------------------------------------- explain
+
+    def latest(self, process: str) -> dict[str, Any] | None:
+        """The key parts (and parameters) of ``process``'s last run, for ``--explain``."""
+        document = self.kv.get(f"cache/latest/{process}")
+        return document if isinstance(document, dict) else None
+
+    def record_latest(
+        self,
+        process: str,
+        components: Mapping[str, str],
+        *,
+        params: Mapping[str, Any],
+        upstream: Mapping[str, str],
+        inputs: Mapping[str, str],
+    ) -> None:
+        self.kv.set(
+            f"cache/latest/{process}",
+            {
+                "components": dict(components),
+                "params": _json_params(params),
+                "upstream": dict(upstream),
+                "inputs": dict(inputs),
+            },
+        )
+
+    # -------------------------------------------------------------- steps
+
+    def cached_step(
+        self,
+        process_key: str,
+        info: StepInfo,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        reuse: bool = True,
+    ) -> tuple[Any, bool]:
+        """The step's result and whether it came from the cache (never, without ``reuse``)."""
+        what = f"step {info.name!r}"
+        parts = [
+            process_key,
+            info.name,
+            code_hash(info.function),
+            stable_hash([list(args), dict(kwargs)], what=f"the arguments of {what}"),
+        ]
+        key = hash_bytes("|".join(parts).encode())
+        entry = CacheEntry.from_document(self.kv.get(f"cache/steps/{key}")) if reuse else None
+        if entry is not None:
+            try:
+                return self.load(entry), True
+            except Exception:  # noqa: BLE001 - an unreadable entry is a miss; run the step
+                self.kv.delete(f"cache/steps/{key}")
+        result = info.function(*args, **kwargs)
+        encoded = encode_result(result, what=what)
+        object_key = f"cache/{key[:2]}/{key}.pkl"
+        self.objects.put(object_key, encoded.data)
+        self.kv.set(
+            f"cache/steps/{key}",
+            asdict(CacheEntry(key, info.name, object_key, encoded.digest, encoded.size, "", "")),
+        )
+        return result, False
+
+    # -------------------------------------------------------------- checkpoints
+
+    def save_object(self, key: str, value: Any) -> None:
+        self.objects.put(key, encode_result(value, what=f"checkpoint {key}").data)
+
+    def load_object(self, key: str, default: Any = None) -> Any:
+        try:
+            data = self.objects.get(key)
+        except ObjectNotFoundError:
+            return default
+        return decode_result(data, what=f"checkpoint {key}")
+
+
+def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters for the explain record: JSON values as they are, others by digest."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        out[str(name)] = (
+            value if isinstance(value, str | int | float | bool | list | dict) or value is None
+            else f"<{type(value).__name__} {stable_hash(value)[:12]}>"
+        )  # fmt: skip
+    return out
+
+
+__all__ = ["CacheEntry", "StepStateManager"]

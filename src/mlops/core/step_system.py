@@ -1,0 +1,449 @@
+"""``@process``, ``@step`` and the :class:`StepContext` a process runs with.
+
+A *process* is a node of the pipeline graph: a function marked ``@process``
+in one of the project's ``src/`` modules. Its arguments are filled by name:
+
+- ``ctx`` / ``context`` (or any argument annotated ``StepContext``): the context;
+- the name of an upstream process: that process's result;
+- the name of a parameter: its value (``model.parameters`` merged with the
+  process's own ``pipeline.processes.<name>.params``).
+
+A *step* is a function marked ``@step`` that a process calls. Inside a run
+each call is cached on its own (by its code, its arguments and the calling
+process's key), so a long process made of steps resumes step by step; outside
+a run it is a plain call.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
+
+from mlops.core.experiment_tracker import check_metric
+from mlops.errors import ConfigError, ExecutionError
+
+if TYPE_CHECKING:
+    from mlops.core.step_state_manager import StepStateManager
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PROCESS_MARK = "__mlops_process__"
+STEP_MARK = "__mlops_step__"
+CONTEXT_ARGUMENTS = ("ctx", "context")
+#: Per-process config keys the scheduler reads itself: ``params`` (merged into the
+#: process's parameters) and ``inputs`` (data files whose content joins the cache key).
+ENGINE_OPTIONS = ("params", "inputs")
+_MISSING = object()
+
+
+# ------------------------------------------------------------------ process options
+
+
+@dataclass(frozen=True)
+class ProcessOptions:
+    """How a process runs; set on ``@process`` and overridable per project in the config."""
+
+    name: str
+    retries: int = 0
+    retry_backoff: float = 1.0  # seconds before the first retry, doubled each time
+    timeout: float | None = None  # seconds per attempt
+    iterations: int | None = None  # run this many times (a loop); None: once
+    max_iterations: int = 100  # the bound for an ``until`` loop
+    cache: bool = True
+    condition: Callable[..., bool] | None = field(default=None, compare=False)
+    until: Callable[..., bool] | None = field(default=None, compare=False)
+
+    CONFIGURABLE = ("retries", "retry_backoff", "timeout", "iterations", "max_iterations", "cache")
+
+    def __post_init__(self) -> None:
+        _check_number(self.name, "retries", self.retries, minimum=0, integer=True)
+        _check_number(self.name, "retry_backoff", self.retry_backoff, minimum=0)
+        if self.timeout is not None:
+            _check_number(self.name, "timeout", self.timeout, minimum=0, exclusive=True)
+        if self.iterations is not None:
+            _check_number(self.name, "iterations", self.iterations, minimum=1, integer=True)
+        _check_number(self.name, "max_iterations", self.max_iterations, minimum=1, integer=True)
+        if not isinstance(self.cache, bool):
+            raise ConfigError(f"process {self.name!r}: cache must be true or false")
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ProcessOptions:
+        """These options with values from ``pipeline.processes.<name>`` in the config."""
+        unknown = sorted(set(overrides) - set(self.CONFIGURABLE) - set(ENGINE_OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"model.parameters.pipeline.processes.{self.name}: unknown option {unknown[0]!r}",
+                hint=f"valid options: {', '.join((*self.CONFIGURABLE, *ENGINE_OPTIONS))}",
+            )
+        return replace(self, **{k: v for k, v in overrides.items() if k in self.CONFIGURABLE})
+
+
+def _check_number(
+    process: str,
+    option: str,
+    value: Any,
+    *,
+    minimum: float,
+    integer: bool = False,
+    exclusive: bool = False,
+) -> None:
+    kinds = (int,) if integer else (int, float)
+    bad = isinstance(value, bool) or not isinstance(value, kinds)
+    bad = bad or (value <= minimum if exclusive else value < minimum)
+    if bad:
+        wanted = "an integer" if integer else "a number"
+        bound = f"> {minimum}" if exclusive else f">= {minimum}"
+        raise ConfigError(
+            f"process {process!r}: {option} must be {wanted} {bound}, found {value!r}"
+        )
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    """A ``@process`` function and where it can be imported from (for remote workers)."""
+
+    function: Callable[..., Any]
+    options: ProcessOptions
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    @property
+    def module(self) -> str:
+        return str(self.function.__module__)
+
+    @property
+    def qualname(self) -> str:
+        return str(self.function.__qualname__)
+
+
+@overload
+def process(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def process(
+    *,
+    name: str | None = None,
+    retries: int = 0,
+    retry_backoff: float = 1.0,
+    timeout: float | None = None,
+    iterations: int | None = None,
+    until: Callable[..., bool] | None = None,
+    max_iterations: int = 100,
+    condition: Callable[..., bool] | None = None,
+    cache: bool = True,
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def process(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Mark a function as a pipeline process (a graph node).
+
+    ``condition(ctx) -> bool`` runs first; False skips the process (and what
+    depends on it). ``iterations=n`` runs it n times; ``until(ctx, result)``
+    repeats it until true (at most ``max_iterations``); ``ctx.iteration``
+    counts from 0 and ``ctx.previous_result`` holds the last iteration's result.
+    """
+
+    def mark(f: Callable[..., Any]) -> Callable[..., Any]:
+        name = options.pop("name", None) or f.__name__
+        setattr(f, PROCESS_MARK, ProcessOptions(name=name, **options))
+        return f
+
+    return mark(func) if func is not None else mark
+
+
+def process_options(obj: object) -> ProcessOptions | None:
+    """The options ``@process`` attached to ``obj``, or None for any other object."""
+    found = getattr(obj, PROCESS_MARK, None)
+    return found if isinstance(found, ProcessOptions) else None
+
+
+# ------------------------------------------------------------------ steps
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    name: str
+    function: Callable[..., Any]
+    cache: bool = True
+
+
+@overload
+def step(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def step(
+    *, name: str | None = None, cache: bool = True
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def step(
+    func: Callable[..., Any] | None = None, /, *, name: str | None = None, cache: bool = True
+) -> Any:
+    """Mark a function as a cached step of the process that calls it."""
+
+    def wrap(f: Callable[..., Any]) -> Callable[..., Any]:
+        info = StepInfo(name or f.__name__, f, cache)
+
+        @functools.wraps(f)
+        def run_step(*args: Any, **kwargs: Any) -> Any:
+            ctx = current_context()
+            if ctx is None:
+                return f(*args, **kwargs)
+            return ctx.run_step(info, args, kwargs)
+
+        setattr(run_step, STEP_MARK, info)
+        return run_step
+
+    return wrap(func) if func is not None else wrap
+
+
+# ------------------------------------------------------------------ the context
+
+
+class MetricSink(Protocol):
+    def __call__(self, point: dict[str, Any]) -> None: ...
+
+
+_current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
+    "mlops_step_context", default=None
+)
+
+
+def current_context() -> StepContext | None:
+    """The context of the process running in this thread, if any."""
+    return _current.get()
+
+
+@dataclass
+class StepContext:
+    """What a running process can see and do.
+
+    Upstream results may arrive as payload references (large results spilled
+    to the object store); ``resolve`` turns one into the value on first use.
+    """
+
+    run_id: str
+    project: str
+    process_name: str
+    project_dir: Path | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    upstream: Mapping[str, Any] = field(default_factory=dict)
+    iteration: int = 0
+    in_loop: bool = False
+    previous_result: Any = None
+    process_key: str | None = None
+    reuse_steps: bool = True
+    state: StepStateManager | None = None
+    resolve: Callable[[Any], Any] = field(default=lambda value: value)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    step_results: dict[str, Any] = field(default_factory=dict)
+    step_stats: dict[str, int] = field(default_factory=lambda: {"ran": 0, "reused": 0})
+    _hydrated: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -------------------------------------------------------------- results
+
+    def get_step_result(self, name: str) -> Any:
+        """The result of an upstream process or of a step this process already ran."""
+        if name in self.step_results:
+            return self.step_results[name]
+        if name in self.upstream:
+            if name not in self._hydrated:
+                self._hydrated[name] = self.resolve(self.upstream[name])
+            return self._hydrated[name]
+        available = sorted({*self.upstream, *self.step_results})
+        raise ExecutionError(
+            f"process {self.process_name!r} asked for the result of {name!r}, "
+            "which is neither an upstream process nor a step it ran",
+            hint=(
+                f"available: {', '.join(available)}"
+                if available
+                else "add the process upstream of this one in the pipeline"
+            ),
+        )
+
+    def get_step_data(self, name: str, key: str | None = None, default: Any = _MISSING) -> Any:
+        """``get_step_result(name)``, or one item of it: a mapping key or an attribute."""
+        result = self.get_step_result(name)
+        if key is None:
+            return result
+        if isinstance(result, Mapping) and key in result:
+            return result[key]
+        if not isinstance(result, Mapping) and hasattr(result, key):
+            return getattr(result, key)
+        if default is not _MISSING:
+            return default
+        raise ExecutionError(
+            f"process {self.process_name!r}: the result of {name!r} has no {key!r}",
+            hint="check the key, or pass default=...",
+        )
+
+    # -------------------------------------------------------------- metrics
+
+    def log_metric(self, name: str, value: float, step: int | None = None) -> None:
+        """Record a metric; in a loop the step defaults to the iteration."""
+        if step is None and self.in_loop:
+            step = self.iteration
+        metric, number, step = check_metric(name, value, step)
+        self.metrics.append(
+            {"name": metric, "value": number, "step": step, "process": self.process_name}
+        )
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        for name, value in metrics.items():
+            self.log_metric(name, value, step)
+
+    # -------------------------------------------------------------- checkpoints
+
+    def _checkpoint_key(self, name: str) -> str:
+        owner = self.process_key or self.run_id
+        return f"checkpoints/{self.process_name}/{owner}/{name}.pkl"
+
+    def save_checkpoint(self, name: str, value: Any) -> None:
+        """Keep ``value`` for a rerun of this process with the same inputs (after a failure)."""
+        self._require_state("save_checkpoint").save_object(self._checkpoint_key(name), value)
+
+    def load_checkpoint(self, name: str, default: Any = None) -> Any:
+        """The value saved by ``save_checkpoint`` for these inputs, or ``default``."""
+        return self._require_state("load_checkpoint").load_object(
+            self._checkpoint_key(name), default
+        )
+
+    def _require_state(self, action: str) -> StepStateManager:
+        if self.state is None:
+            raise ExecutionError(
+                f"process {self.process_name!r}: {action} needs a state store, "
+                "and this context has none"
+            )
+        return self.state
+
+    # -------------------------------------------------------------- steps
+
+    def run_step(self, info: StepInfo, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        """Run a ``@step`` call, reusing its cached result when its inputs are unchanged."""
+        state = self.state
+        if state is None or not info.cache or self.process_key is None:
+            result = info.function(*args, **kwargs)
+            self.step_stats["ran"] += 1
+        else:
+            result, reused = state.cached_step(
+                self.process_key, info, args, kwargs, reuse=self.reuse_steps
+            )
+            self.step_stats["reused" if reused else "ran"] += 1
+        self.step_results[info.name] = result
+        return result
+
+    @contextmanager
+    def activate(self) -> Iterator[StepContext]:
+        """Make this the current context (for ``@step`` calls) while the block runs."""
+        token = _current.set(self)
+        try:
+            yield self
+        finally:
+            _current.reset(token)
+
+    # -------------------------------------------------------------- calling the process
+
+    def call(self, function: Callable[..., Any]) -> Any:
+        """Call a process function with its arguments filled by name."""
+        with self.activate():
+            return function(*self.arguments_for(function))
+
+    def arguments_for(self, function: Callable[..., Any]) -> list[Any]:
+        arguments: list[Any] = []
+        for parameter in inspect.signature(function).parameters.values():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            name = parameter.name
+            if is_context_parameter(parameter):
+                arguments.append(self)
+            elif name in self.upstream:
+                arguments.append(self.get_step_result(name))
+            elif name in self.params:
+                arguments.append(self.params[name])
+            elif parameter.default is not parameter.empty:
+                arguments.append(parameter.default)
+            else:
+                raise ExecutionError(
+                    f"process {self.process_name!r} takes argument {name!r}, which is not "
+                    "an upstream process, a parameter or 'ctx'",
+                    hint=(
+                        f"add {name!r} upstream in the pipeline, set model.parameters.{name}, "
+                        "or give it a default"
+                    ),
+                )
+        return arguments
+
+
+def is_context_parameter(parameter: inspect.Parameter) -> bool:
+    """Whether a process argument receives the context (by name or annotation)."""
+    annotation = parameter.annotation
+    if parameter.name in CONTEXT_ARGUMENTS or annotation is StepContext:
+        return True
+    return isinstance(annotation, str) and annotation.rsplit(".", 1)[-1] == "StepContext"
+
+
+# ------------------------------------------------------------------ the factory
+
+
+class StepContextFactory:
+    """One context per (run id, process): isolated between runs, reused within one.
+
+    Thread-safe, since the threads executor builds contexts from many threads.
+    """
+
+    def __init__(self) -> None:
+        self._contexts: dict[tuple[str, str], StepContext] = {}
+        self._lock = threading.Lock()
+
+    def get_context(self, run_id: str, process_name: str, **fields: Any) -> StepContext:
+        """The context of ``process_name`` in ``run_id``, created on first use."""
+        key = (run_id, process_name)
+        with self._lock:
+            context = self._contexts.get(key)
+            if context is None:
+                project = str(fields.pop("project", ""))
+                context = StepContext(
+                    run_id=run_id, project=project, process_name=process_name, **fields
+                )
+                self._contexts[key] = context
+            return context
+
+    def contexts(self, run_id: str) -> dict[str, StepContext]:
+        with self._lock:
+            return {p: c for (r, p), c in self._contexts.items() if r == run_id}
+
+    def cleanup(self, run_id: str) -> int:
+        """Forget every context of ``run_id``; returns how many there were."""
+        with self._lock:
+            keys = [k for k in self._contexts if k[0] == run_id]
+            for key in keys:
+                del self._contexts[key]
+            return len(keys)
+
+    def __len__(self) -> int:
+        return len(self._contexts)
+
+
+__all__ = [
+    "ProcessDefinition",
+    "ProcessOptions",
+    "StepContext",
+    "StepContextFactory",
+    "StepInfo",
+    "current_context",
+    "is_context_parameter",
+    "process",
+    "process_options",
+    "step",
+]

@@ -1,0 +1,311 @@
+"""MLPlatform: one run of a project, from its config to its run record.
+
+``run_pipeline_for_project`` does, in order: load and validate the config;
+seed the generators; settle the environment (this interpreter, whose spec
+hash joins every cache key); load the adapter and discover the processes;
+parse and check the graph against them; open the project's stores, tracker
+and executor; run; and write the run record. Everything the run opened is
+closed on the way out, whatever happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops.adapters.config_schema import ProjectConfig
+from mlops.adapters.plugin_manager import AdapterPluginManager
+from mlops.core.dask_networkx_executor import (
+    DaskNetworkXExecutor,
+    PipelineRun,
+    ProcessRecord,
+    Selection,
+)
+from mlops.core.executor_worker import LiveStores, StoreHandle, StoreSettings
+from mlops.core.executors import Executor, create_executor
+from mlops.core.experiment_tracker import ExperimentTracker, create_tracker
+from mlops.core.graph_types import PipelineGraph, RunStatus
+from mlops.core.networkx_parser import ADJLIST_KEY, check_processes, parse_process_adjlist
+from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
+from mlops.core.process_hashing import stable_hash
+from mlops.core.run_records import RunRecorder, latest_run, new_run_id
+from mlops.core.step_state_manager import StepStateManager
+from mlops.core.workspace import Workspace
+from mlops.errors import ConfigError
+from mlops.managers.project_manager import ProjectManager
+from mlops.managers.reproducibility_manager import ReproducibilityManager
+from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES, create_kv_store, create_object_store
+from mlops.storage.interfaces.kv_store import KVStore
+from mlops.storage.interfaces.object_store import ObjectStore
+
+
+class PipelineWarning(UserWarning):
+    """Something about the pipeline the user should know; the run goes on."""
+
+
+@dataclass
+class RunReport:
+    """What ``run_pipeline_for_project`` returns: the run and where it is recorded."""
+
+    project: str
+    run_id: str
+    status: RunStatus
+    processes: dict[str, ProcessRecord]
+    record: dict[str, Any]
+    pipeline: PipelineRun
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.COMPLETED
+
+    @property
+    def failed_process(self) -> str | None:
+        return self.pipeline.failed_process
+
+    def result(self, process: str) -> Any:
+        return self.pipeline.result(process)
+
+
+@dataclass(frozen=True)
+class ProjectStores:
+    kv: KVStore
+    objects: ObjectStore
+    kv_config: dict[str, Any] | None
+    objects_config: dict[str, Any] | None
+
+
+class MLPlatform:
+    """Runs projects of one workspace."""
+
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        *,
+        plugins: AdapterPluginManager | None = None,
+    ) -> None:
+        self.projects = ProjectManager(workspace)
+        self.workspace = self.projects.workspace
+        self.plugins = plugins or AdapterPluginManager()
+
+    # -------------------------------------------------------------- pieces
+
+    def load(self, project_id: str) -> tuple[Path, ProjectConfig]:
+        project_dir = self.projects.require(project_id)
+        return project_dir, self.projects.load_config(project_id)
+
+    def graph(self, project_id: str, config: ProjectConfig | None = None) -> PipelineGraph:
+        """The project's pipeline graph, parsed and checked for cycles (not for processes)."""
+        config = config or self.load(project_id)[1]
+        pipeline = config.model.parameters.pipeline
+        declaration = pipeline.process_adjlist if pipeline else None
+        source = f"{self.projects.display_config_path(project_id)}: {ADJLIST_KEY}"
+        return parse_process_adjlist(declaration, source=source)
+
+    def open_stores(self, project_id: str, config: ProjectConfig) -> ProjectStores:
+        """The project's KV store (namespaced by id) and object store (under its prefix)."""
+        state_dir = self.workspace.ensure().state_dir
+        kv_config = config.storage.kv.model_dump() if config.storage.kv else None
+        objects_config = _project_objects(
+            config.storage.objects.model_dump() if config.storage.objects else None, project_id
+        )
+        kv = create_kv_store(kv_config, state_dir=state_dir, namespace=project_id)
+        objects = create_object_store(objects_config, state_dir=state_dir)
+        return ProjectStores(kv, objects, kv_config, objects_config)
+
+    # -------------------------------------------------------------- the run
+
+    def run_pipeline_for_project(
+        self,
+        project_id: str,
+        *,
+        executor: str | None = None,
+        client: Any = None,
+        use_cache: bool = True,
+        from_process: str | None = None,
+        only: str | None = None,
+        run_id: str | None = None,
+        on_update: Callable[[ProcessRecord], None] | None = None,
+    ) -> RunReport:
+        """Run the project's pipeline; see the module docstring for the steps."""
+        project_dir, config = self.load(project_id)
+        reproducibility = ReproducibilityManager(config.reproducibility)
+        seeds = reproducibility.apply_seed()
+        env_hash = stable_hash(
+            {"manager": config.environment.manager, "spec": config.environment.spec.model_dump()}
+        )
+        adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
+        definitions = adapter.discover()
+        graph = self.graph(project_id, config)
+        notes = check_processes(
+            graph,
+            definitions,
+            source=f"{self.projects.display_config_path(project_id)}: {ADJLIST_KEY}",
+        )
+        for note in notes:
+            warnings.warn(note, PipelineWarning, stacklevel=2)
+        params = config.model.parameters.as_dict()
+        pipeline_options = params.pop("pipeline", {}) or {}
+        process_config = _process_config(pipeline_options, graph)
+        stores = self.open_stores(project_id, config)
+        run_id = run_id or new_run_id()
+        previous = latest_run(stores.kv)
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(stores.objects.close)
+            cleanup.callback(stores.kv.close)
+            kind = executor or config.executor.type
+            engine = create_executor(
+                kind,
+                n_workers=config.executor.n_workers,
+                threads_per_worker=config.executor.threads_per_worker,
+                client=client,
+            )
+            cleanup.callback(engine.close)
+            handle = _store_handle(engine, stores, self.workspace.state_dir, project_id)
+            if isinstance(handle, LiveStores):
+                cleanup.callback(handle.release)
+            tracker = _tracker(config, stores)
+            tracker.start_run(run_id, project=project_id, params=params)
+            details = {
+                "executor": engine.name,
+                "use_cache": use_cache,
+                "selection": {"from": from_process, "only": only},
+                "resumed_from": (
+                    previous["run_id"]
+                    if previous and previous.get("status") == RunStatus.FAILED.value
+                    else None
+                ),
+                "seed": seeds.seed,
+                "seeded": list(seeds.seeded),
+                "framework": adapter.framework,
+                "environment": {"manager": config.environment.manager, "spec_hash": env_hash},
+                "warnings": notes,
+            }
+            recorder = RunRecorder(
+                stores.kv, run_id=run_id, project=project_id, graph=graph, details=details
+            )
+
+            def update(record: ProcessRecord) -> None:
+                recorder.update(record)
+                if record.status.finished_ok:
+                    for point in record.metrics:
+                        tracker.log_metric(
+                            f"{record.name}.{point['name']}", point["value"], point.get("step")
+                        )
+                if on_update is not None:
+                    on_update(record)
+
+            scheduler = DaskNetworkXExecutor(
+                graph,
+                definitions,
+                executor=engine,
+                state=StepStateManager(stores.kv, stores.objects),
+                stores=handle,
+                run_id=run_id,
+                project=project_id,
+                params=params,
+                process_config=process_config,
+                env_hash=env_hash,
+                source_root=adapter.source_root.resolve(),
+                project_dir=project_dir.resolve(),
+                use_cache=use_cache,
+                selection=Selection(from_process=from_process, only=only),
+                spill_threshold=_spill_threshold(pipeline_options),
+                on_update=update,
+            )
+            try:
+                pipeline = scheduler.run()
+            except BaseException:
+                recorder.finish(RunStatus.FAILED, error={"message": "the run was interrupted"})
+                tracker.end_run("failed")
+                raise
+            failed = pipeline.failed_process
+            error = (
+                {"process": failed, "message": pipeline.processes[failed].error} if failed else None
+            )
+            recorder.finish(pipeline.status, error=error)
+            tracker.end_run(pipeline.status.value)
+        return RunReport(
+            project_id,
+            run_id,
+            pipeline.status,
+            pipeline.processes,
+            recorder.record,
+            pipeline,
+            notes,
+        )
+
+
+def _project_objects(config: dict[str, Any] | None, project_id: str) -> dict[str, Any]:
+    """Object-store options scoped to the project: its own folder or key prefix."""
+    options = dict(config or {"backend": "local"})
+    backend = OBJECT_ALIASES.get(str(options.get("backend", "local")).strip().lower(), "local")
+    if backend == "local":
+        options.setdefault("root", f"objects/{project_id}")
+    elif backend == "gcs":
+        prefix = str(options.get("prefix", "")).strip("/")
+        options["prefix"] = f"{prefix}/{project_id}" if prefix else project_id
+    return options
+
+
+def _process_config(pipeline: Mapping[str, Any], graph: PipelineGraph) -> dict[str, dict[str, Any]]:
+    """``pipeline.processes``: per-process options and params, checked against the graph."""
+    processes = pipeline.get("processes") or {}
+    key = "model.parameters.pipeline.processes"
+    if not isinstance(processes, Mapping):
+        raise ConfigError(f"{key}: expected a mapping of process name -> options")
+    for name, options in processes.items():
+        if name not in graph:
+            raise ConfigError(
+                f"{key}.{name}: no such process in the pipeline",
+                hint=f"processes: {', '.join(graph.order)}",
+            )
+        if not isinstance(options, Mapping):
+            raise ConfigError(f"{key}.{name}: expected a mapping of options")
+        params = options.get("params")
+        if params is not None and not isinstance(params, Mapping):
+            raise ConfigError(f"{key}.{name}.params: expected a mapping")
+    return {str(k): dict(v) for k, v in processes.items()}
+
+
+def _spill_threshold(pipeline: Mapping[str, Any]) -> int:
+    value = pipeline.get("spill_threshold_bytes", DEFAULT_SPILL_THRESHOLD)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"model.parameters.pipeline.spill_threshold_bytes: expected a size in bytes, "
+            f"found {value!r}"
+        )
+    return value
+
+
+def _store_handle(
+    engine: Executor, stores: ProjectStores, state_dir: Path, project_id: str
+) -> StoreHandle:
+    if engine.in_process:
+        return LiveStores(stores.kv, stores.objects)
+    for name, config, aliases in (
+        ("storage.kv", stores.kv_config, KV_ALIASES),
+        ("storage.objects", stores.objects_config, OBJECT_ALIASES),
+    ):
+        backend = aliases.get(str((config or {}).get("backend", "")).strip().lower())
+        if backend == "memory":
+            raise ConfigError(
+                f"{name}: the memory backend cannot be shared with the {engine.name} "
+                "executor's worker processes",
+                hint="use the default stores (sqlite, local), or the sequential/threads executor",
+            )
+    return StoreSettings(stores.kv_config, stores.objects_config, str(state_dir), project_id)
+
+
+def _tracker(config: ProjectConfig, stores: ProjectStores) -> ExperimentTracker:
+    tracking = config.reproducibility.experiment_tracking
+    return create_tracker(
+        tracking.backend, tracking.parameters, kv=stores.kv, objects=stores.objects
+    )
+
+
+__all__ = ["MLPlatform", "PipelineWarning", "RunReport"]

@@ -1,0 +1,134 @@
+"""The run-facing commands: ``mlops run`` and ``mlops quickstart``.
+
+They turn a platform run into what a person reads: live progress, warnings
+as one line each, the summary, and an exit status (0 completed, 1 a process
+failed). Configuration mistakes are raised as :class:`~mlops.errors.MlopsError`
+for the CLI to report before anything runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from rich.console import Console
+
+from mlops.core.workspace import Workspace
+from mlops.errors import ExitCode
+from mlops.platform import MLPlatform, RunReport
+from mlops.progress import RunDisplay
+
+
+@contextlib.contextmanager
+def warnings_as_lines(stream: TextIO) -> Iterator[None]:
+    """Show each warning as ``mlops: warning: <message>`` on ``stream``, once."""
+
+    def show(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+        text = " ".join(str(message).split())
+        stream.write(f"mlops: warning: {text}\n")
+        stream.flush()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.filterwarnings("ignore", module="distributed")
+        previous, warnings.showwarning = warnings.showwarning, show
+        try:
+            yield
+        finally:
+            warnings.showwarning = previous
+
+
+def run_project(
+    workspace: Workspace,
+    name: str,
+    *,
+    verbosity: int = 0,
+    debug: bool = False,
+    executor: str | None = None,
+    use_cache: bool = True,
+    from_process: str | None = None,
+    only: str | None = None,
+    explain: bool = False,
+    console: Console | None = None,
+) -> int:
+    """Run ``name`` with progress on ``console``; returns the exit status."""
+    out = console or Console(highlight=False, soft_wrap=True)
+    platform = MLPlatform(workspace)
+    order = list(platform.graph(name).order)
+    with warnings_as_lines(sys.stderr):
+        display = RunDisplay(out, order, quiet=verbosity < 0, explain=explain)
+        with display:
+            report = platform.run_pipeline_for_project(
+                name,
+                executor=executor,
+                use_cache=use_cache,
+                from_process=from_process,
+                only=only,
+                on_update=display.update,
+            )
+    display.summary(report.record)
+    if report.ok:
+        return int(ExitCode.OK)
+    _report_failure(report, name, show_traceback=verbosity > 0 or debug)
+    return int(ExitCode.RUN_FAILED)
+
+
+def _report_failure(report: RunReport, name: str, *, show_traceback: bool) -> None:
+    failed = report.failed_process or "?"
+    record = report.processes.get(failed)
+    if show_traceback and record is not None and record.traceback:
+        sys.stderr.write(record.traceback.rstrip() + "\n")
+    error = " ".join(((record.error if record is not None else None) or "failed").split())
+    hint = "" if show_traceback else "; -v shows the traceback"
+    sys.stderr.write(
+        f"mlops: run {report.run_id} failed: process {failed!r}: {error} "
+        f"(fix it and run `mlops run {name}` again to resume from there{hint})\n"
+    )
+    sys.stderr.flush()
+
+
+def quickstart(
+    workspace: Workspace,
+    name: str = "demo",
+    *,
+    template: str = "custom",
+    verbosity: int = 0,
+    console: Console | None = None,
+) -> int:
+    """Create a demo project (unless it exists), run it twice, and say where everything is."""
+    out = console or Console(highlight=False, soft_wrap=True)
+    platform = MLPlatform(workspace)
+    projects = platform.projects
+    if projects.exists(name):
+        out.print(f"Using the existing project {name} at {projects.project_dir(name)}")
+    else:
+        info = projects.create(name, template=template)
+        out.print(f"Created project {name} from the {template} template at {info.path}")
+    out.print(f"\n[bold]1. Running {name}[/bold]")
+    status = run_project(workspace, name, verbosity=verbosity, console=out)
+    if status != ExitCode.OK:
+        return status
+    out.print(f"\n[bold]2. Running {name} again: unchanged processes are reused[/bold]")
+    status = run_project(workspace, name, verbosity=verbosity, explain=True, console=out)
+    if status != ExitCode.OK:
+        return status
+    project_dir = projects.project_dir(name)
+    out.print("\n[bold]Where things are[/bold]")
+    out.print(f"  project      {project_dir}")
+    out.print(f"  pipeline     {project_dir / 'src'}")
+    out.print(f"  config       {projects.config_path(name)}")
+    outputs = project_dir / "outputs"
+    if outputs.is_dir():
+        out.print(f"  outputs      {outputs}")
+    out.print(f"  run records  `mlops info {name}` (stored in {workspace.state_dir})")
+    out.print(
+        f"\nNext: edit {projects.config_path(name).name} (for example a parameter) and "
+        f"`mlops run {name} --explain` reruns only what changed."
+    )
+    return int(ExitCode.OK)
+
+
+__all__ = ["quickstart", "run_project", "warnings_as_lines"]

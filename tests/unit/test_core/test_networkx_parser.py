@@ -1,0 +1,154 @@
+"""Parsing ``process_adjlist`` (text and mapping) and checking it."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlops.core.graph_types import PipelineGraph
+from mlops.core.networkx_parser import check_processes, parse_process_adjlist
+from mlops.errors import GraphError
+
+
+@pytest.mark.parametrize(
+    ("declaration", "edges"),
+    [
+        ("a", set()),
+        ("a b\nb c", {("a", "b"), ("b", "c")}),
+        ("a b c\nb d\nc d", {("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")}),
+        ("# the pipeline\na b  # a feeds b\n\n", {("a", "b")}),
+        (
+            {"a": ["b", "c"], "b": "d", "c": ["d"], "d": None},
+            {("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")},
+        ),
+        ({"a": "b c"}, {("a", "b"), ("a", "c")}),
+    ],
+    ids=["single", "linear", "diamond", "comments", "mapping", "mapping-string"],
+)
+def test_parse_accepts_text_and_mapping(declaration: object, edges: set[tuple[str, str]]) -> None:
+    graph = parse_process_adjlist(declaration)
+    assert set(graph.edges) == edges
+    assert graph.order[0] == "a"
+
+
+def test_order_follows_declaration_for_ties() -> None:
+    graph = parse_process_adjlist("load zeta alpha\nzeta report\nalpha report")
+    assert graph.order == ("load", "zeta", "alpha", "report")
+    assert graph.upstream("report") == ("zeta", "alpha")
+    assert graph.downstream("load") == ("zeta", "alpha")
+    assert graph.descendants("zeta") == {"report"}
+    assert graph.ancestors("report") == {"load", "zeta", "alpha"}
+    assert graph.roots() == ("load",)
+    assert graph.generations() == [["load"], ["zeta", "alpha"], ["report"]]
+    assert graph.as_adjacency() == {
+        "load": ["zeta", "alpha"],
+        "zeta": ["report"],
+        "alpha": ["report"],
+        "report": [],
+    }
+
+
+def test_graphs_compare_by_content() -> None:
+    one = parse_process_adjlist("a b\na c")
+    other = parse_process_adjlist({"a": ["c", "b"]})
+    assert one == other and hash(one) == hash(other)
+    assert one != parse_process_adjlist("a b")
+    assert "a" in one and "z" not in one and len(one) == 3
+    copy = one.to_networkx()
+    copy.add_edge("c", "a")
+    assert ("c", "a") not in one.edges
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        ("", "the pipeline is empty"),
+        ("   \n# only a comment\n", "the pipeline is empty"),
+        (None, "the pipeline is empty"),
+        ({}, "the pipeline is empty"),
+        ("a a", "process 'a' depends on itself"),
+        ("a b\nb c\nc a", "cycle: "),
+        ({"a": {"b": 1}}, "expected a list of downstream processes"),
+        ({"a": [1]}, "downstream process names must be strings"),
+        (42, "expected adjacency-list text or a mapping"),
+        ("a b/c", "invalid process name 'b/c'"),
+    ],
+    ids=["empty", "comment-only", "none", "empty-mapping", "self-loop", "cycle", "nested-mapping",
+         "non-string", "wrong-type", "bad-name"],
+)  # fmt: skip
+def test_invalid_graphs_are_one_clear_error(declaration: object, message: str) -> None:
+    with pytest.raises(GraphError, match="process_adjlist") as caught:
+        parse_process_adjlist(declaration)
+    assert message in caught.value.one_line()
+    assert "\n" not in caught.value.one_line()
+
+
+def test_cycle_message_prints_the_cycle_path() -> None:
+    with pytest.raises(GraphError) as caught:
+        parse_process_adjlist("load train\ntrain evaluate\nevaluate train")
+    assert "train -> evaluate -> train" in caught.value.one_line()
+
+
+def test_unknown_process_suggests_the_closest_name() -> None:
+    graph = parse_process_adjlist("load trian")
+    with pytest.raises(GraphError, match="unknown process 'trian'.*did you mean 'train'"):
+        check_processes(graph, ["load", "train"])
+
+
+def test_unknown_process_without_close_match_lists_known_ones() -> None:
+    graph = parse_process_adjlist("load xyz")
+    with pytest.raises(GraphError, match="defined processes: load, train"):
+        check_processes(graph, ["train", "load"])
+    with pytest.raises(GraphError, match="no @process functions were found"):
+        check_processes(graph, [])
+
+
+def test_defined_but_unused_processes_are_warnings() -> None:
+    graph = parse_process_adjlist("load train")
+    notes = check_processes(graph, ["load", "train", "extra"])
+    assert notes == ["process 'extra' is defined but not in the pipeline; it will not run"]
+
+
+@st.composite
+def random_dags(draw: st.DrawFn) -> tuple[list[str], list[tuple[str, str]]]:
+    size = draw(st.integers(min_value=1, max_value=12))
+    nodes = [f"p{i}" for i in range(size)]
+    pairs = [(nodes[i], nodes[j]) for i in range(size) for j in range(i + 1, size)]
+    edges = draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
+    return draw(st.permutations(nodes)), edges
+
+
+@given(random_dags())
+def test_order_is_a_topological_order_of_the_networkx_reference(
+    dag: tuple[list[str], list[tuple[str, str]]],
+) -> None:
+    nodes, edges = dag
+    text = "\n".join([*nodes, *(f"{a} {b}" for a, b in edges)])
+    graph = parse_process_adjlist(text)
+    reference: nx.DiGraph[str] = nx.DiGraph(edges)
+    reference.add_nodes_from(nodes)
+    assert set(graph.nodes) == set(reference.nodes)
+    assert set(graph.edges) == set(reference.edges)
+    position = {name: i for i, name in enumerate(graph.order)}
+    assert all(position[a] < position[b] for a, b in reference.edges)
+    assert nx.is_directed_acyclic_graph(graph.to_networkx())
+
+
+@given(random_dags(), st.data())
+def test_every_back_edge_is_rejected_as_a_cycle(
+    dag: tuple[list[str], list[tuple[str, str]]], data: st.DataObject
+) -> None:
+    nodes, edges = dag
+    if not edges:
+        return
+    source, target = data.draw(st.sampled_from(edges))
+    text = "\n".join([*(f"{a} {b}" for a, b in edges), f"{target} {source}"])
+    with pytest.raises(GraphError, match="cycle"):
+        parse_process_adjlist(text)
+
+
+def test_from_edges_keeps_isolated_nodes() -> None:
+    graph = PipelineGraph.from_edges(["a", "b"], [])
+    assert graph.order == ("a", "b") and graph.edges == ()

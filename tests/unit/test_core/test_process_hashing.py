@@ -1,0 +1,302 @@
+"""Cache keys: stable for equal inputs, changed by any change of code, params, upstream, env."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import importlib.util
+import sys
+import textwrap
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlops.core.process_hashing import (
+    HashingError,
+    code_hash,
+    file_digest,
+    pickled_digest,
+    process_cache_key,
+    stable_hash,
+)
+
+ModuleFactory = Callable[[str], ModuleType]
+
+
+@pytest.fixture
+def load_module(tmp_path: Path) -> Iterator[ModuleFactory]:
+    """Write source to a fresh module file under tmp_path and import it."""
+    names: list[str] = []
+
+    def load(text: str, folder: Path | None = None) -> ModuleType:
+        name = f"hashmod_{uuid.uuid4().hex[:8]}"
+        path = (folder or tmp_path) / f"{name}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        names.append(name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+# ------------------------------------------------------------------ values
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_stable_hash_is_deterministic(value: object) -> None:
+    assert stable_hash(value) == stable_hash(value)
+
+
+@given(st.dictionaries(st.text(max_size=4), st.integers(), min_size=2, max_size=6))
+def test_dict_order_does_not_matter(value: dict[str, int]) -> None:
+    reversed_order = dict(reversed(list(value.items())))
+    assert stable_hash(value) == stable_hash(reversed_order)
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [(1, "1"), (1, 1.0), (True, 1), ([1, 2], (1, 2)), ([1, 2], [2, 1]), (b"a", "a"),
+     ({"a": 1}, {"a": 2}), ({"a": 1}, {"b": 1}), (None, "None"), ({1, 2}, [1, 2]),
+     (Point(1, 2), Point(2, 1)), (Colour.RED, 1), (0.1, 0.1000000001)],
+    ids=["int-str", "int-float", "bool-int", "list-tuple", "list-order", "bytes-str", "dict-value",
+         "dict-key", "none-str", "set-list", "dataclass", "enum-int", "float-precision"],
+)  # fmt: skip
+def test_different_values_hash_differently(left: object, right: object) -> None:
+    assert stable_hash(left) != stable_hash(right)
+
+
+def test_sets_and_paths_and_arrays() -> None:
+    assert stable_hash({3, 1, 2}) == stable_hash(frozenset({1, 2, 3}))
+    assert stable_hash(Path("a/b")) == stable_hash(Path("a") / "b")
+    numpy = pytest.importorskip("numpy")
+    a = numpy.arange(6, dtype="int64")
+    assert stable_hash(a) == stable_hash(numpy.arange(6, dtype="int64"))
+    assert stable_hash(a) != stable_hash(a.reshape(2, 3))
+    assert stable_hash(a) != stable_hash(a.astype("int32"))
+    assert stable_hash(numpy.array(["x", None], dtype=object)) == stable_hash(
+        numpy.array(["x", None], dtype=object)
+    )
+
+
+def test_unpicklable_values_raise_instead_of_weakening_the_key() -> None:
+    with pytest.raises(
+        HashingError, match="cannot hash the argument: lock objects cannot be pickled"
+    ):
+        stable_hash({"lock": threading.Lock()}, what="the argument")
+    with pytest.raises(HashingError):
+        pickled_digest(threading.Lock())
+
+
+def test_deep_nesting_is_refused() -> None:
+    value: list[object] = []
+    for _ in range(300):
+        value = [value]
+    with pytest.raises(HashingError, match="nested more than 200 levels"):
+        stable_hash(value)
+
+
+def test_file_digest_reads_content(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"x,y\n1,2\n")
+    first = file_digest(path)
+    path.write_bytes(b"x,y\n1,3\n")
+    assert file_digest(path) != first
+
+
+# ------------------------------------------------------------------ code
+
+
+BASE = """
+    import math
+
+    THRESHOLD = 0.5
+
+    def helper(x):
+        return x * 2
+
+    def process(x):
+        '''Docstring.'''
+        # a comment
+        return helper(x) + math.sqrt(THRESHOLD)
+"""
+
+
+def test_code_hash_ignores_comments_docstrings_and_blank_lines(load_module: ModuleFactory) -> None:
+    one = load_module(BASE)
+    other = load_module(
+        BASE.replace("# a comment", "").replace("'''Docstring.'''", "'''Another one.'''") + "\n\n"
+    )
+    assert code_hash(one.process) == code_hash(other.process)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [("return x * 2", "return x * 3"), ("THRESHOLD = 0.5", "THRESHOLD = 0.6"),
+     ("+ math.sqrt", "- math.sqrt")],
+    ids=["called-helper", "module-constant", "own-body"],
+)  # fmt: skip
+def test_code_hash_follows_project_local_code(
+    load_module: ModuleFactory, change: tuple[str, str]
+) -> None:
+    one = load_module(BASE)
+    other = load_module(BASE.replace(*change))
+    assert code_hash(one.process) != code_hash(other.process)
+
+
+def test_code_hash_follows_helpers_in_other_local_modules(
+    load_module: ModuleFactory, tmp_path: Path
+) -> None:
+    helpers = load_module("def clean(x):\n    return x.strip()\n")
+    user = f"""
+        import {helpers.__name__} as helpers
+
+        def process(x):
+            return helpers.clean(x)
+    """
+    first = code_hash(load_module(user).process, local_roots=[tmp_path])
+    changed = load_module("def clean(x):\n    return x.lower()\n")
+    second = code_hash(
+        load_module(user.replace(helpers.__name__, changed.__name__)).process,
+        local_roots=[tmp_path],
+    )
+    assert first != second
+
+
+def test_library_code_is_not_followed(load_module: ModuleFactory) -> None:
+    module = load_module("import json\n\ndef process(x):\n    return json.dumps(x)\n")
+    assert code_hash(module.process) == code_hash(module.process)  # no error walking json
+
+
+def test_recursive_and_mutually_recursive_functions_terminate(load_module: ModuleFactory) -> None:
+    module = load_module(
+        """
+        def even(n):
+            return True if n == 0 else odd(n - 1)
+
+        def odd(n):
+            return False if n == 0 else even(n - 1)
+        """
+    )
+    assert len(code_hash(module.even)) == 64
+
+
+def test_closures_and_classes_count(load_module: ModuleFactory) -> None:
+    module = load_module(
+        """
+        class Scaler:
+            factor = 2
+            def apply(self, x):
+                return x * self.factor
+
+        def make(k):
+            def process(x):
+                return Scaler().apply(x) + k
+            return process
+        """
+    )
+    changed = load_module(
+        """
+        class Scaler:
+            factor = 3
+            def apply(self, x):
+                return x * self.factor
+
+        def make(k):
+            def process(x):
+                return Scaler().apply(x) + k
+            return process
+        """
+    )
+    assert code_hash(module.make(1)) != code_hash(changed.make(1))
+    assert code_hash(module.make(1)) != code_hash(module.make(2))
+
+
+def test_functions_without_source_hash_their_bytecode() -> None:
+    namespace: dict[str, object] = {}
+    exec("def f(x):\n    return x + 1\n", namespace)  # noqa: S102 - a function with no file
+    exec("def g(x):\n    return x + 2\n", namespace)  # noqa: S102
+    f, g = namespace["f"], namespace["g"]
+    assert callable(f) and callable(g)
+    assert code_hash(f) != code_hash(g)
+
+
+def test_builtins_without_code_are_refused() -> None:
+    with pytest.raises(HashingError, match="its source is not available"):
+        code_hash(len)
+
+
+# ------------------------------------------------------------------ keys
+
+
+def key(**changes: object) -> str:
+    parts: dict[str, object] = {
+        "name": "train",
+        "code": "c" * 64,
+        "params": {"lr": 0.1},
+        "upstream": {"load": "u" * 64},
+        "env": "e" * 64,
+        "inputs": {"data.csv": "d" * 64},
+    }
+    parts.update(changes)
+    return process_cache_key(**parts).key  # type: ignore[arg-type]
+
+
+def test_cache_key_is_stable_and_sensitive_to_every_part() -> None:
+    base = key()
+    assert base == key()
+    variants = {
+        "name": key(name="evaluate"),
+        "code": key(code="x" * 64),
+        "params": key(params={"lr": 0.2}),
+        "upstream": key(upstream={"load": "v" * 64}),
+        "env": key(env="f" * 64),
+        "inputs": key(inputs={"data.csv": "z" * 64}),
+    }
+    assert base not in variants.values()
+    assert len(set(variants.values())) == len(variants)
+
+
+def test_changed_parts_names_what_changed() -> None:
+    first = process_cache_key(name="p", code="a", params={"x": 1}, upstream={}, env="e")
+    second = process_cache_key(name="p", code="b", params={"x": 1}, upstream={}, env="e")
+    assert second.changed_parts(first.components) == ["code"]
+    assert second.changed_parts(None) == []
+
+
+def test_unhashable_params_are_a_clear_error() -> None:
+    with pytest.raises(HashingError, match="the parameters of process 'p'"):
+        process_cache_key(
+            name="p", code="a", params={"lock": threading.Lock()}, upstream={}, env=""
+        )
