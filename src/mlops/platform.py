@@ -35,7 +35,7 @@ from mlops.core.process_hashing import stable_hash
 from mlops.core.run_records import RunRecorder, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.workspace import Workspace
-from mlops.errors import ConfigError
+from mlops.errors import ConfigError, MlopsError
 from mlops.managers.project_manager import ProjectManager
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES, create_kv_store, create_object_store
@@ -168,6 +168,38 @@ class MLPlatform:
             handle = _store_handle(engine, stores, self.workspace.state_dir, project_id)
             if isinstance(handle, LiveStores):
                 cleanup.callback(handle.release)
+            recorder: RunRecorder | None = None
+
+            def update(record: ProcessRecord) -> None:
+                if recorder is not None:
+                    recorder.update(record)
+                if record.status.finished_ok:
+                    for point in record.metrics:
+                        tracker.log_metric(
+                            f"{record.name}.{point['name']}", point["value"], point.get("step")
+                        )
+                if on_update is not None:
+                    on_update(record)
+
+            # Built first: it checks arguments and selections before anything is recorded.
+            scheduler = DaskNetworkXExecutor(
+                graph,
+                definitions,
+                executor=engine,
+                state=StepStateManager(stores.kv, stores.objects),
+                stores=handle,
+                run_id=run_id,
+                project=project_id,
+                params=params,
+                process_config=process_config,
+                env_hash=env_hash,
+                source_root=adapter.source_root.resolve(),
+                project_dir=project_dir.resolve(),
+                use_cache=use_cache,
+                selection=Selection(from_process=from_process, only=only),
+                spill_threshold=_spill_threshold(pipeline_options),
+                on_update=update,
+            )
             tracker = _tracker(config, stores)
             tracker.start_run(run_id, project=project_id, params=params)
             details = {
@@ -188,39 +220,11 @@ class MLPlatform:
             recorder = RunRecorder(
                 stores.kv, run_id=run_id, project=project_id, graph=graph, details=details
             )
-
-            def update(record: ProcessRecord) -> None:
-                recorder.update(record)
-                if record.status.finished_ok:
-                    for point in record.metrics:
-                        tracker.log_metric(
-                            f"{record.name}.{point['name']}", point["value"], point.get("step")
-                        )
-                if on_update is not None:
-                    on_update(record)
-
-            scheduler = DaskNetworkXExecutor(
-                graph,
-                definitions,
-                executor=engine,
-                state=StepStateManager(stores.kv, stores.objects),
-                stores=handle,
-                run_id=run_id,
-                project=project_id,
-                params=params,
-                process_config=process_config,
-                env_hash=env_hash,
-                source_root=adapter.source_root.resolve(),
-                project_dir=project_dir.resolve(),
-                use_cache=use_cache,
-                selection=Selection(from_process=from_process, only=only),
-                spill_threshold=_spill_threshold(pipeline_options),
-                on_update=update,
-            )
             try:
                 pipeline = scheduler.run()
-            except BaseException:
-                recorder.finish(RunStatus.FAILED, error={"message": "the run was interrupted"})
+            except BaseException as exc:
+                message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
+                recorder.finish(RunStatus.FAILED, error={"message": message})
                 tracker.end_run("failed")
                 raise
             failed = pipeline.failed_process

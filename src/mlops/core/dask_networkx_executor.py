@@ -166,6 +166,7 @@ class DaskNetworkXExecutor:
         self._inputs: dict[str, dict[str, str]] = {}
         self.selection.check(graph)
         self._check_arguments()
+        self._check_only_inputs_cached()
 
     # -------------------------------------------------------------- planning
 
@@ -225,6 +226,24 @@ class DaskNetworkXExecutor:
                         "or give the argument a default"
                     ),
                 )
+
+    def _check_only_inputs_cached(self) -> None:
+        """``--only P`` needs every process upstream of P in the cache; say so up front."""
+        only = self.selection.only
+        if only is None:
+            return
+        for name in self.graph.order:
+            if name not in self.graph.ancestors(only):
+                continue
+            entry = self.state.lookup(self.cache_key(name).key)
+            if entry is None:
+                self._digests.clear()
+                raise GraphError(
+                    f"--only {only} needs the result of {name!r}, which is not in the cache",
+                    hint=f"run the pipeline once, or use --from {name}",
+                )
+            self._digests[name] = entry.digest
+        self._digests.clear()
 
     def _mode(self, name: str) -> str:
         """``run`` (normal), ``force`` (rerun), ``cache_only`` or ``excluded``."""
@@ -351,7 +370,7 @@ class DaskNetworkXExecutor:
             return "ran: first run (nothing cached)"
         changed = key.changed_parts(latest.get("components"))
         if not changed:
-            return "ran: not in the cache (its last run failed or the cache was cleared)"
+            return "ran: not in the cache (its last run failed, or the cache was cleared)"
         reasons = []
         for part in changed:
             if part == "params":
@@ -394,17 +413,18 @@ class DaskNetworkXExecutor:
         record.metrics = outcome.metrics
         record.steps = outcome.steps
         record.finished_at = _now()
+        if outcome.status in (ProcessStatus.COMPLETED, ProcessStatus.FAILED):
+            # Remembered after failures too, so the rerun can say what changed since.
+            self.state.record_latest(
+                name,
+                self._keys[name].components,
+                params=self.params_for(name),
+                upstream={u: self._digests[u] for u in self.graph.upstream(name)},
+                inputs=self.inputs_for(name),
+            )
         if outcome.status is ProcessStatus.COMPLETED:
             self._results[name] = outcome.result
             self._digests[name] = outcome.digest or ""
-            if outcome.cached:
-                self.state.record_latest(
-                    name,
-                    self._keys[name].components,
-                    params=self.params_for(name),
-                    upstream={u: self._digests[u] for u in self.graph.upstream(name)},
-                    inputs=self.inputs_for(name),
-                )
         elif outcome.status is ProcessStatus.SKIPPED:
             record.reason = f"skipped: {outcome.reason}"
         else:

@@ -150,12 +150,15 @@ def create_executor(
     def start() -> Any:
         from distributed import Client, LocalCluster
 
+        # Worker processes talk TCP: on loopback only. Threads talk in-process.
+        network = {"host": "127.0.0.1"} if processes else {}
         cluster = LocalCluster(
             n_workers=n_workers or (cores if processes else 1),
             threads_per_worker=threads_per_worker or (1 if processes else cores),
             processes=processes,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            **network,
         )
         return Client(cluster)
 

@@ -230,13 +230,21 @@ class _CodeWalker:
 
     @staticmethod
     def _references(tree: ast.AST, namespace: Mapping[str, Any], obj: Any) -> list[tuple[str, Any]]:
+        # Arguments and assigned names are local: an argument named like a global
+        # function (a process taking its upstream ``load``) does not refer to it.
+        local = {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+        local |= {
+            node.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)
+        }
         found: dict[str, Any] = {}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id in namespace:
+            if isinstance(node, ast.Name) and node.id in namespace and node.id not in local:
                 found.setdefault(node.id, namespace[node.id])
             elif isinstance(node, ast.Attribute):
                 chain = _attribute_chain(node)
-                if chain and chain[0] in namespace:
+                if chain and chain[0] in namespace and chain[0] not in local:
                     value: Any = namespace[chain[0]]
                     for part in chain[1:]:
                         if not isinstance(value, types.ModuleType | type):
