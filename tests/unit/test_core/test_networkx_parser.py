@@ -53,9 +53,12 @@ def test_order_follows_declaration_for_ties() -> None:
 def test_graphs_compare_by_content() -> None:
     one = parse_process_adjlist("a b\na c")
     other = parse_process_adjlist({"a": ["c", "b"]})
-    assert one == other and hash(one) == hash(other)
+    assert one == other
+    assert hash(one) == hash(other)
     assert one != parse_process_adjlist("a b")
-    assert "a" in one and "z" not in one and len(one) == 3
+    assert "a" in one
+    assert "z" not in one
+    assert len(one) == 3
     copy = one.to_networkx()
     copy.add_edge("c", "a")
     assert ("c", "a") not in one.edges
@@ -93,7 +96,7 @@ def test_cycle_message_prints_the_cycle_path() -> None:
 
 def test_unknown_process_suggests_the_closest_name() -> None:
     graph = parse_process_adjlist("load trian")
-    with pytest.raises(GraphError, match="unknown process 'trian'.*did you mean 'train'"):
+    with pytest.raises(GraphError, match=r"unknown process 'trian'.*did you mean 'train'"):
         check_processes(graph, ["load", "train"])
 
 
@@ -140,7 +143,7 @@ def test_order_is_a_topological_order_of_the_networkx_reference(
 def test_every_back_edge_is_rejected_as_a_cycle(
     dag: tuple[list[str], list[tuple[str, str]]], data: st.DataObject
 ) -> None:
-    nodes, edges = dag
+    _nodes, edges = dag
     if not edges:
         return
     source, target = data.draw(st.sampled_from(edges))
@@ -151,4 +154,5 @@ def test_every_back_edge_is_rejected_as_a_cycle(
 
 def test_from_edges_keeps_isolated_nodes() -> None:
     graph = PipelineGraph.from_edges(["a", "b"], [])
-    assert graph.order == ("a", "b") and graph.edges == ()
+    assert graph.order == ("a", "b")
+    assert graph.edges == ()

@@ -40,7 +40,8 @@ def load_module(tmp_path: Path) -> Iterator[ModuleFactory]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
+        assert spec
+        assert spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         names.append(name)
@@ -248,7 +249,8 @@ def test_functions_without_source_hash_their_bytecode() -> None:
     exec("def f(x):\n    return x + 1\n", namespace)  # noqa: S102 - a function with no file
     exec("def g(x):\n    return x + 2\n", namespace)  # noqa: S102
     f, g = namespace["f"], namespace["g"]
-    assert callable(f) and callable(g)
+    assert callable(f)
+    assert callable(g)
     assert code_hash(f) != code_hash(g)
 
 

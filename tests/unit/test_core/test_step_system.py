@@ -36,8 +36,10 @@ def test_factory_isolates_runs_and_processes() -> None:
     b = factory.get_context("run-2", "train", project="p")
     c = factory.get_context("run-1", "evaluate", project="p")
     a.step_results["x"] = 1
-    assert a is not b and a is not c
-    assert "x" not in b.step_results and "x" not in c.step_results
+    assert a is not b
+    assert a is not c
+    assert "x" not in b.step_results
+    assert "x" not in c.step_results
     assert (a.run_id, a.process_name, a.project) == ("run-1", "train", "p")
 
 
@@ -45,7 +47,8 @@ def test_factory_reuses_the_context_of_the_same_run_and_process() -> None:
     factory = StepContextFactory()
     first = factory.get_context("run-1", "train", params={"lr": 1})
     again = factory.get_context("run-1", "train")
-    assert first is again and again.params == {"lr": 1}
+    assert first is again
+    assert again.params == {"lr": 1}
 
 
 def test_factory_cleanup_forgets_one_run() -> None:
@@ -55,9 +58,11 @@ def test_factory_cleanup_forgets_one_run() -> None:
     kept = factory.get_context("run-2", "a")
     assert set(factory.contexts("run-1")) == {"a", "b"}
     assert factory.cleanup("run-1") == 2
-    assert factory.contexts("run-1") == {} and len(factory) == 1
+    assert factory.contexts("run-1") == {}
+    assert len(factory) == 1
     assert factory.get_context("run-2", "a") is kept
-    assert factory.get_context("run-1", "a") is not None and len(factory) == 2
+    assert factory.get_context("run-1", "a") is not None
+    assert len(factory) == 2
 
 
 def test_factory_is_thread_safe() -> None:
@@ -106,7 +111,7 @@ def test_get_step_result_hydrates_references_once() -> None:
 
 def test_get_step_result_unknown_name_lists_what_is_available() -> None:
     ctx = make_context(upstream={"load": 1})
-    with pytest.raises(ExecutionError, match="'missing'.*available: load"):
+    with pytest.raises(ExecutionError, match=r"'missing'.*available: load"):
         ctx.get_step_result("missing")
     with pytest.raises(ExecutionError, match="add the process upstream"):
         make_context().get_step_result("missing")
@@ -199,7 +204,8 @@ def square(x: int) -> int:
 
 def test_steps_outside_a_run_are_plain_calls() -> None:
     calls.clear()
-    assert square(3) == 9 and square(3) == 9
+    assert square(3) == 9
+    assert square(3) == 9
     assert calls == [3, 3]
     assert current_context() is None
 
@@ -263,10 +269,15 @@ def test_process_decorator_records_options() -> None:
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [({"retries": -1}, "retries must be an integer >= 0"), ({"timeout": 0}, "timeout must be a number > 0"),
-     ({"iterations": 1.5}, "iterations must be an integer >= 1"), ({"retries": True}, "retries must be"),
-     ({"cache": "yes"}, "cache must be true or false"), ({"retires": 1}, "unknown option 'retires'")],
-    ids=["negative-retries", "zero-timeout", "float-iterations", "bool-retries", "cache-str", "typo"],
+    [
+        ({"retries": -1}, "retries must be an integer >= 0"),
+        ({"timeout": 0}, "timeout must be a number > 0"),
+        ({"iterations": 1.5}, "iterations must be an integer >= 1"),
+        ({"retries": True}, "retries must be"),
+        ({"cache": "yes"}, "cache must be true or false"),
+        ({"retires": 1}, "unknown option 'retires'"),
+    ],
+    ids=["negative-retries", "zero-timeout", "float-iterations", "bool-retries", "cache", "typo"],
 )  # fmt: skip
 def test_invalid_process_options_are_config_errors(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
