@@ -43,7 +43,12 @@ GUARDED_TOOLS = {
     "pyenv": "pyenv",
 }
 # Variables pytest and its plugins change on purpose while a test runs.
-VOLATILE_ENV = {"PYTEST_CURRENT_TEST"}
+VOLATILE_ENV = {
+    "PYTEST_CURRENT_TEST",
+    # scikit-learn sets these for OpenMP the first time it is imported in a process.
+    "KMP_DUPLICATE_LIB_OK",
+    "KMP_INIT_AT_FORK",
+}
 
 settings.register_profile(
     "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]

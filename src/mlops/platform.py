@@ -195,6 +195,7 @@ class MLPlatform:
                 env_hash=env_hash,
                 source_root=adapter.source_root.resolve(),
                 project_dir=project_dir.resolve(),
+                seed=seeds.seed,
                 use_cache=use_cache,
                 selection=Selection(from_process=from_process, only=only),
                 spill_threshold=_spill_threshold(pipeline_options),

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from fixtures.cli import run_mlops as _mlops
 from mlops.main import cli
-
-
-def _mlops(
-    workspace: Path, *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).parent / "mlops"
-    argv = [str(script)] if script.exists() else [sys.executable, "-m", "mlops.main"]
-    env = {**os.environ, "MLOPS_WORKSPACE_DIR": str(workspace)}
-    return subprocess.run(
-        [*argv, *args], capture_output=True, text=True, env=env, input=stdin, check=False,
-        timeout=120,
-    )  # fmt: skip
 
 
 def test_lifecycle_through_the_console_script(tmp_path: Path) -> None:

@@ -138,6 +138,7 @@ class DaskNetworkXExecutor:
         env_hash: str = "",
         source_root: Path | None = None,
         project_dir: Path | None = None,
+        seed: int | None = None,
         use_cache: bool = True,
         selection: Selection | None = None,
         spill_threshold: int | None = None,
@@ -155,6 +156,7 @@ class DaskNetworkXExecutor:
         self.env_hash = env_hash
         self.source_root = source_root
         self.project_dir = project_dir
+        self.seed = seed
         self.use_cache = use_cache
         self.selection = selection or Selection()
         self.spill_threshold = None if executor.in_process else spill_threshold
@@ -266,6 +268,7 @@ class DaskNetworkXExecutor:
             upstream={u: self._digests[u] for u in self.graph.upstream(name)},
             env=self.env_hash,
             inputs=self.inputs_for(name),
+            seed=self.seed,
         )
 
     # -------------------------------------------------------------- running
@@ -346,6 +349,7 @@ class DaskNetworkXExecutor:
             project=self.project,
             process=name,
             project_dir=str(self.project_dir) if self.project_dir else None,
+            seed=self.seed,
             function=FunctionRef.of(definition.function, self.source_root),
             stores=self.stores,
             params=self.params_for(name),
@@ -393,9 +397,11 @@ class DaskNetworkXExecutor:
                 reasons.append(f"input files changed ({', '.join(names) or 'files'})")
             else:
                 reasons.append(
-                    {"code": "its code changed", "env": "the environment changed"}.get(
-                        part, f"{part} changed"
-                    )
+                    {
+                        "code": "its code changed",
+                        "env": "the environment changed",
+                        "seed": "the random seed changed",
+                    }.get(part, f"{part} changed")
                 )
         return "ran: " + "; ".join(reasons)
 

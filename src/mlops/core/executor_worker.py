@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import random
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 
 from mlops.core.graph_types import ProcessStatus
 from mlops.core.payload_spill import PayloadRef, encode_result, hydrate, should_spill, spill
+from mlops.core.process_hashing import hash_bytes
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessOptions, StepContext, process_options
 from mlops.errors import ExecutionError, MlopsError
@@ -173,6 +175,7 @@ class ProcessTask:
     function: FunctionRef
     stores: StoreHandle
     project_dir: str | None = None
+    seed: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     upstream: Mapping[str, Any] = field(default_factory=dict)
     overrides: Mapping[str, Any] = field(default_factory=dict)
@@ -227,6 +230,7 @@ def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
         project=task.project,
         process_name=task.process,
         project_dir=Path(task.project_dir) if task.project_dir else None,
+        seed=task.seed,
         params=task.params,
         upstream=task.upstream,
         process_key=task.key,
@@ -234,6 +238,7 @@ def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
         state=state,
         resolve=lambda value: hydrate(value, objects),
     )
+    seed_process(task.seed, task.process)
     if options.condition is not None and not context.call(options.condition):
         outcome.status = ProcessStatus.SKIPPED
         outcome.reason = "its condition was false"
@@ -256,6 +261,21 @@ def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
     else:
         outcome.result = result
     outcome.status = ProcessStatus.COMPLETED
+
+
+def seed_process(seed: int | None, process: str) -> None:
+    """Seed the global generators from the project seed and the process name.
+
+    Each process gets its own stream, the same whichever worker runs it and
+    in whatever order, so results do not depend on the executor.
+    """
+    if seed is None:
+        return
+    derived = int(hash_bytes(f"{seed}:{process}".encode())[:8], 16)
+    random.seed(derived)
+    numpy = sys.modules.get("numpy")  # seeded only if the project uses it already
+    if numpy is not None:
+        numpy.random.seed(derived)
 
 
 def _with_retries(

@@ -8,7 +8,8 @@ A process's key combines four parts, each a SHA-256 hex digest:
 - ``params``: its effective parameters;
 - ``upstream``: the hashes of its upstream results;
 - ``env``: the environment spec hash;
-- ``inputs``: the content digests of the data files the process declares.
+- ``inputs``: the content digests of the data files the process declares;
+- ``seed``: the project's random seed.
 
 Values are hashed by a canonical encoding (dict order does not matter, types
 do: ``1`` and ``"1"`` differ). Objects the encoding does not know are hashed by
@@ -322,6 +323,7 @@ def process_cache_key(
     upstream: Mapping[str, str],
     env: str,
     inputs: Mapping[str, str] | None = None,
+    seed: int | None = None,
 ) -> CacheKey:
     """The key of one process run; see the module docstring for what goes in."""
     components = {
@@ -331,6 +333,7 @@ def process_cache_key(
         "upstream": stable_hash(dict(upstream)),
         "env": env,
         "inputs": stable_hash(dict(inputs or {})),
+        "seed": stable_hash(seed),
     }
     key = hash_bytes("|".join(f"{k}={v}" for k, v in sorted(components.items())).encode())
     return CacheKey(key, components)

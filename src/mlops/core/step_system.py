@@ -237,6 +237,7 @@ class StepContext:
     project: str
     process_name: str
     project_dir: Path | None = None
+    seed: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     upstream: Mapping[str, Any] = field(default_factory=dict)
     iteration: int = 0

@@ -20,7 +20,7 @@ Row = dict[str, float]
 
 @step
 def read_rows(path: str) -> list[Row]:
-    with open(path, newline="", encoding="utf-8") as stream:
+    with Path(path).open(newline="", encoding="utf-8") as stream:
         return [{"x": float(r["x"]), "y": float(r["y"])} for r in csv.DictReader(stream)]
 
 
@@ -63,7 +63,8 @@ def fit(ctx: StepContext, load: list[Row], learning_rate: float, epochs: int) ->
     weight = bias = 0.0
     for epoch in range(epochs):
         errors = [weight * x + bias - y for x, y in points]
-        weight -= learning_rate * 2 * math.fsum(e * x for e, (x, _) in zip(errors, points)) / len(points)
+        gradient = math.fsum(e * x for e, (x, _) in zip(errors, points, strict=True))
+        weight -= learning_rate * 2 * gradient / len(points)
         bias -= learning_rate * 2 * math.fsum(errors) / len(points)
         if epoch % 50 == 0 or epoch == epochs - 1:
             ctx.log_metric("mse", math.fsum(e * e for e in errors) / len(points), step=epoch)

@@ -1,0 +1,160 @@
+"""``mlops run`` and ``mlops quickstart`` through click's runner and the real command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fixtures.cli import run_mlops
+from fixtures.projects import ProjectFactory
+from mlops.core.run_records import list_runs
+from mlops.main import cli, main
+from mlops.platform import MLPlatform
+
+PIPELINE = """
+from mlops.core.step_system import process
+
+@process
+def load(size):
+    return list(range(size))
+
+@process
+def total(ctx, load):
+    ctx.log_metric("total", sum(load))
+    return sum(load)
+"""
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_then_rerun_reports_ran_and_reused(make_project: ProjectFactory) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 4})
+    code, out, _ = invoke("run", "calc")
+    assert code == 0
+    assert "ran      load" in out
+    assert "completed: run " in out
+    assert "(2 ran)" in out
+    code, out, _ = invoke("run", "calc", "--explain")
+    assert code == 0
+    assert "reused   total  reused: inputs unchanged since run" in out
+    assert "(2 reused)" in out
+
+
+def test_quiet_prints_only_the_verdict(make_project: ProjectFactory) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 4})
+    code, out, _ = invoke("-q", "run", "calc", "--no-cache")
+    assert code == 0
+    assert out.strip().splitlines() == [out.strip()]
+    assert out.startswith("completed: run ")
+
+
+def test_failed_run_exits_1_with_one_line_naming_the_process(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project("bad", PIPELINE.replace("return sum(load)", "return 1 / 0"), "load total",
+                 params={"size": 2})  # fmt: skip
+    assert main(["run", "bad"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "failed: process 'total': ZeroDivisionError: division by zero" in err[0]
+    assert "run `mlops run bad` again to resume" in err[0]
+    assert main(["-v", "run", "bad"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "missing"], "project 'missing'"),
+        (["run", "calc", "--only", "nope"], "--only nope: no such process"),
+        (["run", "calc", "--from", "load", "--only", "total"], "cannot be used together"),
+        (["run", "calc", "--executor", "gpu"], "invalid value for '--executor'"),
+        (["run", "calc", "--only", "total"], "--only total needs the result of 'load'"),
+    ],
+    ids=["missing-project", "unknown-only", "from-and-only", "bad-executor", "only-uncached"],
+)
+def test_run_usage_errors_exit_2_and_record_nothing(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 2})
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message.lower() in err.lower()
+    platform = MLPlatform()
+    assert list_runs(platform.open_stores("calc", platform.load("calc")[1]).kv) == []
+
+
+def test_unused_process_warning_is_one_line(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project("calc", PIPELINE, "load", params={"size": 2})
+    assert main(["run", "calc"]) == 0
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "mlops: warning: process 'total' is defined but not in the pipeline; it will not run"
+    )
+
+
+def test_quickstart_creates_runs_and_reuses(tmp_workspace: Path) -> None:
+    code, out, _ = invoke("quickstart", "--name", "demo")
+    assert code == 0, out
+    assert "Created project demo from the custom template" in out
+    assert "(4 ran)" in out
+    assert "(4 reused)" in out
+    assert (tmp_workspace / "projects" / "demo" / "outputs" / "report.md").is_file()
+    code, out, _ = invoke("quickstart", "--name", "demo")
+    assert code == 0
+    assert "Using the existing project demo" in out
+
+
+def test_custom_template_runs_through_the_console_script(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    assert run_mlops(workspace, "create", "demo", "--template", "custom").returncode == 0
+    first = run_mlops(workspace, "run", "demo")
+    assert first.returncode == 0, first.stderr
+    assert "(4 ran)" in first.stdout
+    report = (workspace / "projects" / "demo" / "outputs" / "report.md").read_text()
+    assert "fitted line: y = 2.5" in report
+    edit = run_mlops(workspace, "config", "demo", "set",
+                     "model.parameters.pipeline.processes.fit.params.epochs=100")  # fmt: skip
+    assert edit.returncode == 0, edit.stderr
+    second = run_mlops(workspace, "run", "demo", "--explain")
+    assert second.returncode == 0, second.stderr
+    assert "reused   load" in second.stdout
+    assert "reused   stats" in second.stdout
+    assert "ran      fit" in second.stdout
+    assert "parameters changed (epochs)" in second.stdout
+    assert "ran      report" in second.stdout
+    info = json.loads(run_mlops(workspace, "info", "demo", "--json").stdout)
+    assert info["template"] == "custom"
+
+
+def test_sklearn_template_is_deterministic_and_gated(tmp_workspace: Path) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    platform = MLPlatform()
+    platform.projects.create("wine", template="sklearn")
+    first = platform.run_pipeline_for_project("wine")
+    assert first.ok, {n: r.error for n, r in first.processes.items()}
+    evaluation = first.result("evaluate")
+    assert evaluation["accuracy"] >= 0.9
+    assert len(evaluation["confusion_matrix"]) == 3
+    charts = tmp_workspace / "projects" / "wine" / "outputs" / "charts"
+    assert (charts / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = platform.run_pipeline_for_project("wine", use_cache=False)
+    assert again.result("evaluate") == evaluation
+    platform.projects.config_set(
+        "wine", ["model.parameters.pipeline.processes.evaluate.params.min_accuracy=1.01"]
+    )
+    gated = platform.run_pipeline_for_project("wine")
+    assert gated.failed_process == "evaluate"
+    assert "QualityGateError: accuracy" in str(gated.processes["evaluate"].error)
+    assert gated.processes["charts"].status.value == "skipped"
+    assert gated.processes["train"].status.value == "cached"
