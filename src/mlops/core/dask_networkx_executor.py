@@ -15,6 +15,7 @@ Every decision comes with a sentence for ``--explain``.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from mlops.core.process_hashing import CacheKey, code_hash, file_digest, process
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ENGINE_OPTIONS, ProcessDefinition, is_context_parameter
 from mlops.errors import ConfigError, GraphError
+
+_BLOCKING = (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
 
 
 def _now() -> str:
@@ -274,16 +277,43 @@ class DaskNetworkXExecutor:
     # -------------------------------------------------------------- running
 
     def run(self) -> PipelineRun:
-        pending = list(self.graph.order)
+        # Each process waits for a count of unsettled upstream processes; when the
+        # count reaches zero it joins a heap ordered by declaration, so the work per
+        # process is constant however large the graph.
+        waiting = {name: len(self.graph.upstream(name)) for name in self.graph.order}
+        position = self.graph.position
+        ready = [(position[n], n) for n, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
         running: dict[ResultFuture, str] = {}
-        while pending or running:
-            progressed = self._start_ready(pending, running)
+
+        def settle(name: str) -> None:
+            for child in self.graph.downstream(name):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    heapq.heappush(ready, (position[child], child))
+
+        while ready or running:
+            while ready:
+                _, name = heapq.heappop(ready)
+                blocked = [
+                    u for u in self.graph.upstream(name) if self.records[u].status in _BLOCKING
+                ]
+                if blocked:
+                    upstream = self.records[blocked[0]]
+                    self._skip(name, f"upstream {upstream.name!r} {upstream.status.value}")
+                    settle(name)
+                    continue
+                future = self._start(name)
+                if future is None:
+                    settle(name)
+                else:
+                    running[future] = name
             if running:
                 done = self.executor.wait(list(running))
                 for future in [f for f in running if f in done]:  # in submission order
-                    self._finish(running.pop(future), future)
-            elif not progressed:  # pragma: no cover - every pending node is decidable
-                raise AssertionError(f"scheduler stalled with {pending}")
+                    name = running.pop(future)
+                    self._finish(name, future)
+                    settle(name)
         failed = any(r.status is ProcessStatus.FAILED for r in self.records.values())
         return PipelineRun(
             self.run_id,
@@ -292,25 +322,6 @@ class DaskNetworkXExecutor:
             self._results,
             objects=self.state.objects,
         )
-
-    def _start_ready(self, pending: list[str], running: dict[ResultFuture, str]) -> bool:
-        progressed = False
-        for name in list(pending):
-            upstream = [self.records[u] for u in self.graph.upstream(name)]
-            blocked = [
-                u for u in upstream if u.status in (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
-            ]
-            if blocked:
-                pending.remove(name)
-                self._skip(name, f"upstream {blocked[0].name!r} {blocked[0].status.value}")
-                progressed = True
-            elif all(u.status.finished_ok for u in upstream):
-                pending.remove(name)
-                future = self._start(name)
-                if future is not None:
-                    running[future] = name
-                progressed = True
-        return progressed
 
     def _start(self, name: str) -> ResultFuture | None:
         record = self.records[name]

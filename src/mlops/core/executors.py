@@ -156,7 +156,9 @@ def create_executor(
             n_workers=n_workers or (cores if processes else 1),
             threads_per_worker=threads_per_worker or (1 if processes else cores),
             processes=processes,
-            dashboard_address=None,
+            # The scheduler always serves HTTP (metrics); without an address it takes
+            # port 8787 on the host's public address, and two clusters collide there.
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
             **network,
         )

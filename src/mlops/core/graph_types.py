@@ -59,8 +59,9 @@ class PipelineGraph:
 
     @cached_property
     def order(self) -> tuple[str, ...]:
-        position = {name: i for i, name in enumerate(self.nodes)}
-        return tuple(nx.lexicographical_topological_sort(self._graph, key=position.__getitem__))
+        return tuple(
+            nx.lexicographical_topological_sort(self._graph, key=self.position.__getitem__)
+        )
 
     def __contains__(self, name: object) -> bool:
         return name in self._graph
@@ -68,12 +69,27 @@ class PipelineGraph:
     def __len__(self) -> int:
         return len(self.nodes)
 
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each process's index in the declaration (ties in ``order`` follow it)."""
+        return {name: i for i, name in enumerate(self.nodes)}
+
+    @cached_property
+    def _upstream(self) -> dict[str, tuple[str, ...]]:
+        key = self.position.__getitem__
+        return {n: tuple(sorted(self._graph.predecessors(n), key=key)) for n in self.nodes}
+
+    @cached_property
+    def _downstream(self) -> dict[str, tuple[str, ...]]:
+        key = self.position.__getitem__
+        return {n: tuple(sorted(self._graph.successors(n), key=key)) for n in self.nodes}
+
     def upstream(self, name: str) -> tuple[str, ...]:
         """Direct predecessors of ``name``, in declaration order."""
-        return tuple(p for p in self.nodes if self._graph.has_edge(p, name))
+        return self._upstream[name]
 
     def downstream(self, name: str) -> tuple[str, ...]:
-        return tuple(s for s in self.nodes if self._graph.has_edge(name, s))
+        return self._downstream[name]
 
     def ancestors(self, name: str) -> frozenset[str]:
         return frozenset(nx.ancestors(self._graph, name))
@@ -86,7 +102,8 @@ class PipelineGraph:
 
     def generations(self) -> list[list[str]]:
         """Groups of processes that can run together, in order."""
-        return [sorted(g, key=self.nodes.index) for g in nx.topological_generations(self._graph)]
+        key = self.position.__getitem__
+        return [sorted(g, key=key) for g in nx.topological_generations(self._graph)]
 
     def to_networkx(self) -> nx.DiGraph[str]:
         """A copy, so callers cannot change this graph."""
