@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 
-def median_seconds(action: Callable[[], None], repeat: int) -> float:
+def median_seconds(action: Callable[[], object], repeat: int) -> float:
     """Median wall time of ``repeat`` runs of ``action``, in seconds."""
     samples = []
     for _ in range(repeat):

@@ -21,7 +21,6 @@ raises :class:`HashingError`: the key is never silently weaker.
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
 import enum
 import hashlib
@@ -152,7 +151,11 @@ def pickled_digest(value: Any, *, what: str = "value") -> str:
 # ------------------------------------------------------------------ code
 
 
-_code_cache: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+# function -> {roots: digest}; a function object's code never changes (an edited file
+# is a new module with new function objects), so its digest is computed once.
+_code_cache: weakref.WeakKeyDictionary[Any, dict[tuple[Path, ...], str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def code_hash(func: Callable[..., Any] | type, *, local_roots: Iterable[Path] | None = None) -> str:
@@ -164,18 +167,16 @@ def code_hash(func: Callable[..., Any] | type, *, local_roots: Iterable[Path] | 
     spec hash covers it.
     """
     target = inspect.unwrap(func)
-    if local_roots is None:
-        cached = _code_cache.get(target)
-        if cached is not None:
-            return cached
     roots = tuple(local_roots) if local_roots is not None else _default_roots(target)
-    walker = _CodeWalker(roots)
-    walker.visit(target)
-    digest = hash_bytes("\n".join(walker.parts).encode())
-    if local_roots is None:
-        with contextlib.suppress(TypeError):  # builtins cannot be weak-referenced
-            _code_cache[target] = digest
-    return digest
+    try:
+        known = _code_cache.setdefault(target, {})
+    except TypeError:  # builtins cannot be weak-referenced
+        known = {}
+    if roots not in known:
+        walker = _CodeWalker(roots)
+        walker.visit(target)
+        known[roots] = hash_bytes("\n".join(walker.parts).encode())
+    return known[roots]
 
 
 def _default_roots(target: Any) -> tuple[Path, ...]:

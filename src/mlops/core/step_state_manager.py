@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlops.core.payload_spill import (
@@ -48,6 +48,14 @@ class CacheEntry:
     created_at: str
     duration: float = 0.0
     metrics: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_document(self) -> dict[str, Any]:
+        # Hand-built rather than dataclasses.asdict, which deep-copies: this runs per process.
+        return {
+            "key": self.key, "process": self.process, "object_key": self.object_key,
+            "digest": self.digest, "size": self.size, "run_id": self.run_id,
+            "created_at": self.created_at, "duration": self.duration, "metrics": self.metrics,
+        }  # fmt: skip
 
     @property
     def ref(self) -> PayloadRef:
@@ -102,7 +110,7 @@ class StepStateManager:
             duration=duration,
             metrics=list(metrics or []),
         )
-        self.kv.set(f"cache/entries/{key}", asdict(entry))
+        self.kv.set(f"cache/entries/{key}", entry.to_document())
         return entry
 
     def load(self, entry: CacheEntry) -> Any:
@@ -178,7 +186,9 @@ class StepStateManager:
         self.objects.put(object_key, encoded.data)
         self.kv.set(
             f"cache/steps/{key}",
-            asdict(CacheEntry(key, info.name, object_key, encoded.digest, encoded.size, "", "")),
+            CacheEntry(
+                key, info.name, object_key, encoded.digest, encoded.size, "", ""
+            ).to_document(),
         )
         return result, False
 
