@@ -120,6 +120,9 @@ def memory_stores() -> LiveStores:
 
 
 def kedro_seconds(shape: str, n: int, repeat: int) -> float | None:
+    # Kedro ships a telemetry plugin; a benchmark must not talk to anyone.
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     try:
         from kedro.io import DataCatalog
         from kedro.pipeline import node, pipeline
