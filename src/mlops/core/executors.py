@@ -15,9 +15,10 @@ Dask is imported only when a Dask executor is created.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -121,6 +122,25 @@ class DaskExecutor:
         self._client = None
 
 
+@contextlib.contextmanager
+def environ_restored() -> Iterator[None]:
+    """Undo changes to ``os.environ`` made inside the block.
+
+    Dask's nanny exports thread limits and ``PYTHONHASHSEED`` into this
+    process's environment while it spawns workers; they are meant for the
+    workers, not for the program that asked for a cluster.
+    """
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(before):
+            del os.environ[key]
+        for key, value in before.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+
+
 def create_executor(
     kind: str | None = None,
     *,
@@ -152,17 +172,18 @@ def create_executor(
 
         # Worker processes talk TCP: on loopback only. Threads talk in-process.
         network = {"host": "127.0.0.1"} if processes else {}
-        cluster = LocalCluster(
-            n_workers=n_workers or (cores if processes else 1),
-            threads_per_worker=threads_per_worker or (1 if processes else cores),
-            processes=processes,
-            # The scheduler always serves HTTP (metrics); without an address it takes
-            # port 8787 on the host's public address, and two clusters collide there.
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-            **network,
-        )
-        return Client(cluster)
+        with environ_restored():
+            cluster = LocalCluster(
+                n_workers=n_workers or (cores if processes else 1),
+                threads_per_worker=threads_per_worker or (1 if processes else cores),
+                processes=processes,
+                # The scheduler always serves HTTP (metrics); without an address it takes
+                # port 8787 on the host's public address, and two clusters collide there.
+                dashboard_address="127.0.0.1:0",
+                silence_logs=logging.ERROR,
+                **network,
+            )
+            return Client(cluster)
 
     return DaskExecutor(start=start, name=name, owns=True, in_process=not processes)
 
