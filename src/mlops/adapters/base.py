@@ -53,6 +53,8 @@ class ModelAdapter:
                 if options is None or getattr(value, "__module__", None) != module.__name__:
                     continue  # not a process, or imported from elsewhere (found there)
                 location = f"{module.__name__}.{attribute}"
+                if options.name in found and found[options.name].function is value:
+                    continue  # the same function under a second name (an alias)
                 if options.name in found:
                     raise AdapterError(
                         f"process {options.name!r} is defined twice: {where[options.name]} "
