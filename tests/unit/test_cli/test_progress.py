@@ -1,0 +1,81 @@
+"""What ``mlops run`` prints: live table on a terminal, lines otherwise, quiet verdicts."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from rich.console import Console
+
+from mlops.core.dask_networkx_executor import ProcessRecord
+from mlops.core.graph_types import ProcessStatus
+from mlops.progress import RunDisplay
+from mlops.runner import warnings_as_lines
+
+RECORD = {"status": "failed", "run_id": "r1", "project": "demo", "duration": 1.5}
+
+
+def console(terminal: bool) -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, force_terminal=terminal, width=120, color_system=None), buffer
+
+
+def updates(display: RunDisplay) -> None:
+    display.update(ProcessRecord("load", status=ProcessStatus.RUNNING))
+    display.update(ProcessRecord("load", status=ProcessStatus.COMPLETED, duration=0.25))
+    display.update(ProcessRecord("train", status=ProcessStatus.CACHED, reason="reused: same"))
+    display.update(ProcessRecord("eval", status=ProcessStatus.FAILED, error="ValueError: x",
+                                 attempts=3))  # fmt: skip
+    display.update(ProcessRecord("report", status=ProcessStatus.SKIPPED,
+                                 reason="skipped: upstream 'eval' failed"))  # fmt: skip
+
+
+def test_lines_without_a_terminal() -> None:
+    out, buffer = console(terminal=False)
+    display = RunDisplay(out, ["load", "train", "eval", "report"])
+    with display:
+        updates(display)
+    display.summary(RECORD)
+    lines = buffer.getvalue().splitlines()
+    assert lines[0].split() == ["ran", "load", "250ms"]
+    assert lines[1].split() == ["reused", "train"]  # reasons only with --explain
+    assert lines[2].split()[:2] == ["failed", "eval"]
+    assert "ValueError: x" in lines[2]
+    assert "upstream 'eval' failed" in lines[3]
+    assert lines[4] == ("failed: run r1 of demo (1 ran, 1 reused, 1 failed, 1 skipped) in 1.50s")
+
+
+def test_live_table_on_a_terminal_then_the_final_table() -> None:
+    out, buffer = console(terminal=True)
+    display = RunDisplay(out, ["load", "train", "eval", "report"], explain=True)
+    with display:
+        updates(display)
+    display.summary(RECORD)
+    text = buffer.getvalue()
+    assert "attempts" in text
+    # The live table is redrawn with cursor movements; the final table follows it.
+    final = [line.rsplit("\x1b[2K", 1)[-1] for line in text.splitlines()[-6:]]
+    assert final[0].split()[:2] == ["process", "status"]
+    assert "reused: same" in final[2]
+    assert final[3].split()[:3] == ["eval", "failed", "3"]
+    assert final[-1].startswith("failed: run r1 of demo")
+
+
+def test_quiet_prints_only_the_verdict() -> None:
+    out, buffer = console(terminal=True)
+    display = RunDisplay(out, ["load"], quiet=True)
+    with display:
+        display.update(ProcessRecord("load", status=ProcessStatus.COMPLETED, duration=2.0))
+    display.summary({**RECORD, "status": "completed"})
+    assert buffer.getvalue().splitlines() == ["completed: run r1 of demo (1 ran) in 1.50s"]
+
+
+def test_warnings_become_one_line_each() -> None:
+    stream = io.StringIO()
+    with warnings_as_lines(stream):
+        warnings.warn("first\n  problem", UserWarning, stacklevel=1)
+        warnings.warn("second", UserWarning, stacklevel=1)
+    assert stream.getvalue().splitlines() == [
+        "mlops: warning: first problem",
+        "mlops: warning: second",
+    ]
