@@ -215,7 +215,11 @@ class MLPlatform:
                 "seed": seeds.seed,
                 "seeded": list(seeds.seeded),
                 "framework": adapter.framework,
-                "environment": {"manager": config.environment.manager, "spec_hash": env_hash},
+                "environment": {
+                    "manager": config.environment.manager,
+                    "spec_hash": env_hash,
+                    **reproducibility.environment_record(),
+                },
                 "warnings": notes,
             }
             recorder = RunRecorder(

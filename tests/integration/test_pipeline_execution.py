@@ -8,6 +8,7 @@ record, the cache and the results, never in calls.
 
 from __future__ import annotations
 
+import platform as platform_module
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,11 @@ def test_diamond_runs_then_is_fully_reused(make_project: ProjectFactory, executo
     assert record["executor"] == executor
     assert record["processes"]["combine"]["cache_hit"] is True
     assert record["metrics"] == {"load.rows": 4.0, "combine.total": 26.0}
+    environment = record["environment"]
+    assert environment["manager"] == "system"
+    assert environment["python"] == platform_module.python_version()
+    assert "mlops" in {name.lower() for name in environment["packages"]}
+    assert record["seed"] == 7
 
 
 @EXECUTORS
@@ -181,7 +187,8 @@ def test_bad_selections_are_graph_errors(
 def test_retries_with_backoff_then_success(make_project: ProjectFactory, tmp_path: Path) -> None:
     counter = tmp_path / "attempts"
     source = f"""
-        from pathlib import Path
+        import platform as platform_module
+from pathlib import Path
         from mlops.core.step_system import process
 
         @process(retries=2, retry_backoff=0.01)
