@@ -187,7 +187,6 @@ def test_bad_selections_are_graph_errors(
 def test_retries_with_backoff_then_success(make_project: ProjectFactory, tmp_path: Path) -> None:
     counter = tmp_path / "attempts"
     source = f"""
-        import platform as platform_module
 from pathlib import Path
         from mlops.core.step_system import process
 
