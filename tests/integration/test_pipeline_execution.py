@@ -187,7 +187,7 @@ def test_bad_selections_are_graph_errors(
 def test_retries_with_backoff_then_success(make_project: ProjectFactory, tmp_path: Path) -> None:
     counter = tmp_path / "attempts"
     source = f"""
-from pathlib import Path
+        from pathlib import Path
         from mlops.core.step_system import process
 
         @process(retries=2, retry_backoff=0.01)
