@@ -52,12 +52,21 @@ class RunReport:
     """What ``run_pipeline_for_project`` returns: the run and where it is recorded."""
 
     project: str
-    run_id: str
-    status: RunStatus
-    processes: dict[str, ProcessRecord]
     record: dict[str, Any]
     pipeline: PipelineRun
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.pipeline.run_id
+
+    @property
+    def status(self) -> RunStatus:
+        return self.pipeline.status
+
+    @property
+    def processes(self) -> dict[str, ProcessRecord]:
+        return self.pipeline.processes
 
     @property
     def ok(self) -> bool:
@@ -215,15 +224,16 @@ class MLPlatform:
                 "seed": seeds.seed,
                 "seeded": list(seeds.seeded),
                 "framework": adapter.framework,
-                "environment": {
-                    "manager": config.environment.manager,
-                    "spec_hash": env_hash,
-                    **reproducibility.environment_record(),
-                },
+                "environment": {"manager": config.environment.manager, "spec_hash": env_hash},
                 "warnings": notes,
             }
             recorder = RunRecorder(
-                stores.kv, run_id=run_id, project=project_id, graph=graph, details=details
+                stores.kv,
+                run_id=run_id,
+                project=project_id,
+                graph=graph,
+                details=details,
+                environment=reproducibility.environment_record(),
             )
             try:
                 pipeline = scheduler.run()
@@ -238,15 +248,7 @@ class MLPlatform:
             )
             recorder.finish(pipeline.status, error=error)
             tracker.end_run(pipeline.status.value)
-        return RunReport(
-            project_id,
-            run_id,
-            pipeline.status,
-            pipeline.processes,
-            recorder.record,
-            pipeline,
-            notes,
-        )
+        return RunReport(project_id, recorder.record, pipeline, notes)
 
 
 def _project_objects(config: dict[str, Any] | None, project_id: str) -> dict[str, Any]:

@@ -123,7 +123,10 @@ def quickstart(
     outputs = project_dir / "outputs"
     if outputs.is_dir():
         out.print(f"  outputs      {outputs}")
-    out.print(f"  run records  `mlops info {name}` (stored in {workspace.state_dir})")
+    _, config = platform.load(name)
+    kv = platform.open_stores(name, config).kv
+    out.print(f"  run records  runs/<run id> in {kv.describe()} (namespace {name})")
+    kv.close()
     out.print(
         f"\nNext: edit {projects.config_path(name).name} (for example a parameter) and "
         f"`mlops run {name} --explain` reruns only what changed."

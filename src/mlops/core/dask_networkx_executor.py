@@ -15,8 +15,8 @@ Every decision comes with a sentence for ``--explain``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,12 @@ from mlops.core.graph_types import PipelineGraph, ProcessStatus, RunStatus
 from mlops.core.payload_spill import hydrate
 from mlops.core.process_hashing import CacheKey, code_hash, file_digest, process_cache_key
 from mlops.core.step_state_manager import StepStateManager
-from mlops.core.step_system import ENGINE_OPTIONS, ProcessDefinition, is_context_parameter
+from mlops.core.step_system import (
+    ENGINE_OPTIONS,
+    ProcessDefinition,
+    unfilled_argument,
+    unfilled_argument_message,
+)
 from mlops.errors import ConfigError, GraphError
 
 _BLOCKING = (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
@@ -209,28 +214,11 @@ class DaskNetworkXExecutor:
     def _check_arguments(self) -> None:
         """Every argument a process takes must be filled: caught before anything runs."""
         for name in self.graph.order:
-            definition = self.definitions[name]
-            upstream = set(self.graph.upstream(name))
-            params = self.params_for(name)
-            signature = inspect.signature(definition.function)
-            for parameter in signature.parameters.values():
-                arg = parameter.name
-                if (
-                    parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
-                    or is_context_parameter(parameter)
-                    or arg in upstream
-                    or arg in params
-                    or parameter.default is not parameter.empty
-                ):
-                    continue
-                raise GraphError(
-                    f"process {name!r} takes argument {arg!r}, which is not an upstream "
-                    "process, a parameter or 'ctx'",
-                    hint=(
-                        f"add '{arg} {name}' to the pipeline, set model.parameters.{arg}, "
-                        "or give the argument a default"
-                    ),
-                )
+            function = self.definitions[name].function
+            missing = unfilled_argument(function, self.graph.upstream(name), self.params_for(name))
+            if missing is not None:
+                message, hint = unfilled_argument_message(name, missing)
+                raise GraphError(message, hint=hint)
 
     def _check_only_inputs_cached(self) -> None:
         """``--only P`` needs every process upstream of P in the cache; say so up front."""
@@ -250,16 +238,22 @@ class DaskNetworkXExecutor:
             self._digests[name] = entry.digest
         self._digests.clear()
 
-    def _mode(self, name: str) -> str:
-        """``run`` (normal), ``force`` (rerun), ``cache_only`` or ``excluded``."""
+    @functools.cached_property
+    def _modes(self) -> dict[str, str]:
+        """Per process: ``run`` (normal), ``force`` (rerun), ``cache_only`` or ``excluded``."""
         only, start = self.selection.only, self.selection.from_process
         if only is not None:
-            if name == only:
-                return "force"
-            return "cache_only" if name in self.graph.ancestors(only) else "excluded"
-        if start is not None and (name == start or name in self.graph.descendants(start)):
-            return "force"
-        return "run"
+            ancestors = self.graph.ancestors(only)
+            return {
+                name: "force" if name == only else "cache_only" if name in ancestors
+                else "excluded"
+                for name in self.graph.order
+            }  # fmt: skip
+        forced = {start, *self.graph.descendants(start)} if start is not None else set()
+        return {name: "force" if name in forced else "run" for name in self.graph.order}
+
+    def _mode(self, name: str) -> str:
+        return self._modes[name]
 
     def cache_key(self, name: str) -> CacheKey:
         definition = self.definitions[name]

@@ -141,7 +141,7 @@ class LocalExperimentTracker:
             "status": "running",
             "started_at": _now(),
             "ended_at": None,
-            "params": _json_params(params or {}),
+            "params": json_params(params or {}),
             "pid": os.getpid(),
         }
         self.kv.set(f"tracking/runs/{run_id}", record)
@@ -151,7 +151,7 @@ class LocalExperimentTracker:
         run_id = self._state.require()
         record = self._record(run_id)
         merged = dict(record.get("params") or {})
-        merged.update(_json_params(params))
+        merged.update(json_params(params))
         record["params"] = merged
         self.kv.set(f"tracking/runs/{run_id}", record)
 
@@ -215,7 +215,7 @@ class LocalExperimentTracker:
         return sorted(points, key=lambda p: (p.step if p.step is not None else -1, p.timestamp))
 
 
-def _json_params(params: Mapping[str, Any]) -> dict[str, JSONValue]:
+def json_params(params: Mapping[str, Any]) -> dict[str, JSONValue]:
     """Parameters as JSON values; anything else is recorded by its repr, never dropped."""
     out: dict[str, JSONValue] = {}
     for key, value in params.items():

@@ -1,9 +1,14 @@
-"""Run records: one JSON document per pipeline run in the project's KV store.
+"""Run records in the project's KV store, written as the run goes.
 
-``runs/<run_id>`` holds the run's status, timings, selection, environment and
-one entry per process (status, duration, cache hit, attempts, error, metrics,
-why it ran). The record is rewritten as processes finish, so the web UI and
-``mlops info`` see a run in progress. Run ids sort by start time.
+- ``runs/<run_id>``: status, timings, selection, executor, metrics' last values;
+- ``runs/<run_id>/processes/<name>``: one process (status, duration, cache hit,
+  attempts, error, metrics, why it ran), written when it changes;
+- ``runs/<run_id>/environment``: interpreter, platform and installed packages.
+
+Each update writes one small document, so a process finishing costs the same
+however large the graph, and a reader sees a run in progress. ``get_run``
+assembles the three; ``list_runs`` returns the summaries. Run ids sort by start
+time.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ def _now() -> str:
 
 
 class RunRecorder:
-    """Writes one run's record; thread-safe (updates arrive from executor callbacks)."""
+    """Writes one run's records; thread-safe (updates arrive from executor callbacks)."""
 
     def __init__(
         self,
@@ -44,12 +49,13 @@ class RunRecorder:
         project: str,
         graph: PipelineGraph,
         details: Mapping[str, Any] | None = None,
+        environment: Mapping[str, Any] | None = None,
     ) -> None:
         self.kv = kv
         self.run_id = run_id
         self._lock = threading.Lock()
         self._started = time.perf_counter()
-        self.record: dict[str, Any] = {
+        self.summary: dict[str, Any] = {
             "run_id": run_id,
             "project": project,
             "status": RunStatus.RUNNING.value,
@@ -59,42 +65,75 @@ class RunRecorder:
             "pid": os.getpid(),
             "order": list(graph.order),
             "edges": [list(edge) for edge in graph.edges],
-            "processes": {name: ProcessRecord(name).to_json() for name in graph.order},
             "metrics": {},
             "error": None,
             **dict(details or {}),
         }
-        self._write()
+        self.processes = {name: ProcessRecord(name).to_json() for name in graph.order}
+        self.environment = dict(environment or {})
+        kv.set(f"{RUNS_PREFIX}{run_id}/environment", self.environment)
+        for name, document in self.processes.items():
+            kv.set(f"{RUNS_PREFIX}{run_id}/processes/{name}", document)
+        self._write_summary()
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The whole record, as :func:`get_run` assembles it."""
+        return _assemble(self.summary, self.processes, self.environment)
 
     def update(self, process: ProcessRecord) -> None:
+        document = process.to_json()
         with self._lock:
-            self.record["processes"][process.name] = process.to_json()
-            if process.status.finished_ok:
-                for point in process.metrics:
-                    self.record["metrics"][f"{process.name}.{point['name']}"] = point["value"]
-            self._write()
+            self.processes[process.name] = document
+            self.kv.set(f"{RUNS_PREFIX}{self.run_id}/processes/{process.name}", document)
 
     def finish(self, status: RunStatus, *, error: Mapping[str, Any] | None = None) -> None:
         with self._lock:
-            self.record.update(
+            metrics: dict[str, float] = {}
+            for name, document in self.processes.items():
+                if document["status"] in _FINISHED_OK:
+                    for point in document["metrics"]:
+                        metrics[f"{name}.{point['name']}"] = point["value"]
+            self.summary.update(
                 status=status.value,
                 finished_at=_now(),
                 duration=round(time.perf_counter() - self._started, 6),
+                metrics=metrics,
                 error=dict(error) if error else None,
             )
-            self._write()
+            self._write_summary()
 
-    def _write(self) -> None:
-        self.kv.set(f"{RUNS_PREFIX}{self.run_id}", self.record)
+    def _write_summary(self) -> None:
+        self.kv.set(f"{RUNS_PREFIX}{self.run_id}", self.summary)
+
+
+_FINISHED_OK = {s.value for s in ProcessStatus if s.finished_ok}
 
 
 def get_run(kv: KVStore, run_id: str) -> dict[str, Any] | None:
-    record = kv.get(f"{RUNS_PREFIX}{run_id}")
-    return record if isinstance(record, dict) else None
+    """A run's summary with its processes and environment, or None."""
+    summary = kv.get(f"{RUNS_PREFIX}{run_id}")
+    if not isinstance(summary, dict):
+        return None
+    prefix = f"{RUNS_PREFIX}{run_id}/processes/"
+    found = {key[len(prefix) :]: kv.get(key) for key in kv.keys(prefix)}
+    order = summary.get("order") or sorted(found)
+    processes = {name: found[name] for name in order if isinstance(found.get(name), dict)}
+    environment = kv.get(f"{RUNS_PREFIX}{run_id}/environment")
+    return _assemble(summary, processes, environment if isinstance(environment, dict) else {})
+
+
+def _assemble(
+    summary: Mapping[str, Any], processes: Mapping[str, Any], environment: Mapping[str, Any]
+) -> dict[str, Any]:
+    # The summary names the environment (manager, spec hash); the separate
+    # document adds what it contained (interpreter, platform, packages).
+    merged = {**(summary.get("environment") or {}), **environment}
+    return {**summary, "processes": dict(processes), "environment": merged}
 
 
 def list_runs(kv: KVStore) -> list[dict[str, Any]]:
-    """Every run record of the project, oldest first."""
+    """Every run's summary (no processes), oldest first."""
     records = [kv.get(key) for key in kv.keys(RUNS_PREFIX) if key.count("/") == 1]
     runs = [r for r in records if isinstance(r, dict)]
     return sorted(runs, key=lambda r: (str(r.get("started_at")), str(r.get("run_id"))))

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlops.core.experiment_tracker import json_params
 from mlops.core.payload_spill import (
     EncodedResult,
     PayloadRef,
@@ -148,7 +149,7 @@ class StepStateManager:
             f"cache/latest/{process}",
             {
                 "components": dict(components),
-                "params": _json_params(params),
+                "params": json_params(params),
                 "upstream": dict(upstream),
                 "inputs": dict(inputs),
             },
@@ -203,17 +204,6 @@ class StepStateManager:
         except ObjectNotFoundError:
             return default
         return decode_result(data, what=f"checkpoint {key}")
-
-
-def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters for the explain record: JSON values as they are, others by digest."""
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        out[str(name)] = (
-            value if isinstance(value, str | int | float | bool | list | dict) or value is None
-            else f"<{type(value).__name__} {stable_hash(value)[:12]}>"
-        )  # fmt: skip
-    return out
 
 
 __all__ = ["CacheEntry", "StepStateManager"]

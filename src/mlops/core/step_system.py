@@ -20,7 +20,7 @@ import contextvars
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -361,29 +361,54 @@ class StepContext:
             return function(*self.arguments_for(function))
 
     def arguments_for(self, function: Callable[..., Any]) -> list[Any]:
+        missing = unfilled_argument(function, self.upstream, self.params)
+        if missing is not None:
+            message, hint = unfilled_argument_message(self.process_name, missing)
+            raise ExecutionError(message, hint=hint)
         arguments: list[Any] = []
         for parameter in inspect.signature(function).parameters.values():
+            name = parameter.name
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
-            name = parameter.name
             if is_context_parameter(parameter):
                 arguments.append(self)
             elif name in self.upstream:
                 arguments.append(self.get_step_result(name))
             elif name in self.params:
                 arguments.append(self.params[name])
-            elif parameter.default is not parameter.empty:
-                arguments.append(parameter.default)
             else:
-                raise ExecutionError(
-                    f"process {self.process_name!r} takes argument {name!r}, which is not "
-                    "an upstream process, a parameter or 'ctx'",
-                    hint=(
-                        f"add {name!r} upstream in the pipeline, set model.parameters.{name}, "
-                        "or give it a default"
-                    ),
-                )
+                arguments.append(parameter.default)
         return arguments
+
+
+def unfilled_argument(
+    function: Callable[..., Any], upstream: Collection[str], params: Collection[str]
+) -> str | None:
+    """The first argument of a process that nothing fills (context, upstream, param, default)."""
+    for parameter in inspect.signature(function).parameters.values():
+        filled = (
+            parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+            or is_context_parameter(parameter)
+            or parameter.name in upstream
+            or parameter.name in params
+            or parameter.default is not parameter.empty
+        )
+        if not filled:
+            return parameter.name
+    return None
+
+
+def unfilled_argument_message(process_name: str, argument: str) -> tuple[str, str]:
+    """The message and hint for :func:`unfilled_argument`'s finding."""
+    message = (
+        f"process {process_name!r} takes argument {argument!r}, which is not an upstream "
+        "process, a parameter or 'ctx'"
+    )
+    hint = (
+        f"add '{argument} {process_name}' to the pipeline, set model.parameters.{argument}, "
+        "or give the argument a default"
+    )
+    return message, hint
 
 
 def is_context_parameter(parameter: inspect.Parameter) -> bool:
@@ -447,4 +472,5 @@ __all__ = [
     "process",
     "process_options",
     "step",
+    "unfilled_argument",
 ]

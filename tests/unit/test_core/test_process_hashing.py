@@ -26,7 +26,7 @@ from mlops.core.process_hashing import (
     stable_hash,
 )
 
-ModuleFactory = Callable[[str], ModuleType]
+ModuleFactory = Callable[..., ModuleType]
 
 
 @pytest.fixture
@@ -195,9 +195,18 @@ def test_code_hash_follows_helpers_in_other_local_modules(
     assert first != second
 
 
-def test_library_code_is_not_followed(load_module: ModuleFactory) -> None:
-    module = load_module("import json\n\ndef process(x):\n    return json.dumps(x)\n")
-    assert code_hash(module.process) == code_hash(module.process)  # no error walking json
+def test_code_outside_the_local_roots_is_not_followed(
+    load_module: ModuleFactory, tmp_path: Path
+) -> None:
+    """Library code is covered by the environment hash, not walked into the key."""
+    project, library = tmp_path / "project", tmp_path / "library"
+    lib = load_module("def clean(x):\n    return x.strip()\n", library)
+    user = load_module(
+        f"import {lib.__name__} as lib\n\ndef process(x):\n    return lib.clean(x)\n", project
+    )
+    outside = code_hash(user.process, local_roots=[project])
+    inside = code_hash(user.process, local_roots=[project, library])
+    assert outside != inside  # walking the helper adds it to the key; outside roots it is not
 
 
 def test_recursive_and_mutually_recursive_functions_terminate(load_module: ModuleFactory) -> None:
@@ -213,33 +222,22 @@ def test_recursive_and_mutually_recursive_functions_terminate(load_module: Modul
     assert len(code_hash(module.even)) == 64
 
 
+SCALER = """
+    class Scaler:
+        factor = FACTOR
+        def apply(self, x):
+            return x * self.factor
+
+    def make(k):
+        def process(x):
+            return Scaler().apply(x) + k
+        return process
+"""
+
+
 def test_closures_and_classes_count(load_module: ModuleFactory) -> None:
-    module = load_module(
-        """
-        class Scaler:
-            factor = 2
-            def apply(self, x):
-                return x * self.factor
-
-        def make(k):
-            def process(x):
-                return Scaler().apply(x) + k
-            return process
-        """
-    )
-    changed = load_module(
-        """
-        class Scaler:
-            factor = 3
-            def apply(self, x):
-                return x * self.factor
-
-        def make(k):
-            def process(x):
-                return Scaler().apply(x) + k
-            return process
-        """
-    )
+    module = load_module(SCALER.replace("FACTOR", "2"))
+    changed = load_module(SCALER.replace("FACTOR", "3"))
     assert code_hash(module.make(1)) != code_hash(changed.make(1))
     assert code_hash(module.make(1)) != code_hash(module.make(2))
 
