@@ -63,6 +63,8 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 def pytest_configure(config: pytest.Config) -> None:
     # A workspace chosen by the developer's shell must never leak into tests.
     os.environ.pop("MLOPS_WORKSPACE_DIR", None)
+    # The suite runs offline: MLflow must not start its usage-telemetry uploader.
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     if os.environ.get("MLOPS_EXPECT_INSTALLED") == "1":
         _require_installed_package()
     sys.addaudithook(_audit)

@@ -210,7 +210,7 @@ class MLPlatform:
                 spill_threshold=_spill_threshold(pipeline_options),
                 on_update=update,
             )
-            tracker = _tracker(config, stores)
+            tracker = _tracker(config, stores, self.workspace.state_dir)
             tracker.start_run(run_id, project=project_id, params=params)
             details = {
                 "executor": engine.name,
@@ -312,10 +312,14 @@ def _store_handle(
     return StoreSettings(stores.kv_config, stores.objects_config, str(state_dir), project_id)
 
 
-def _tracker(config: ProjectConfig, stores: ProjectStores) -> ExperimentTracker:
+def _tracker(config: ProjectConfig, stores: ProjectStores, state_dir: Path) -> ExperimentTracker:
     tracking = config.reproducibility.experiment_tracking
     return create_tracker(
-        tracking.backend, tracking.parameters, kv=stores.kv, objects=stores.objects
+        tracking.backend,
+        tracking.parameters,
+        kv=stores.kv,
+        objects=stores.objects,
+        state_dir=state_dir,
     )
 
 

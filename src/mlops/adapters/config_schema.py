@@ -41,11 +41,11 @@ class _Strict(BaseModel):
 # ------------------------------------------------------------------ reproducibility
 
 
-TRACKING_BACKENDS = ("local", "noop")  # the names mlops.core.experiment_tracker.TRACKERS serves
+TRACKING_BACKENDS = ("local", "mlflow", "noop")  # the names mlops.core.experiment_tracker.TRACKERS serves
 
 
 class TrackingConfig(_Strict):
-    backend: Literal["local", "noop"] = "local"
+    backend: Literal["local", "mlflow", "noop"] = "local"
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 

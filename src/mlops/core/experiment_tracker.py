@@ -4,7 +4,8 @@ One protocol, several backends chosen by ``reproducibility.experiment_tracking.b
 
 - ``noop``: validates and discards (for tests and throwaway runs);
 - ``local``: the workspace's KV store holds runs, params and metric points, the
-  object store holds artifacts, so the web UI reads them from the same place.
+  object store holds artifacts, so the web UI reads them from the same place;
+- ``mlflow``: an MLflow tracking store (:mod:`mlops.core.mlflow_tracker`, extra ``mlflow``).
 
 Metric points are stored one key each (``tracking/runs/<id>/metrics/<name>/<seq>``), so
 processes logging in parallel (Dask workers) never overwrite each other.
@@ -238,10 +239,28 @@ def _json_safe(value: Any) -> JSONValue:
     return repr(value)
 
 
-TrackerFactory = Callable[[Mapping[str, Any], KVStore, ObjectStore], ExperimentTracker]
+@dataclass(frozen=True)
+class TrackerSetup:
+    """What a backend may build its tracker from."""
+
+    parameters: Mapping[str, Any]
+    kv: KVStore
+    objects: ObjectStore
+    #: The workspace's ``.mlops/`` folder, home of local tracking files.
+    state_dir: Path
+
+
+def _mlflow(setup: TrackerSetup) -> ExperimentTracker:
+    from mlops.core.mlflow_tracker import create_mlflow_tracker  # noqa: PLC0415 - optional extra
+
+    return create_mlflow_tracker(setup.parameters, setup.state_dir)
+
+
+TrackerFactory = Callable[[TrackerSetup], ExperimentTracker]
 TRACKERS: dict[str, TrackerFactory] = {
-    "noop": lambda params, kv, objects: NoOpExperimentTracker(),
-    "local": lambda params, kv, objects: LocalExperimentTracker(kv, objects),
+    "noop": lambda setup: NoOpExperimentTracker(),
+    "local": lambda setup: LocalExperimentTracker(setup.kv, setup.objects),
+    "mlflow": _mlflow,
 }
 
 
@@ -251,6 +270,7 @@ def create_tracker(
     *,
     kv: KVStore,
     objects: ObjectStore,
+    state_dir: Path,
 ) -> ExperimentTracker:
     """The tracker named by ``reproducibility.experiment_tracking.backend``."""
     factory = TRACKERS.get(backend.strip().lower())
@@ -259,4 +279,4 @@ def create_tracker(
             f"reproducibility.experiment_tracking.backend: unknown tracker {backend!r}",
             hint=f"choose one of: {', '.join(sorted(TRACKERS))}",
         )
-    return factory(parameters or {}, kv, objects)
+    return factory(TrackerSetup(parameters or {}, kv, objects, state_dir))

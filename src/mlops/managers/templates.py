@@ -23,7 +23,7 @@ MINIMAL_CONFIG = """\
 reproducibility:
   random_seed: 42
   experiment_tracking:
-    backend: local          # local | noop
+    backend: local          # local | mlflow | noop
 environment:
   system: {}                # or venv: {...}, conda: {...}, pyenv: {...}
 model:

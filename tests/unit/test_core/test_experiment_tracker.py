@@ -21,9 +21,24 @@ from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.adapters.sqlite_kv import SqliteKVStore
 
 
-@pytest.fixture(params=["noop", "local-memory", "local-sqlite"])
+@pytest.fixture(scope="module")
+def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One real MLflow database per module: creating its schema takes seconds."""
+    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
+@pytest.fixture(params=["noop", "local-memory", "local-sqlite", "mlflow"])
 def tracker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ExperimentTracker]:
-    if request.param == "noop":
+    if request.param == "mlflow":
+        from mlops.core.mlflow_tracker import MlflowExperimentTracker
+
+        yield MlflowExperimentTracker(
+            request.getfixturevalue("mlflow_uri"),
+            experiment_name=request.node.name,
+            artifact_location=(tmp_path / "artifacts").as_uri(),
+        )
+    elif request.param == "noop":
         yield NoOpExperimentTracker()
     elif request.param == "local-memory":
         yield LocalExperimentTracker(MemoryKVStore("p"), MemoryObjectStore())
@@ -43,6 +58,7 @@ def test_every_tracker_follows_the_protocol(tracker: ExperimentTracker, tmp_path
     tracker.log_metrics({"loss": 0.25, "acc": 0.9}, step=1)
     uri = tracker.log_artifact(artifact)
     assert uri.startswith(("file://", "memory://"))
+    assert uri.endswith("model.txt")
     tracker.end_run()
 
 
@@ -105,15 +121,17 @@ def test_parallel_writers_of_one_metric_lose_no_point(tmp_path: Path) -> None:
     kv.close()
 
 
-def test_unknown_tracker_lists_the_valid_ones() -> None:
+def test_unknown_tracker_lists_the_valid_ones(tmp_path: Path) -> None:
+    def create(backend: str) -> ExperimentTracker:
+        return create_tracker(
+            backend, None, kv=MemoryKVStore(), objects=MemoryObjectStore(), state_dir=tmp_path
+        )
+
     with pytest.raises(
-        ConfigError, match=r"unknown tracker 'wandb' \(choose one of: local, noop\)"
+        ConfigError, match=r"unknown tracker 'wandb' \(choose one of: local, mlflow, noop\)"
     ):
-        create_tracker("wandb", {}, kv=MemoryKVStore(), objects=MemoryObjectStore())
-    assert isinstance(
-        create_tracker("Local", None, kv=MemoryKVStore(), objects=MemoryObjectStore()),
-        LocalExperimentTracker,
-    )
+        create("wandb")
+    assert isinstance(create("Local"), LocalExperimentTracker)
 
 
 def test_config_accepts_exactly_the_trackers_that_exist() -> None:
