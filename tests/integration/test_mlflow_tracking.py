@@ -7,6 +7,7 @@ what a user sees in MLflow, not what our code meant to write.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def tracker_for(store: tuple[str, Path], experiment: str) -> MlflowExperimentTra
 def mlflow_run(uri: str, mlops_run_id: str) -> Any:
     client = MlflowClient(tracking_uri=uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
-    (run,) = client.search_runs(experiments, filter_string=f"tags.`mlops.run_id` = '{mlops_run_id}'")
+    query = f"tags.`mlops.run_id` = '{mlops_run_id}'"
+    (run,) = client.search_runs(experiments, filter_string=query)
     return run
 
 
@@ -158,8 +160,9 @@ def test_bad_parameters_name_the_key(
 def test_missing_extra_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "mlflow.tracking", None)
-    with pytest.raises(ConfigError, match=r"mlflow is not installed \(pip install 'mlops\[mlflow\]'\)"):
+    monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
+    hint = r"mlflow is not installed \(pip install 'mlops\[mlflow\]'\)"
+    with pytest.raises(ConfigError, match=hint):
         create_mlflow_tracker({}, tmp_path)
 
 

@@ -41,7 +41,8 @@ class _Strict(BaseModel):
 # ------------------------------------------------------------------ reproducibility
 
 
-TRACKING_BACKENDS = ("local", "mlflow", "noop")  # the names mlops.core.experiment_tracker.TRACKERS serves
+# The names mlops.core.experiment_tracker.TRACKERS serves.
+TRACKING_BACKENDS = ("local", "mlflow", "noop")
 
 
 class TrackingConfig(_Strict):

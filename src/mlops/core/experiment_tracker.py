@@ -251,7 +251,7 @@ class TrackerSetup:
 
 
 def _mlflow(setup: TrackerSetup) -> ExperimentTracker:
-    from mlops.core.mlflow_tracker import create_mlflow_tracker  # noqa: PLC0415 - optional extra
+    from mlops.core.mlflow_tracker import create_mlflow_tracker
 
     return create_mlflow_tracker(setup.parameters, setup.state_dir)
 

@@ -76,7 +76,7 @@ class MlflowExperimentTracker:
         tags: Mapping[str, Any] | None = None,
     ) -> None:
         try:
-            from mlflow.tracking import MlflowClient  # noqa: PLC0415 - optional extra
+            from mlflow.tracking import MlflowClient
         except ImportError as exc:
             raise ConfigError(
                 "reproducibility.experiment_tracking.backend: mlflow is not installed",
@@ -94,7 +94,7 @@ class MlflowExperimentTracker:
     @contextlib.contextmanager
     def _translated(self, action: str) -> Iterator[None]:
         """MLflow, database and network failures as one line naming the store."""
-        from mlflow.exceptions import MlflowException  # noqa: PLC0415
+        from mlflow.exceptions import MlflowException
 
         try:
             with _quiet_migrations():
@@ -139,7 +139,7 @@ class MlflowExperimentTracker:
             self.log_params(params)
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        from mlflow.entities import Param  # noqa: PLC0415
+        from mlflow.entities import Param
 
         run = self._require()
         batch = [Param(key, _param_text(value)) for key, value in json_params(params).items()]
@@ -152,7 +152,7 @@ class MlflowExperimentTracker:
         self.log_metrics({name: value}, step)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        from mlflow.entities import Metric  # noqa: PLC0415
+        from mlflow.entities import Metric
 
         run = self._require()
         now = int(time.time() * 1000)
@@ -220,7 +220,9 @@ def _quoted(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def create_mlflow_tracker(parameters: Mapping[str, Any], state_dir: Path) -> MlflowExperimentTracker:
+def create_mlflow_tracker(
+    parameters: Mapping[str, Any], state_dir: Path
+) -> MlflowExperimentTracker:
     """The tracker for ``experiment_tracking.parameters`` of a workspace."""
     key = "reproducibility.experiment_tracking.parameters"
     known = {"tracking_uri", "experiment_name", "artifact_location", "tags"}
