@@ -25,8 +25,12 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tools"))
+# mlops.environment's interpreter and conda rules are standard-library only, so the
+# matrix builds its environments with the same code the platform uses.
+sys.path.insert(0, str(ROOT / "src"))
 
-from nox_support import conda, coverage_report, fingerprint, interpreters  # noqa: E402
+from mlops.environment import conda_commands as conda  # noqa: E402
+from nox_support import coverage_report, fingerprint, interpreters  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"

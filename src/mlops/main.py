@@ -36,6 +36,11 @@ class CliState:
     def workspace(self) -> Workspace:
         return Workspace.resolve(self.workspace_arg)
 
+    def global_args(self) -> list[str]:
+        """The global options as arguments, for running ``mlops`` again elsewhere."""
+        args = ["--debug"] if self.debug else []
+        return [*args, *(["-q"] if self.verbosity < 0 else ["-v"] * self.verbosity)]
+
     def projects(self) -> ProjectManager:
         from mlops.managers.project_manager import ProjectManager
 
@@ -145,8 +150,13 @@ def list_command(state: CliState, as_json: bool) -> None:
          "valid" if p.valid else "invalid")
         for p in projects
     ]  # fmt: skip
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
+    _echo_table([list(header), *(list(r) for r in rows)])
+
+
+def _echo_table(rows: list[list[str]]) -> None:
+    """Rows as left-aligned columns, the first row being the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
@@ -274,14 +284,20 @@ def run_command(
     explain: bool,
     executor: str | None,
 ) -> int:
-    """Run project NAME's pipeline.
+    """Run project NAME's pipeline in its environment.
 
+    The environment (environment: in the config) is built once per spec under
+    .mlops/envs and reused; --local runs in this interpreter instead.
     Finished processes are cached by code and inputs: a rerun reuses them, and
     after a failure the next run resumes from the failed process.
     Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
     """
     from mlops.runner import run_project
 
+    options = {"--from": from_process, "--only": only, "--executor": executor}
+    args = [*state.global_args(), "run", name, "--local"]
+    args += [part for flag, value in options.items() if value for part in (flag, value)]
+    args += [flag for flag, on in (("--no-cache", no_cache), ("--explain", explain)) if on]
     return run_project(
         state.workspace(),
         name,
@@ -292,6 +308,8 @@ def run_command(
         from_process=from_process,
         only=only,
         explain=explain,
+        local=local,
+        reexec_args=args,
     )
 
 
@@ -306,6 +324,68 @@ def quickstart_command(state: CliState, *, name: str, template: str) -> int:
     from mlops.runner import quickstart
 
     return quickstart(state.workspace(), name, template=template, verbosity=state.verbosity)
+
+
+# ------------------------------------------------------------------ environments
+
+
+@cli.group("env")
+def env_group() -> None:
+    """Project environments, built once per spec under .mlops/envs."""
+
+
+@env_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def env_list_command(state: CliState, as_json: bool) -> None:
+    """Show every environment: manager, state, size and the projects using it."""
+    from mlops.environment.inventory import list_environments
+    from mlops.platform import MLPlatform
+
+    platform = MLPlatform(state.workspace())
+    used = platform.environments_in_use()
+    records = list_environments(platform.workspace.envs_dir)
+    if as_json:
+        rows = [{**r.to_json(), "used_by": used.get(r.name, [])} for r in records]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not records:
+        click.echo(f"No environments in {platform.workspace.envs_dir}")
+        return
+    table = [["NAME", "STATE", "SIZE", "TOOL", "USED BY"]]
+    for r in records:
+        state_text = "ready" if r.complete else "incomplete"
+        table.append([r.name, state_text, _size(r.size_bytes), r.tool or "-",
+                      ", ".join(used.get(r.name, [])) or "-"])  # fmt: skip
+    _echo_table(table)
+
+
+@env_group.command("prune")
+@click.option("--all", "everything", is_flag=True, help="Remove every environment.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.pass_obj
+def env_prune_command(state: CliState, everything: bool, dry_run: bool) -> None:
+    """Remove environments no project uses now, and interrupted builds."""
+    from mlops.environment.inventory import prune
+    from mlops.platform import MLPlatform
+
+    platform = MLPlatform(state.workspace())
+    keep = set() if everything else set(platform.environments_in_use())
+    removed = prune(platform.workspace.envs_dir, keep, everything=everything, dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    for record in removed:
+        click.echo(f"{verb} {record.name} ({_size(record.size_bytes)})")
+    total = _size(sum(r.size_bytes for r in removed))
+    click.echo(f"{verb} {len(removed)} environment(s), {total}.")
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

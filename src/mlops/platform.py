@@ -31,10 +31,13 @@ from mlops.core.experiment_tracker import ExperimentTracker, create_tracker
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes, parse_process_adjlist
 from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
-from mlops.core.process_hashing import stable_hash
 from mlops.core.run_records import RunRecorder, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.workspace import Workspace
+from mlops.environment.base import EnvironmentManager, PrefixEnvironmentManager
+from mlops.environment.factory import spec_from_config
+from mlops.environment.setup_env import project_manager
+from mlops.environment.utils import CommandRunner
 from mlops.errors import ConfigError, MlopsError
 from mlops.managers.project_manager import ProjectManager
 from mlops.managers.reproducibility_manager import ReproducibilityManager
@@ -126,6 +129,36 @@ class MLPlatform:
         objects = create_object_store(objects_config, state_dir=state_dir)
         return ProjectStores(kv, objects, kv_config, objects_config)
 
+    def environment_manager(
+        self, project_id: str, *, runner: CommandRunner | None = None
+    ) -> EnvironmentManager:
+        """The manager of the project's environment, under the workspace's ``.mlops/envs``."""
+        project_dir, config = self.load(project_id)
+        return project_manager(
+            config.environment.manager,
+            config.environment.spec.model_dump(),
+            project_dir=project_dir,
+            envs_dir=self.workspace.ensure().envs_dir,
+            extras=runtime_extras(config),
+            runner=runner,
+        )
+
+    def environments_in_use(self) -> dict[str, list[str]]:
+        """Environment folder name -> the projects whose current spec uses it.
+
+        A project whose config does not load uses nothing (it is reported by
+        the commands that load it).
+        """
+        used: dict[str, list[str]] = {}
+        for info in self.projects.list():
+            try:
+                manager = self.environment_manager(info.id)
+            except MlopsError:
+                continue
+            if isinstance(manager, PrefixEnvironmentManager):
+                used.setdefault(manager.path.name, []).append(info.id)
+        return used
+
     # -------------------------------------------------------------- the run
 
     def run_pipeline_for_project(
@@ -144,9 +177,9 @@ class MLPlatform:
         project_dir, config = self.load(project_id)
         reproducibility = ReproducibilityManager(config.reproducibility)
         seeds = reproducibility.apply_seed()
-        env_hash = stable_hash(
-            {"manager": config.environment.manager, "spec": config.environment.spec.model_dump()}
-        )
+        env_hash = spec_from_config(
+            config.environment.manager, config.environment.spec.model_dump(), project_dir
+        ).hash_for(config.environment.manager)
         adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
         definitions = adapter.discover()
         graph = self.graph(project_id, config)
@@ -249,6 +282,23 @@ class MLPlatform:
             recorder.finish(pipeline.status, error=error)
             tracker.end_run(pipeline.status.value)
         return RunReport(project_id, recorder.record, pipeline, notes)
+
+
+def runtime_extras(config: ProjectConfig) -> list[str]:
+    """The mlops extras a project's run needs inside its environment."""
+    extras = set()
+    if config.reproducibility.experiment_tracking.backend == "mlflow":
+        extras.add("mlflow")
+    extra_of = {"redis": "redis", "gcp": "gcp", "gcs": "gcp"}
+    for store, aliases in (
+        (config.storage.kv, KV_ALIASES),
+        (config.storage.objects, OBJECT_ALIASES),
+    ):
+        name = str(getattr(store, "backend", "") or "").strip().lower()
+        extra = extra_of.get(aliases.get(name, ""))
+        if extra:
+            extras.add(extra)
+    return sorted(extras)
 
 
 def _project_objects(config: dict[str, Any] | None, project_id: str) -> dict[str, Any]:

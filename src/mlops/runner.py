@@ -1,5 +1,10 @@
 """The run-facing commands: ``mlops run`` and ``mlops quickstart``.
 
+``mlops run`` runs in the project's environment: it is ensured (built once per
+spec) and, when it is not the running interpreter, the same command runs again
+inside it (a child process, whose exit status is returned, so callers in
+this process keep working on every platform).
+
 They turn a platform run into what a person reads: live progress, warnings
 as one line each, the summary, and an exit status (0 completed, 1 a process
 failed). Configuration mistakes are raised as :class:`~mlops.errors.MlopsError`
@@ -9,14 +14,18 @@ for the CLI to report before anything runs.
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
 import sys
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from rich.console import Console
 
 from mlops.core.workspace import Workspace
+from mlops.environment.setup_env import REEXEC_VARIABLE, inside, reexec_command
 from mlops.errors import ExitCode
 from mlops.platform import MLPlatform, RunReport
 from mlops.progress import RunDisplay
@@ -53,10 +62,21 @@ def run_project(
     only: str | None = None,
     explain: bool = False,
     console: Console | None = None,
+    local: bool = True,
+    reexec_args: Sequence[str] = (),
 ) -> int:
-    """Run ``name`` with progress on ``console``; returns the exit status."""
+    """Run ``name`` with progress on ``console``; returns the exit status.
+
+    Unless ``local``, the project's environment is ensured first and, when it
+    is not this interpreter, ``mlops <reexec_args>`` runs again inside it and
+    its exit status is returned.
+    """
     out = console or Console(highlight=False, soft_wrap=True)
     platform = MLPlatform(workspace)
+    if not local:
+        status = run_in_project_environment(platform, name, reexec_args, verbosity=verbosity)
+        if status is not None:
+            return status
     order = list(platform.graph(name).order)
     with warnings_as_lines(sys.stderr):
         display = RunDisplay(out, order, quiet=verbosity < 0, explain=explain)
@@ -74,6 +94,37 @@ def run_project(
         return int(ExitCode.OK)
     _report_failure(report, name, show_traceback=verbosity > 0 or debug)
     return int(ExitCode.RUN_FAILED)
+
+
+def run_in_project_environment(
+    platform: MLPlatform, name: str, args: Sequence[str], *, verbosity: int = 0
+) -> int | None:
+    """Ensure ``name``'s environment and run ``mlops ARGS`` in it; None when this is it."""
+    if os.environ.get(REEXEC_VARIABLE):
+        return None  # started for the project's environment: never again
+    manager = platform.environment_manager(name)
+    building = not manager.exists()
+    if building and verbosity >= 0:
+        _note(f"building the {manager.name} environment for {name} (first run of this spec)")
+    started = time.perf_counter()
+    environment = manager.ensure()
+    if inside(environment):
+        return None
+    if verbosity >= 0:
+        how = (
+            f"built in {time.perf_counter() - started:.1f} s with {environment.tool}"
+            if environment.created
+            else "reused"
+        )
+        _note(f"running in {environment.prefix} ({how})")
+    command = reexec_command(environment, args, os.environ, platform.workspace.root)
+    completed = subprocess.run(command.argv, env=command.env, check=False)
+    return completed.returncode
+
+
+def _note(text: str) -> None:
+    sys.stderr.write(f"mlops: {text}\n")
+    sys.stderr.flush()
 
 
 def _report_failure(report: RunReport, name: str, *, show_traceback: bool) -> None:

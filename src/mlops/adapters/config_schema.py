@@ -64,11 +64,27 @@ class _EnvSpec(_Strict):
     constraints: str | None = None
 
 
+def _chain(value: str, allowed: tuple[str, ...]) -> str:
+    """A fallback chain such as ``"uv|venv"``: known names only, at least one."""
+    names = [part.strip() for part in str(value).split("|") if part.strip()]
+    unknown = [name for name in names if name not in allowed]
+    if unknown or not names:
+        raise ValueError(f"expected names from {'|'.join(allowed)} joined by '|', found {value!r}")
+    return "|".join(names)
+
+
 class VenvSpec(_EnvSpec):
-    pass
+    #: Tools to build with, first available wins: ``uv`` (fast) then stdlib ``venv`` + pip.
+    backend: str = "uv|venv"
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_chain(cls, value: str) -> str:
+        return _chain(value, ("uv", "venv"))
 
 
-class PyenvSpec(_EnvSpec):
+class PyenvSpec(VenvSpec):
+    #: Run ``pyenv install`` when the requested version is missing.
     install: bool = False
 
 
@@ -77,6 +93,14 @@ class SystemSpec(_EnvSpec):
 
 
 class CondaSpec(_EnvSpec):
+    #: Frontends to look for, first found wins.
+    frontends: str = "micromamba|mamba|conda"
+
+    @field_validator("frontends")
+    @classmethod
+    def _frontend_chain(cls, value: str) -> str:
+        return _chain(value, ("micromamba", "mamba", "conda"))
+
     channels: list[str] = Field(default_factory=lambda: ["conda-forge"])
     dependencies: list[str | dict[str, Any]] = Field(default_factory=list)
     environment_file: str | None = None

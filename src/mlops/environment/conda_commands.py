@@ -1,8 +1,10 @@
-"""Conda environments for the ``conda`` session: which frontend, which file, which argv.
+"""Conda commands: which frontend, which spec file, which argv.
 
-nox has no ``environment.yml`` support, so the session creates the prefix
-itself. A ``conda-lock.yml`` beside ``environment.yml`` wins: it pins every
-package for every platform and makes the environment reproducible.
+Used by :class:`~mlops.environment.conda_manager.CondaManager` and by the
+noxfile's ``conda`` session (nox has no ``environment.yml`` support), so the
+test matrix builds its conda environment exactly as the platform builds a
+project's. Standard library only. A ``conda-lock.yml`` lockfile wins over
+``environment.yml``: it pins every package for every platform.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+from mlops.core.pipeline_utils import PrefixKind, bin_paths, interpreter_path
 
 FRONTENDS: tuple[str, ...] = ("micromamba", "mamba", "conda")
 ENV_FILE = "environment.yml"
@@ -113,13 +117,26 @@ def lock_argv(frontend: Frontend, env_file: Path, platforms: Sequence[str]) -> l
     return argv
 
 
+def packages_argv(
+    frontend: Frontend,
+    prefix: Path,
+    packages: Sequence[str],
+    channels: Sequence[str],
+) -> list[str]:
+    """The argv that creates ``prefix`` from a package list, on exactly ``channels``."""
+    argv = [frontend.executable, "create", "--yes", "--json", "--prefix", str(prefix)]
+    if channels:
+        argv.append("--override-channels")
+        for channel in channels:
+            argv += ["--channel", channel]
+    return [*argv, *packages]
+
+
 def prefix_python(prefix: Path, *, windows: bool = False) -> Path:
     """The interpreter inside a conda prefix (no activation: call it by path)."""
-    return prefix / "python.exe" if windows else prefix / "bin" / "python"
+    return interpreter_path(prefix, PrefixKind.CONDA, windows=windows)
 
 
 def prefix_bin_paths(prefix: Path, *, windows: bool = False) -> list[Path]:
     """Folders to put first on PATH so the prefix's tools win, as activation would."""
-    if windows:
-        return [prefix, prefix / "Library" / "bin", prefix / "Scripts"]
-    return [prefix / "bin"]
+    return bin_paths(prefix, PrefixKind.CONDA, windows=windows)

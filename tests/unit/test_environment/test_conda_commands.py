@@ -1,4 +1,4 @@
-"""Conda command construction and lockfile choice of the noxfile's conda session."""
+"""Conda command construction and lockfile choice (CondaManager and the noxfile's conda session)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nox_support import conda
-from nox_support.conda import EnvSpec, Frontend, SpecKind
+from mlops.environment import conda_commands as conda
+from mlops.environment.conda_commands import EnvSpec, Frontend, SpecKind
 
 PREFIX = Path("/work/.nox/conda-prefix")
 

@@ -1,0 +1,103 @@
+"""From ``environment:`` in a project config to its manager.
+
+The key (``venv``, ``conda``, ``pyenv``, ``system``) picks the manager; its
+spec is resolved against the project folder (requirements files read, local
+files digested) so the spec hash changes whenever what would be installed
+changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops.core.pipeline_utils import read_requirements
+from mlops.environment.base import EnvironmentManager, EnvironmentSpec
+from mlops.environment.conda_manager import CondaManager
+from mlops.environment.pyenv_manager import PyenvManager
+from mlops.environment.system_manager import SystemManager
+from mlops.environment.utils import CommandRunner
+from mlops.environment.venv_manager import VenvManager
+from mlops.errors import ConfigError
+
+MANAGERS: dict[str, type[EnvironmentManager]] = {
+    "venv": VenvManager,
+    "conda": CondaManager,
+    "pyenv": PyenvManager,
+    "system": SystemManager,
+}
+# Spec fields that say how to build, not what: they do not change the spec hash.
+_SETTINGS = ("backend", "install", "allow_install", "frontends")
+
+
+def manager_class(name: str) -> type[EnvironmentManager]:
+    try:
+        return MANAGERS[name.strip().lower()]
+    except KeyError:
+        raise ConfigError(
+            f"environment: unknown manager {name!r}",
+            hint=f"choose one of: {', '.join(MANAGERS)}",
+        ) from None
+
+
+def spec_from_config(
+    name: str,
+    spec: Mapping[str, Any],
+    project_dir: Path,
+    *,
+    runtime: tuple[str, ...] = (),
+) -> EnvironmentSpec:
+    """The resolved spec of manager ``name`` (``environment.<name>`` of a validated config).
+
+    Files are read relative to ``project_dir``.
+    """
+    manager_class(name)
+    key = f"environment.{name}"
+    constraints = spec.get("constraints")
+    requirements = read_requirements(spec.get("requirements"), constraints, project_dir, key=key)
+    options: dict[str, Any] = {}
+    if name == "conda":
+        options = {
+            "channels": list(spec.get("channels") or []),
+            "dependencies": list(spec.get("dependencies") or []),
+        }
+        for field in ("environment_file", "lockfile"):
+            value = spec.get(field)
+            if value:
+                options[field] = value
+                options[f"{field}_sha256"] = _digest(project_dir / value, f"{key}.{field}")
+    return EnvironmentSpec(
+        python=spec.get("python"),
+        requirements=requirements,
+        constraints_file=project_dir / constraints if constraints else None,
+        options=options,
+        settings={k: spec[k] for k in _SETTINGS if k in spec},
+        runtime=() if name == "system" else runtime,
+        project_dir=project_dir,
+    )
+
+
+def _digest(path: Path, key: str) -> str:
+    if not path.is_file():
+        raise ConfigError(f"{key}: no such file {path}", hint="check the path")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def create_manager(
+    name: str,
+    spec: Mapping[str, Any],
+    *,
+    project_dir: Path,
+    envs_dir: Path,
+    runner: CommandRunner | None = None,
+    environ: Mapping[str, str] | None = None,
+    runtime: tuple[str, ...] = (),
+) -> EnvironmentManager:
+    """Manager ``name`` for its resolved ``spec``."""
+    resolved = spec_from_config(name, spec, project_dir, runtime=runtime)
+    return manager_class(name)(resolved, envs_dir, runner=runner, environ=environ)
+
+
+__all__ = ["MANAGERS", "create_manager", "manager_class", "spec_from_config"]

@@ -1,0 +1,106 @@
+"""What lives under ``.mlops/envs``: ``mlops env list`` and ``mlops env prune``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from mlops.environment.base import LOCKS_DIR_NAME, MANIFEST_NAME
+
+
+@dataclass(frozen=True)
+class EnvironmentRecord:
+    name: str
+    path: Path
+    manager: str
+    spec_hash: str
+    complete: bool
+    size_bytes: int
+    created_at: str | None
+    project_dir: str | None
+    tool: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "path": str(self.path), "manager": self.manager,
+            "spec_hash": self.spec_hash, "complete": self.complete,
+            "size_bytes": self.size_bytes, "created_at": self.created_at,
+            "project_dir": self.project_dir, "tool": self.tool,
+        }  # fmt: skip
+
+
+def _size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(root) / name).lstat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def list_environments(envs_dir: Path) -> list[EnvironmentRecord]:
+    """Every environment folder, complete or not (an interrupted build has no manifest)."""
+    if not envs_dir.is_dir():
+        return []
+    records = []
+    for path in sorted(envs_dir.iterdir()):
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        manager, _, spec_hash = path.name.partition("-")
+        try:
+            manifest = json.loads((path / MANIFEST_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        info = manifest if isinstance(manifest, dict) else {}
+        records.append(
+            EnvironmentRecord(
+                name=path.name,
+                path=path,
+                manager=manager,
+                spec_hash=spec_hash,
+                complete=bool(info),
+                size_bytes=_size(path),
+                created_at=info.get("created_at"),
+                project_dir=info.get("project_dir"),
+                tool=info.get("tool"),
+            )
+        )
+    return records
+
+
+def prune(
+    envs_dir: Path, keep: Collection[str], *, everything: bool = False, dry_run: bool = False
+) -> list[EnvironmentRecord]:
+    """Remove environments no project uses now (``keep``: names in use), or all of them.
+
+    An environment being built (its lock held) is left alone.
+    """
+    removed = []
+    for record in list_environments(envs_dir):
+        if not everything and record.name in keep:
+            continue
+        lock = filelock.FileLock(str(envs_dir / LOCKS_DIR_NAME / f"{record.name}.lock"))
+        (envs_dir / LOCKS_DIR_NAME).mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            continue
+        try:
+            if not dry_run:
+                shutil.rmtree(record.path)
+            removed.append(record)
+        finally:
+            lock.release()
+    return removed
+
+
+__all__ = ["EnvironmentRecord", "list_environments", "prune"]

@@ -1,0 +1,106 @@
+"""A project's environment for ``mlops run``, and the re-execution inside it.
+
+``mlops run`` ensures the project's environment, then runs itself again with
+that environment's interpreter (same arguments) unless it already is that
+interpreter or ``--local`` asks for the current one. The child gets
+``MLOPS_PROJECT_ENV=<spec hash>``, which stops it from re-executing again.
+
+The environment gets mlops installed the way the running mlops is installed
+(editable source, a local wheel, or the released version), with the extras the
+project's config needs, so the child runs the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from mlops.environment.base import Environment, EnvironmentManager
+from mlops.environment.factory import create_manager
+from mlops.environment.utils import CommandRunner
+from mlops.errors import EnvSetupError
+
+REEXEC_VARIABLE = "MLOPS_PROJECT_ENV"
+
+
+def runtime_requirements(extras: Iterable[str] = ()) -> tuple[str, ...]:
+    """How to install the running mlops into another environment (one requirement line)."""
+    suffix = f"[{','.join(sorted(set(extras)))}]" if extras else ""
+    try:
+        dist = metadata.distribution("mlops")
+    except metadata.PackageNotFoundError as exc:
+        raise EnvSetupError(
+            "mlops is not installed as a package, so it cannot be installed into the "
+            "project's environment",
+            hint="pip install mlops (or pip install -e . from a checkout), or run with --local",
+        ) from exc
+    direct = dist.read_text("direct_url.json")
+    if direct:
+        info = json.loads(direct)
+        url = str(info.get("url", ""))
+        if url.startswith("file://"):
+            path = unquote(urlparse(url).path)
+            if info.get("dir_info", {}).get("editable"):
+                return (f"-e {shlex.quote(path + suffix)}",)
+            return (shlex.quote(f"mlops{suffix} @ {url}"),)
+    return (f"mlops{suffix}=={dist.version}",)
+
+
+def project_manager(
+    name: str,
+    spec: Mapping[str, object],
+    *,
+    project_dir: Path,
+    envs_dir: Path,
+    extras: Iterable[str] = (),
+    runner: CommandRunner | None = None,
+) -> EnvironmentManager:
+    """The manager of a project's environment, with the mlops runtime added."""
+    runtime = () if name == "system" else runtime_requirements(extras)
+    return create_manager(
+        name, spec, project_dir=project_dir, envs_dir=envs_dir, runner=runner, runtime=runtime
+    )
+
+
+def inside(environment: Environment, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process already runs in ``environment`` (or was started for it)."""
+    env = os.environ if environ is None else environ
+    if env.get(REEXEC_VARIABLE):
+        return True
+    if environment.prefix is None:
+        return True
+    return Path(sys.prefix).resolve() == environment.prefix.resolve()
+
+
+@dataclass(frozen=True)
+class Reexec:
+    """The command that runs ``mlops ARGS`` again inside an environment."""
+
+    argv: list[str]
+    env: dict[str, str]
+
+
+def reexec_command(
+    environment: Environment, args: Sequence[str], environ: Mapping[str, str], workspace: Path
+) -> Reexec:
+    env = environment.environ(environ)
+    env[REEXEC_VARIABLE] = environment.spec_hash
+    env["MLOPS_WORKSPACE_DIR"] = str(workspace)
+    return Reexec([str(environment.python_path), "-m", "mlops.main", *args], env)
+
+
+__all__ = [
+    "REEXEC_VARIABLE",
+    "Reexec",
+    "inside",
+    "project_manager",
+    "reexec_command",
+    "runtime_requirements",
+]

@@ -1,0 +1,129 @@
+"""The one seam every external command goes through: :class:`CommandRunner`.
+
+Managers describe a command as an argv list, an explicit environment and a
+working directory; they never build shell strings and never "activate" an
+environment (its ``bin`` folders are put first on ``PATH`` instead, see
+:func:`mlops.core.pipeline_utils.environ_with_paths`). Tests swap in a
+recording runner with scripted replies and assert on argv and env as data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from mlops.errors import EnvSetupError
+
+# How much of a failed command's output an error message carries.
+_TAIL_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+class CommandFailed(EnvSetupError):  # noqa: N818 - the name DESIGN.md gives the seam
+    """A command exited non-zero (or could not start); carries everything to diagnose it."""
+
+    def __init__(
+        self, argv: Sequence[str], returncode: int, stdout: str = "", stderr: str = ""
+    ) -> None:
+        self.argv = tuple(argv)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        last = _last_line(stderr) or _last_line(stdout) or "no output"
+        super().__init__(f"`{' '.join(self.argv)}` exited with status {returncode}: {last}")
+
+    @property
+    def output_tail(self) -> str:
+        return (self.stdout + self.stderr)[-_TAIL_CHARS:]
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+@runtime_checkable
+class CommandRunner(Protocol):
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        """Run ``argv``; a non-zero exit raises :class:`CommandFailed`."""
+        ...
+
+    def which(self, name: str, env: Mapping[str, str] | None = None) -> str | None:
+        """The executable ``name`` resolves to on ``env``'s PATH (None when absent)."""
+        ...
+
+
+@dataclass
+class SubprocessRunner:
+    """The real runner: :func:`subprocess.run` on argv lists, output captured as text."""
+
+    #: Default timeout of a command, in seconds (None: wait as long as it takes).
+    timeout: float | None = None
+    #: Variables every command gets on top of the caller's environment.
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        command = [str(part) for part in argv]
+        environ = {**(os.environ if env is None else env), **self.extra_env}
+        try:
+            completed = subprocess.run(
+                command,
+                env=environ,
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                timeout=timeout if timeout is not None else self.timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError as exc:
+            raise CommandFailed(command, 127, "", f"{command[0]}: command not found") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise CommandFailed(
+                command, -1, _text(exc.stdout), f"timed out after {exc.timeout:g} s"
+            ) from exc
+        result = CommandResult(
+            tuple(command), completed.returncode, completed.stdout, completed.stderr
+        )
+        if completed.returncode != 0:
+            raise CommandFailed(command, completed.returncode, completed.stdout, completed.stderr)
+        return result
+
+    def which(self, name: str, env: Mapping[str, str] | None = None) -> str | None:
+        path = (os.environ if env is None else env).get("PATH")
+        return shutil.which(name, path=path)
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+__all__ = ["CommandFailed", "CommandResult", "CommandRunner", "SubprocessRunner"]
