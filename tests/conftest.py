@@ -35,6 +35,8 @@ REAL_TOOL_GATES = {
     "pyenv": ("MLOPS_TEST_PYENV", "real pyenv tests run in `nox -s pyenv` (or MLOPS_TEST_PYENV=1)"),
     "conda": ("MLOPS_TEST_CONDA", "real conda tests run in `nox -s conda` (or MLOPS_TEST_CONDA=1)"),
 }
+# Fake executables standing in for guarded tools; running them is always allowed.
+FAKES_BIN = REPO_ROOT / "tests" / "fakes" / "bin"
 GUARDED_TOOLS = {
     "conda": "conda",
     "mamba": "conda",
@@ -128,7 +130,10 @@ def _program_name(event: str, args: tuple[Any, ...]) -> str | None:
         return None
     if executable is None:
         return None
-    return Path(os.fsdecode(executable)).name
+    path = Path(os.fsdecode(executable))
+    if path.is_absolute() and path.parent == FAKES_BIN:
+        return None
+    return path.name
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:

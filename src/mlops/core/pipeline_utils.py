@@ -128,7 +128,7 @@ def _read_file(path: Path, base_dir: Path, key: str, digests: dict[str, str]) ->
     out: list[str] = []
     text = path.read_text(encoding="utf-8").replace("\\\n", " ")
     for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].strip()
+        line = " ".join(raw.split(" #", 1)[0].split())
         if not line or line.startswith("#"):
             continue
         for flag in ("-r ", "--requirement "):
