@@ -8,19 +8,17 @@ build once.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import multiprocessing
 import os
 import shutil
 import sys
-import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from fixtures.wheels import build_wheel
 from mlops.core.pipeline_utils import read_requirements
 from mlops.environment.base import EnvironmentSpec
 from mlops.environment.conda_manager import CondaManager
@@ -31,29 +29,6 @@ from mlops.environment.venv_manager import VenvManager
 FAKES_BIN = Path(__file__).resolve().parents[1] / "fakes" / "bin"
 
 pytestmark = pytest.mark.venv
-
-
-def build_wheel(folder: Path, name: str = "mlops_probe", value: str = "probe") -> Path:
-    """A pure-Python wheel with one module, ``<name>.VALUE = value``."""
-    dist = f"{name}-1.0"
-    files = {
-        f"{name}.py": f"VALUE = {value!r}\n",
-        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
-        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-    }
-    records = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        records.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    records.append(f"{dist}.dist-info/RECORD,,")
-    files[f"{dist}.dist-info/RECORD"] = "\n".join(records) + "\n"
-    folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / f"{dist}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-    return wheel
 
 
 def probe_spec(project: Path, **fields: object) -> EnvironmentSpec:

@@ -1,0 +1,110 @@
+"""`mlops run` in the project's environment, and `mlops env list/prune`, through the real CLI.
+
+The project's venv gets a wheel built by the test (offline) and mlops itself
+installed the way the running mlops is installed; the run record tells which
+interpreter ran the processes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures.cli import run_mlops
+from fixtures.projects import ProjectFactory
+from fixtures.wheels import build_wheel
+from mlops.core.run_records import get_run, latest_run
+from mlops.platform import MLPlatform
+
+pytestmark = [pytest.mark.venv, pytest.mark.slow]
+
+PIPELINE = """
+from mlops.core.step_system import process
+
+@process
+def probe():
+    import sys
+    import mlops_probe
+    return {"prefix": sys.prefix, "value": mlops_probe.VALUE}
+"""
+
+
+def last_run(project: str) -> dict[str, Any]:
+    platform = MLPlatform()
+    _, config = platform.load(project)
+    kv = platform.open_stores(project, config).kv
+    try:
+        summary = latest_run(kv)
+        assert summary is not None
+        record = get_run(kv, summary["run_id"])
+        assert record is not None
+        return record
+    finally:
+        kv.close()
+
+
+def env_list(workspace: Path) -> list[dict[str, Any]]:
+    listed = run_mlops(workspace, "env", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows: list[dict[str, Any]] = json.loads(listed.stdout)
+    return rows
+
+
+def test_run_happens_inside_the_project_environment(
+    make_project: ProjectFactory, tmp_workspace: Path
+) -> None:
+    project = make_project(
+        "isolated", PIPELINE, {"probe": []},
+        extra={"environment": {"venv": {"requirements": ["./wheels/mlops_probe-1.0-py3-none-any.whl"]}}},
+    )  # fmt: skip
+    build_wheel(project / "wheels")
+
+    first = run_mlops(tmp_workspace, "run", "isolated", timeout=600)
+    assert first.returncode == 0, first.stderr
+    envs = tmp_workspace / ".mlops" / "envs"
+    (env_row,) = env_list(tmp_workspace)
+    assert env_row["used_by"] == ["isolated"] and env_row["complete"]
+    prefix = envs / env_row["name"]
+    assert f"running in {prefix} (built in " in first.stderr
+    record = last_run("isolated")
+    assert Path(record["environment"]["executable"]).parent.parent == prefix
+    assert record["environment"]["executable"] != sys.executable
+    assert record["environment"]["spec_hash"] == env_row["spec_hash"]
+
+    again = run_mlops(tmp_workspace, "run", "isolated")
+    assert again.returncode == 0, again.stderr
+    assert f"running in {prefix} (reused)" in again.stderr
+    assert "reused" in again.stdout  # the process result too: same code, same environment
+
+    local = run_mlops(tmp_workspace, "run", "isolated", "--local", "--no-cache")
+    # The wheel is only in the project's environment: this interpreter cannot import it.
+    assert local.returncode == 1
+    assert "No module named 'mlops_probe'" in local.stderr + local.stdout
+
+
+def test_prune_removes_what_no_project_uses(
+    make_project: ProjectFactory, tmp_workspace: Path
+) -> None:
+    requirement = "./wheels/mlops_probe-1.0-py3-none-any.whl"
+    project = make_project(
+        "pruned", PIPELINE, {"probe": []},
+        extra={"environment": {"venv": {"requirements": [requirement]}}},
+    )  # fmt: skip
+    build_wheel(project / "wheels")
+    assert run_mlops(tmp_workspace, "run", "pruned", timeout=600).returncode == 0
+    build_wheel(project / "wheels", value="changed")  # new wheel content: a new spec
+    changed = run_mlops(tmp_workspace, "run", "pruned", timeout=600)
+    assert changed.returncode == 0, changed.stderr
+    rows = env_list(tmp_workspace)
+    assert len(rows) == 2
+    (current,) = [r["name"] for r in rows if r["used_by"] == ["pruned"]]
+    dry = run_mlops(tmp_workspace, "env", "prune", "--dry-run")
+    assert "Would remove 1 environment(s)" in dry.stdout
+    assert len(env_list(tmp_workspace)) == 2
+    pruned = run_mlops(tmp_workspace, "env", "prune")
+    assert pruned.returncode == 0 and "Removed 1 environment(s)" in pruned.stdout
+    assert [r["name"] for r in env_list(tmp_workspace)] == [current]
