@@ -48,7 +48,8 @@ def build_seconds(backend: str, requirements: list[str], root: Path, env: dict[s
     start = time.perf_counter()
     environment = manager.ensure()
     elapsed = time.perf_counter() - start
-    assert environment.created and environment.tool == ("uv" if backend == "uv" else "pip")
+    assert environment.created
+    assert environment.tool == ("uv" if backend == "uv" else "pip")
     manager.remove()
     return elapsed
 

@@ -57,9 +57,10 @@ def env_list(workspace: Path) -> list[dict[str, Any]]:
 def test_run_happens_inside_the_project_environment(
     make_project: ProjectFactory, tmp_workspace: Path
 ) -> None:
+    requirement = "./wheels/mlops_probe-1.0-py3-none-any.whl"
     project = make_project(
         "isolated", PIPELINE, {"probe": []},
-        extra={"environment": {"venv": {"requirements": ["./wheels/mlops_probe-1.0-py3-none-any.whl"]}}},
+        extra={"environment": {"venv": {"requirements": [requirement]}}},
     )  # fmt: skip
     build_wheel(project / "wheels")
 
@@ -67,7 +68,8 @@ def test_run_happens_inside_the_project_environment(
     assert first.returncode == 0, first.stderr
     envs = tmp_workspace / ".mlops" / "envs"
     (env_row,) = env_list(tmp_workspace)
-    assert env_row["used_by"] == ["isolated"] and env_row["complete"]
+    assert env_row["used_by"] == ["isolated"]
+    assert env_row["complete"]
     prefix = envs / env_row["name"]
     assert f"running in {prefix} (built in " in first.stderr
     record = last_run("isolated")
@@ -106,5 +108,6 @@ def test_prune_removes_what_no_project_uses(
     assert "Would remove 1 environment(s)" in dry.stdout
     assert len(env_list(tmp_workspace)) == 2
     pruned = run_mlops(tmp_workspace, "env", "prune")
-    assert pruned.returncode == 0 and "Removed 1 environment(s)" in pruned.stdout
+    assert pruned.returncode == 0
+    assert "Removed 1 environment(s)" in pruned.stdout
     assert [r["name"] for r in env_list(tmp_workspace)] == [current]

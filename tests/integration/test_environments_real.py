@@ -111,7 +111,7 @@ def test_two_concurrent_ensures_build_once(tmp_path: Path) -> None:
     assert len(environments(envs)) == 1
 
 
-# ------------------------------------------------------------------ conda: the fake, then the real tool
+# ------------------------------------------------------------------ conda: fake, then real
 
 
 def conda_scenario(
@@ -139,7 +139,8 @@ def test_conda_whole_flow_with_the_fake_frontend(tmp_path: Path) -> None:
     manager = conda_scenario(tmp_path / "envs", tmp_path / "project", environ, "conda")
     assert manager.frontend().executable == str(FAKES_BIN / "conda")
     environment = manager.ensure()
-    assert environment.created and environment.manager == "conda"
+    assert environment.created
+    assert environment.manager == "conda"
     assert probe_value(environment.python_path) == "probe"
     (create,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert create[:5] == ["create", "--yes", "--json", "--prefix", str(manager.path)]

@@ -29,10 +29,7 @@ ENVIRON = {"PATH": "/usr/bin:/bin", "HOME": "/home/u", "VIRTUAL_ENV": "/elsewher
 
 def lay_out_python(argv: tuple[str, ...]) -> None:
     """What `uv venv PATH`, `python -m venv PATH` and `conda create --prefix PATH` leave."""
-    if "--prefix" in argv:
-        target = Path(argv[argv.index("--prefix") + 1])
-    else:
-        target = Path(argv[-1])
+    target = Path(argv[argv.index("--prefix") + 1]) if "--prefix" in argv else Path(argv[-1])
     (target / "bin").mkdir(parents=True)
     (target / "bin" / "python").write_text("")
 
@@ -65,7 +62,8 @@ def test_venv_with_uv_builds_then_installs_by_path(tmp_path: Path, runner: Recor
     )
     environment = manager.ensure()
     prefix = tmp_path / "envs" / f"venv-{manager.spec_hash}"
-    assert environment.created and environment.tool == "uv"
+    assert environment.created
+    assert environment.tool == "uv"
     assert environment.prefix == prefix
     assert runner.argvs() == [
         ("uv", "venv", "--quiet", "--python", sys.executable, str(prefix)),
@@ -297,7 +295,7 @@ def test_pyenv_needs_pyenv_and_a_version(tmp_path: Path, runner: RecordingRunner
             spec(tmp_path, python="3.12"), tmp_path / "e", runner=runner, environ=ENVIRON
         ).ensure()
     with pytest.raises(
-        ConfigError, match="environment.pyenv.python: the pyenv manager needs a Python version"
+        ConfigError, match=r"environment.pyenv.python: the pyenv manager needs a Python version"
     ):
         PyenvManager(spec(tmp_path), tmp_path / "e", runner=runner, environ=ENVIRON).ensure()
 
@@ -316,8 +314,8 @@ def conda_runner(runner: RecordingRunner) -> RecordingRunner:
 def test_conda_from_packages_on_exact_channels(
     tmp_path: Path, conda_runner: RecordingRunner
 ) -> None:
-    conda_spec = spec(tmp_path, "six", python="3.11",
-                      options={"channels": ["conda-forge"], "dependencies": ["numpy>=1.26"]})  # fmt: skip
+    options = {"channels": ["conda-forge"], "dependencies": ["numpy>=1.26"]}
+    conda_spec = spec(tmp_path, "six", python="3.11", options=options)
     manager = CondaManager(conda_spec, tmp_path / "envs", runner=conda_runner, environ=ENVIRON)
     environment = manager.ensure()
     assert environment.manager == "conda"
@@ -335,12 +333,13 @@ def test_conda_from_packages_on_exact_channels(
 
 @pytest.mark.parametrize(
     ("frontends", "field", "expected"),
-    [("micromamba", "environment_file", ("/opt/bin/micromamba", "create", "--yes", "--prefix", "{prefix}",
-                                          "--file", "{file}", "--json")),
-     ("conda", "environment_file", ("/opt/bin/conda", "env", "create", "--prefix", "{prefix}",
-                                     "--file", "{file}", "--json")),
-     ("conda", "lockfile", ("conda-lock", "install", "--conda", "/opt/bin/conda", "--prefix", "{prefix}",
-                            "{file}"))],
+    [("micromamba", "environment_file",
+      ("/opt/bin/micromamba", "create", "--yes", "--prefix", "{prefix}", "--file", "{file}",
+       "--json")),
+     ("conda", "environment_file",
+      ("/opt/bin/conda", "env", "create", "--prefix", "{prefix}", "--file", "{file}", "--json")),
+     ("conda", "lockfile",
+      ("conda-lock", "install", "--conda", "/opt/bin/conda", "--prefix", "{prefix}", "{file}"))],
     ids=["micromamba-env-file", "conda-env-file", "conda-lock"],
 )  # fmt: skip
 def test_conda_spec_files_pick_the_frontend_command(
@@ -445,5 +444,5 @@ def test_spec_hash_follows_what_would_be_installed(tmp_path: Path) -> None:
     conda_hash = spec_hash("conda", environment_file="env.yml")
     (tmp_path / "env.yml").write_text("b")
     assert conda_hash != spec_hash("conda", environment_file="env.yml")
-    with pytest.raises(ConfigError, match="environment.conda.lockfile: no such file"):
+    with pytest.raises(ConfigError, match=r"environment.conda.lockfile: no such file"):
         spec_hash("conda", lockfile="missing.yml")
