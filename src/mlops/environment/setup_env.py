@@ -30,17 +30,20 @@ from mlops.errors import EnvSetupError
 REEXEC_VARIABLE = "MLOPS_PROJECT_ENV"
 
 
-def runtime_requirements(extras: Iterable[str] = ()) -> tuple[str, ...]:
-    """How to install the running mlops into another environment (one requirement line)."""
+def runtime_requirements(
+    extras: Iterable[str] = (), dist: metadata.Distribution | None = None
+) -> tuple[str, ...]:
+    """How to install the running mlops (or ``dist``) into another environment."""
     suffix = f"[{','.join(sorted(set(extras)))}]" if extras else ""
-    try:
-        dist = metadata.distribution("mlops")
-    except metadata.PackageNotFoundError as exc:
-        raise EnvSetupError(
-            "mlops is not installed as a package, so it cannot be installed into the "
-            "project's environment",
-            hint="pip install mlops (or pip install -e . from a checkout), or run with --local",
-        ) from exc
+    if dist is None:
+        try:
+            dist = metadata.distribution("mlops")
+        except metadata.PackageNotFoundError as exc:
+            raise EnvSetupError(
+                "mlops is not installed as a package, so it cannot be installed into the "
+                "project's environment",
+                hint="pip install mlops (or pip install -e . from a checkout), or run with --local",
+            ) from exc
     direct = dist.read_text("direct_url.json")
     if direct:
         info = json.loads(direct)
