@@ -22,7 +22,8 @@ def random_dag_project(seed: int, size: int = 8) -> tuple[str, str]:
             "@process",
             f"def {name}(ctx):",
             "    upstream = sum(ctx.get_step_result(u) for u in sorted(ctx.upstream))",
-            f"    return {i} + 2 * upstream + random.random()",  # seeded per process
+            # A generator of its own: threads share the global one (see seed_process).
+            f"    return {i} + 2 * upstream + random.Random(ctx.seed * 100 + {i}).random()",
             "",
         ]
     adjacency = "\n".join([*names, *(f"{a} {b}" for a, b in edges)])

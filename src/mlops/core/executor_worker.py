@@ -267,7 +267,11 @@ def seed_process(seed: int | None, process: str) -> None:
     """Seed the global generators from the project seed and the process name.
 
     Each process gets its own stream, the same whichever worker runs it and
-    in whatever order, so results do not depend on the executor.
+    in whatever order, on the sequential and processes executors. On the
+    threads executor processes running at the same time share these
+    generators, so a process that must not depend on scheduling draws from a
+    generator of its own (``random.Random(ctx.seed)``,
+    ``numpy.random.default_rng(ctx.seed)``).
     """
     if seed is None:
         return
