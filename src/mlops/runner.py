@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from rich.console import Console
 
 from mlops.core.workspace import Workspace
-from mlops.environment.setup_env import REEXEC_VARIABLE, inside, reexec_command
+from mlops.environment.setup_env import inside, reexec_command
 from mlops.errors import ExitCode
 from mlops.platform import MLPlatform, RunReport
 from mlops.progress import RunDisplay
@@ -100,8 +100,6 @@ def run_in_project_environment(
     platform: MLPlatform, name: str, args: Sequence[str], *, verbosity: int = 0
 ) -> int | None:
     """Ensure ``name``'s environment and run ``mlops ARGS`` in it; None when this is it."""
-    if os.environ.get(REEXEC_VARIABLE):
-        return None  # started for the project's environment: never again
     manager = platform.environment_manager(name)
     building = not manager.exists()
     if building and verbosity >= 0:
@@ -118,6 +116,8 @@ def run_in_project_environment(
         )
         _note(f"running in {environment.prefix} ({how})")
     command = reexec_command(environment, args, os.environ, platform.workspace.root)
+    # Not through CommandRunner, which captures output: the child's progress goes
+    # straight to this terminal, and its exit status is the run's.
     completed = subprocess.run(command.argv, env=command.env, check=False)
     return completed.returncode
 

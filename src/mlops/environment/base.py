@@ -57,6 +57,8 @@ DEFAULT_BUILD_TIMEOUT_S = 1800.0
 class EnvironmentSpec:
     """What an environment must contain, resolved against its project folder."""
 
+    #: Relative requirement paths and spec files are read (and installed) from here.
+    project_dir: Path
     python: str | None = None
     requirements: Requirements = field(default_factory=Requirements)
     constraints_file: Path | None = None
@@ -66,7 +68,6 @@ class EnvironmentSpec:
     settings: Mapping[str, Any] = field(default_factory=dict)
     #: Packages mlops needs inside the environment; not part of the hash (see module doc).
     runtime: tuple[str, ...] = ()
-    project_dir: Path = field(default_factory=Path.cwd)
 
     def fingerprint(self, manager: str) -> dict[str, Any]:
         return {
@@ -102,19 +103,20 @@ class Environment:
     python_path: Path
     bin_paths: tuple[Path, ...]
     prefix: Path | None
+    kind: PrefixKind
     tool: str
     created: bool
 
     def environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with this environment's tools first on PATH (activation, as data)."""
-        kind = PrefixKind.CONDA if self.manager == "conda" else PrefixKind.VENV
-        return environ_with_paths(list(self.bin_paths), base, prefix=self.prefix, kind=kind)
+        return environ_with_paths(list(self.bin_paths), base, prefix=self.prefix, kind=self.kind)
 
 
 class EnvironmentManager(abc.ABC):
     """One kind of environment (venv, conda, pyenv, system) for one spec."""
 
     name: ClassVar[str]
+    kind: ClassVar[PrefixKind] = PrefixKind.VENV
 
     def __init__(
         self,
@@ -140,6 +142,11 @@ class EnvironmentManager(abc.ABC):
     def python_path(self) -> Path: ...
 
     @property
+    def prefix(self) -> Path | None:
+        """The environment's own folder (None when it is not ours, as for system)."""
+        return None
+
+    @property
     @abc.abstractmethod
     def bin_paths(self) -> list[Path]: ...
 
@@ -156,7 +163,7 @@ class EnvironmentManager(abc.ABC):
         self, argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None = None
     ) -> CommandResult:
         """Run ``argv`` with this environment's tools first on PATH."""
-        env = environ_with_paths(self.bin_paths, self.environ)
+        env = environ_with_paths(self.bin_paths, self.environ, prefix=self.prefix, kind=self.kind)
         return self.runner.run(argv, env=env, cwd=cwd, timeout=timeout)
 
     def describe(self) -> dict[str, Any]:
@@ -188,11 +195,13 @@ class EnvironmentManager(abc.ABC):
 class PrefixEnvironmentManager(EnvironmentManager):
     """An environment in its own folder under ``envs_dir``, built under a lock."""
 
-    kind: ClassVar[PrefixKind] = PrefixKind.VENV
-
     @property
     def path(self) -> Path:
         return self.envs_dir / f"{self.name}-{self.spec_hash}"
+
+    @property
+    def prefix(self) -> Path:
+        return self.path
 
     @property
     def manifest_path(self) -> Path:
@@ -218,7 +227,7 @@ class PrefixEnvironmentManager(EnvironmentManager):
 
     def ensure(self) -> Environment:
         manifest = self.manifest()
-        if manifest is not None and self._is_current(manifest):
+        if manifest is not None and self.python_path.exists() and self._has_runtime(manifest):
             return self._environment(manifest, created=False)
         lock = self.envs_dir / LOCKS_DIR_NAME / f"{self.path.name}.lock"
         try:
@@ -227,15 +236,13 @@ class PrefixEnvironmentManager(EnvironmentManager):
         except StorageError as exc:
             raise EnvSetupError(exc.message, hint=exc.hint) from exc
 
-    def _is_current(self, manifest: Mapping[str, Any]) -> bool:
-        return self.python_path.exists() and list(manifest.get("runtime", [])) == list(
-            self.spec.runtime
-        )
+    def _has_runtime(self, manifest: Mapping[str, Any]) -> bool:
+        return list(manifest.get("runtime", [])) == list(self.spec.runtime)
 
     def _ensure_locked(self) -> Environment:
         manifest = self.manifest()
         if manifest is not None and self.python_path.exists():
-            if not self._is_current(manifest):  # mlops changed: refresh it in place
+            if not self._has_runtime(manifest):  # mlops changed: refresh it in place
                 self.install_packages(self.python_path, manifest["tool"], self.spec.runtime)
                 manifest = {**manifest, "runtime": list(self.spec.runtime)}
                 self._write_manifest(manifest)
@@ -271,6 +278,7 @@ class PrefixEnvironmentManager(EnvironmentManager):
             python_path=self.python_path,
             bin_paths=tuple(self.bin_paths),
             prefix=self.path,
+            kind=self.kind,
             tool=str(manifest.get("tool", "")),
             created=created,
         )

@@ -85,11 +85,12 @@ def prune(
     An environment being built (its lock held) is left alone.
     """
     removed = []
+    locks = envs_dir / LOCKS_DIR_NAME
     for record in list_environments(envs_dir):
         if not everything and record.name in keep:
             continue
-        lock = filelock.FileLock(str(envs_dir / LOCKS_DIR_NAME / f"{record.name}.lock"))
-        (envs_dir / LOCKS_DIR_NAME).mkdir(parents=True, exist_ok=True)
+        locks.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(locks / f"{record.name}.lock"))
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:

@@ -79,6 +79,7 @@ class SystemManager(EnvironmentManager):
             python_path=self.python_path,
             bin_paths=tuple(self.bin_paths),
             prefix=None,
+            kind=self.kind,
             tool="system",
             created=created,
         )

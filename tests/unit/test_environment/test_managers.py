@@ -197,6 +197,7 @@ def test_environment_variables_activate_by_path(tmp_path: Path, runner: Recordin
     manager.run(["python", "-c", "pass"])
     assert runner.calls[-1].env["PATH"].split(":")[0] == str(manager.path / "bin")
     assert runner.calls[-1].argv == ("python", "-c", "pass")
+    assert runner.calls[-1].env["VIRTUAL_ENV"] == str(manager.path)  # same activation as run's
 
 
 def test_a_named_version_is_found_or_the_miss_explained(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops.core.pipeline_utils import PrefixKind
 from mlops.environment.base import Environment
 from mlops.environment.setup_env import (
     REEXEC_VARIABLE,
@@ -48,7 +49,7 @@ def test_reexec_runs_the_same_command_inside_the_environment(tmp_path: Path) -> 
     prefix = tmp_path / "envs" / "venv-abc"
     environment = Environment(
         manager="venv", spec_hash="abc", python_path=prefix / "bin" / "python",
-        bin_paths=(prefix / "bin",), prefix=prefix, tool="uv", created=True,
+        bin_paths=(prefix / "bin",), prefix=prefix, kind=PrefixKind.VENV, tool="uv", created=True,
     )  # fmt: skip
     command = reexec_command(
         environment, ["-v", "run", "demo", "--local"], {"PATH": "/usr/bin", "PYTHONHOME": "/x"},
@@ -64,5 +65,7 @@ def test_reexec_runs_the_same_command_inside_the_environment(tmp_path: Path) -> 
     }
     assert not inside(environment, {})
     assert inside(environment, {REEXEC_VARIABLE: "abc"})  # the child never re-executes again
-    system = Environment("system", "h", Path("/usr/bin/python3"), (), None, "system", False)
+    system = Environment(
+        "system", "h", Path("/usr/bin/python3"), (), None, PrefixKind.VENV, "system", False
+    )
     assert inside(system, {})
