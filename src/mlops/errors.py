@@ -72,9 +72,7 @@ class ExecutionError(MlopsError):
 
 
 class ClusterError(MlopsError):
-    """A cluster could not be started, reached or used."""
-
-    exit_code = ExitCode.RUN_FAILED
+    """A required cluster could not be started or reached (fix its address or config)."""
 
 
 __all__ = [

@@ -272,6 +272,16 @@ def config_command(
     type=click.Choice(["sequential", "threads", "processes"]),
     help="Where processes run (default: executor.type in the config, else sequential).",
 )
+@click.option(
+    "--cluster",
+    type=click.Choice(["local", "ansible", "slurm"]),
+    help="Run the processes on a Dask cluster from this provider (see cluster: in the config).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
+)
 @click.pass_obj
 def run_command(
     state: CliState,
@@ -283,6 +293,8 @@ def run_command(
     no_cache: bool,
     explain: bool,
     executor: str | None,
+    cluster: str | None,
+    scheduler: str | None,
 ) -> int:
     """Run project NAME's pipeline in its environment.
 
@@ -290,11 +302,19 @@ def run_command(
     .mlops/envs and reused; --local runs in this interpreter instead.
     Finished processes are cached by code and inputs: a rerun reuses them, and
     after a failure the next run resumes from the failed process.
+    --cluster runs them on Dask workers; an unreachable cluster means a warning
+    and a local run, unless cluster.required is true.
     Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
     """
     from mlops.runner import run_project
 
-    options = {"--from": from_process, "--only": only, "--executor": executor}
+    options = {
+        "--from": from_process,
+        "--only": only,
+        "--executor": executor,
+        "--cluster": cluster,
+        "--scheduler": scheduler,
+    }
     args = [*state.global_args(), "run", name, "--local"]
     args += [part for flag, value in options.items() if value for part in (flag, value)]
     args += [flag for flag, on in (("--no-cache", no_cache), ("--explain", explain)) if on]
@@ -310,6 +330,8 @@ def run_command(
         explain=explain,
         local=local,
         reexec_args=args,
+        cluster=cluster,
+        scheduler=scheduler,
     )
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mlops.adapters.config_schema import ProjectConfig
 from mlops.adapters.plugin_manager import AdapterPluginManager
+from mlops.cluster.controller import ClusterController
 from mlops.core.dask_networkx_executor import (
     DaskNetworkXExecutor,
     PipelineRun,
@@ -41,6 +42,7 @@ from mlops.environment.utils import CommandRunner
 from mlops.errors import ConfigError, MlopsError
 from mlops.managers.project_manager import ProjectManager
 from mlops.managers.reproducibility_manager import ReproducibilityManager
+from mlops.runtime.context import RuntimeContext, activated
 from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES, create_kv_store, create_object_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
@@ -159,6 +161,16 @@ class MLPlatform:
                 used.setdefault(manager.path.name, []).append(info.id)
         return used
 
+    def _check_processes(
+        self, project_id: str, graph: PipelineGraph, definitions: Mapping[str, Any]
+    ) -> list[str]:
+        """Check the graph against the discovered processes; each note is also a warning."""
+        source = f"{self.projects.display_config_path(project_id)}: {ADJLIST_KEY}"
+        notes = check_processes(graph, definitions, source=source)
+        for note in notes:
+            warnings.warn(note, PipelineWarning, stacklevel=3)
+        return notes
+
     # -------------------------------------------------------------- the run
 
     def run_pipeline_for_project(
@@ -172,8 +184,17 @@ class MLPlatform:
         only: str | None = None,
         run_id: str | None = None,
         on_update: Callable[[ProcessRecord], None] | None = None,
+        execution: RuntimeContext | None = None,
+        param_overrides: Mapping[str, Any] | None = None,
+        n_workers: int | None = None,
     ) -> RunReport:
-        """Run the project's pipeline; see the module docstring for the steps."""
+        """Run the project's pipeline; see the module docstring for the steps.
+
+        ``execution`` says which path the run takes (a cluster's client is
+        ``client``); it is recorded and is :func:`mlops.runtime.context.current`
+        during the run. ``param_overrides`` replace top-level model parameters;
+        ``n_workers`` replaces ``executor.n_workers``.
+        """
         project_dir, config = self.load(project_id)
         reproducibility = ReproducibilityManager(config.reproducibility)
         seeds = reproducibility.apply_seed()
@@ -183,17 +204,14 @@ class MLPlatform:
         adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
         definitions = adapter.discover()
         graph = self.graph(project_id, config)
-        notes = check_processes(
-            graph,
-            definitions,
-            source=f"{self.projects.display_config_path(project_id)}: {ADJLIST_KEY}",
-        )
-        for note in notes:
-            warnings.warn(note, PipelineWarning, stacklevel=2)
-        params = config.model.parameters.as_dict()
+        notes = self._check_processes(project_id, graph, definitions)
+        params = {**config.model.parameters.as_dict(), **(param_overrides or {})}
         pipeline_options = params.pop("pipeline", {}) or {}
         process_config = _process_config(pipeline_options, graph)
         stores = self.open_stores(project_id, config)
+        context = _execution_context(
+            execution, project_id, self.workspace.root, project_dir, stores
+        )
         run_id = run_id or new_run_id()
         previous = latest_run(stores.kv)
         with contextlib.ExitStack() as cleanup:
@@ -202,7 +220,7 @@ class MLPlatform:
             kind = executor or config.executor.type
             engine = create_executor(
                 kind,
-                n_workers=config.executor.n_workers,
+                n_workers=n_workers or config.executor.n_workers,
                 threads_per_worker=config.executor.threads_per_worker,
                 client=client,
             )
@@ -249,15 +267,12 @@ class MLPlatform:
                 "executor": engine.name,
                 "use_cache": use_cache,
                 "selection": {"from": from_process, "only": only},
-                "resumed_from": (
-                    previous["run_id"]
-                    if previous and previous.get("status") == RunStatus.FAILED.value
-                    else None
-                ),
+                "resumed_from": _failed_run_id(previous),
                 "seed": seeds.seed,
                 "seeded": list(seeds.seeded),
                 "framework": adapter.framework,
                 "environment": {"manager": config.environment.manager, "spec_hash": env_hash},
+                "execution": context.as_record(),
                 "warnings": notes,
             }
             recorder = RunRecorder(
@@ -269,7 +284,8 @@ class MLPlatform:
                 environment=reproducibility.environment_record(),
             )
             try:
-                pipeline = scheduler.run()
+                with activated(context):
+                    pipeline = scheduler.run()
             except BaseException as exc:
                 message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
                 recorder.finish(RunStatus.FAILED, error={"message": message})
@@ -282,6 +298,74 @@ class MLPlatform:
             recorder.finish(pipeline.status, error=error)
             tracker.end_run(pipeline.status.value)
         return RunReport(project_id, recorder.record, pipeline, notes)
+
+    def cluster_controller(
+        self,
+        project_id: str,
+        *,
+        provider: str | None = None,
+        scheduler_address: str | None = None,
+    ) -> ClusterController:
+        """The project's cluster controller (settings merged and checked, nothing started)."""
+        project_dir, config = self.load(project_id)
+        return ClusterController(
+            project_id,
+            project_dir=project_dir,
+            config=config,
+            workspace=self.workspace.ensure().root,
+            provider=provider,
+            scheduler_address=scheduler_address,
+        )
+
+    def run_on_cluster(
+        self,
+        project_id: str,
+        *,
+        provider: str | None = None,
+        scheduler_address: str | None = None,
+        controller: ClusterController | None = None,
+        executor: str | None = None,
+        **run_options: Any,
+    ) -> RunReport:
+        """Run the pipeline on the project's Dask cluster; locally with a warning when it is
+        unreachable (unless required). ``run_options`` are those of
+        :meth:`run_pipeline_for_project`."""
+        controller = controller or self.cluster_controller(
+            project_id, provider=provider, scheduler_address=scheduler_address
+        )
+
+        def pipeline(**options: Any) -> RunReport:
+            return self.run_pipeline_for_project(project_id, **options)
+
+        return controller.run(pipeline, executor=executor, **run_options)
+
+    def wants_cluster(self, project_id: str) -> bool:
+        """The config asks for its cluster (``executor.type: dask``)."""
+        return self.load(project_id)[1].executor.type == "dask"
+
+
+def _failed_run_id(previous: Mapping[str, Any] | None) -> str | None:
+    """The id of the previous run when it failed (this run resumes it)."""
+    if previous and previous.get("status") == RunStatus.FAILED.value:
+        return str(previous["run_id"])
+    return None
+
+
+def _execution_context(
+    execution: RuntimeContext | None,
+    project_id: str,
+    workspace: Path,
+    project_dir: Path,
+    stores: ProjectStores,
+) -> RuntimeContext:
+    return replace(
+        execution or RuntimeContext(),
+        project_id=project_id,
+        workspace=workspace,
+        project_dir=project_dir,
+        kv_config=stores.kv_config,
+        objects_config=stores.objects_config,
+    )
 
 
 def runtime_extras(config: ProjectConfig) -> list[str]:

@@ -13,14 +13,12 @@ for the CLI to report before anything runs.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
 import time
-import warnings
-from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 
@@ -29,25 +27,7 @@ from mlops.environment.setup_env import inside, reexec_command
 from mlops.errors import ExitCode
 from mlops.platform import MLPlatform, RunReport
 from mlops.progress import RunDisplay
-
-
-@contextlib.contextmanager
-def warnings_as_lines(stream: TextIO) -> Iterator[None]:
-    """Show each warning as ``mlops: warning: <message>`` on ``stream``, once."""
-
-    def show(message: Warning | str, *args: Any, **kwargs: Any) -> None:
-        text = " ".join(str(message).split())
-        stream.write(f"mlops: warning: {text}\n")
-        stream.flush()
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        warnings.filterwarnings("ignore", module="distributed")
-        previous, warnings.showwarning = warnings.showwarning, show
-        try:
-            yield
-        finally:
-            warnings.showwarning = previous
+from mlops.runtime.messages import warnings_as_lines
 
 
 def run_project(
@@ -64,12 +44,15 @@ def run_project(
     console: Console | None = None,
     local: bool = True,
     reexec_args: Sequence[str] = (),
+    cluster: str | None = None,
+    scheduler: str | None = None,
 ) -> int:
     """Run ``name`` with progress on ``console``; returns the exit status.
 
     Unless ``local``, the project's environment is ensured first and, when it
     is not this interpreter, ``mlops <reexec_args>`` runs again inside it and
-    its exit status is returned.
+    its exit status is returned. With ``cluster`` (or ``executor.type: dask``
+    in the config) the processes run on that provider's Dask cluster.
     """
     out = console or Console(highlight=False, soft_wrap=True)
     platform = MLPlatform(workspace)
@@ -78,16 +61,25 @@ def run_project(
         if status is not None:
             return status
     order = list(platform.graph(name).order)
+    controller = (
+        platform.cluster_controller(name, provider=cluster, scheduler_address=scheduler)
+        if cluster or scheduler or platform.wants_cluster(name)
+        else None
+    )
     with warnings_as_lines(sys.stderr):
         display = RunDisplay(out, order, quiet=verbosity < 0, explain=explain)
         with display:
-            report = platform.run_pipeline_for_project(
-                name,
-                executor=executor,
-                use_cache=use_cache,
-                from_process=from_process,
-                only=only,
-                on_update=display.update,
+            options: dict[str, Any] = {
+                "executor": executor,
+                "use_cache": use_cache,
+                "from_process": from_process,
+                "only": only,
+                "on_update": display.update,
+            }
+            report = (
+                platform.run_on_cluster(name, controller=controller, **options)
+                if controller is not None
+                else platform.run_pipeline_for_project(name, **options)
             )
     display.summary(report.record)
     if report.ok:

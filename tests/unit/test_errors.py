@@ -27,7 +27,7 @@ def test_without_hint_the_message_stands_alone() -> None:
         (errors.EnvSetupError, ExitCode.USAGE),
         (errors.StorageError, ExitCode.USAGE),
         (errors.ExecutionError, ExitCode.RUN_FAILED),
-        (errors.ClusterError, ExitCode.RUN_FAILED),
+        (errors.ClusterError, ExitCode.USAGE),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else v.name,
 )

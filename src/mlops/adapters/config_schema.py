@@ -236,9 +236,25 @@ class ExecutorConfig(_Strict):
     threads_per_worker: int | None = Field(default=None, ge=1)
 
 
+CLUSTER_PROVIDERS = ("local", "slurm", "ansible")
+
+
 class ClusterConfig(_Strict):
+    """``cluster:`` in the project config, and the whole of ``configs/cluster_config.yaml``.
+
+    ``required``: fail (exit 2) instead of running locally when the cluster is
+    unreachable. ``code``: ``upload`` ships the project's source to the workers,
+    ``shared`` expects the project folder at the same path on every worker.
+    ``env`` and ``passthrough`` are exported to the workers.
+    """
+
     provider: Literal["local", "slurm", "ansible"] | None = None
     scheduler_address: str | None = None
+    required: bool = False
+    connect_timeout: float = Field(default=10.0, gt=0)
+    code: Literal["upload", "shared"] = "upload"
+    env: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    passthrough: list[str] = Field(default_factory=list)
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -321,6 +337,32 @@ def validate_project_config(data: Any, source: str) -> ProjectConfig:
         raise _config_error(exc, data, source) from None
 
 
+def load_cluster_config(path: Path, *, display: str | None = None) -> ClusterConfig | None:
+    """Read ``configs/cluster_config.yaml``; None when there is no such file.
+
+    It holds the keys of the project config's ``cluster:`` section at its top
+    level; an empty file is an empty section.
+    """
+    source = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot read the file: {exc}") from exc
+    data = parse_yaml(text, source)
+    if data is None:
+        return ClusterConfig()
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"{source}:1:1: expected a mapping (provider:, options:, ...), found {_kind(data)}"
+        )
+    try:
+        return ClusterConfig.model_validate(plain_data(data))
+    except ValidationError as exc:
+        raise _config_error(exc, data, source, root=ClusterConfig) from None
+
+
 _UNION_TAG = re.compile(r"^(str|int|float|bool|none|[a-z-]+\[.*\]|[A-Z][A-Za-z]*)$")
 
 
@@ -329,7 +371,9 @@ def _field_loc(loc: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(p for p in loc if isinstance(p, int) or not _UNION_TAG.match(str(p)))
 
 
-def _config_error(exc: ValidationError, data: Any, source: str) -> ConfigError:
+def _config_error(
+    exc: ValidationError, data: Any, source: str, *, root: type[BaseModel] = ProjectConfig
+) -> ConfigError:
     errors = exc.errors(include_url=False)
     by_loc: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for error in errors:
@@ -343,11 +387,12 @@ def _config_error(exc: ValidationError, data: Any, source: str) -> ConfigError:
     kind = first["type"]
     if kind == "extra_forbidden":
         parent, unknown = loc[:-1], str(loc[-1])
-        suggestion = difflib.get_close_matches(unknown, _known_keys(parent), n=1)
+        known = _known_keys(parent, root)
+        suggestion = difflib.get_close_matches(unknown, known, n=1)
         hint = (
             f"did you mean '{suggestion[0]}'?"
             if suggestion
-            else (f"valid keys here: {', '.join(_known_keys(parent))}")
+            else f"valid keys here: {', '.join(known)}"
         )
         return ConfigError(f"{where}: {path}: unknown key{more}", hint=hint)
     if kind == "missing":
@@ -426,8 +471,8 @@ def _position(data: Any, loc: Sequence[Any], source: str) -> str:
     return f"{source}:{line + 1}:{col + 1}" if line is not None and col is not None else source
 
 
-def _known_keys(parent: Sequence[Any]) -> list[str]:
-    model: type[BaseModel] | None = ProjectConfig
+def _known_keys(parent: Sequence[Any], root: type[BaseModel]) -> list[str]:
+    model: type[BaseModel] | None = root
     for part in parent:
         if model is None or isinstance(part, int):
             continue
@@ -459,6 +504,7 @@ def plain_data(value: Any) -> Any:
 
 
 __all__ = [
+    "CLUSTER_PROVIDERS",
     "CONFIG_RELATIVE_PATH",
     "AdapterConfig",
     "ChartConfig",
@@ -472,6 +518,7 @@ __all__ = [
     "ReproducibilityConfig",
     "StorageConfig",
     "dump_yaml",
+    "load_cluster_config",
     "load_project_config",
     "parse_scalar",
     "parse_yaml",

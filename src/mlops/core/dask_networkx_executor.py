@@ -355,7 +355,9 @@ class DaskNetworkXExecutor:
             process=name,
             project_dir=str(self.project_dir) if self.project_dir else None,
             seed=self.seed,
-            function=FunctionRef.of(definition.function, self.source_root),
+            function=FunctionRef.of(
+                definition.function, self.source_root, key.components.get("code")
+            ),
             stores=self.stores,
             params=self.params_for(name),
             upstream={u: self._results[u] for u in self.graph.upstream(name)},

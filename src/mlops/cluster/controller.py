@@ -1,0 +1,257 @@
+"""The cluster controller: one run of a project on a Dask cluster, or locally when it cannot.
+
+``ClusterController(...).run(pipeline, ...)`` calls ``pipeline`` (the
+platform's ``run_pipeline_for_project`` for the project) once, with the
+client, executor and execution context it settled on. The controller sits
+below the platform in the layers, so it is handed the run function rather
+than importing it:
+
+1. settles the cluster settings: the project config's ``cluster:`` section,
+   overridden key by key by ``configs/cluster_config.yaml`` when it exists
+   (``options`` and ``env`` merge, ``passthrough`` adds up), then by the
+   command line (provider, scheduler address);
+2. builds the variables the workers need (:mod:`mlops.runtime.env_export`)
+   and starts the provider, whose workers run this environment's interpreter;
+3. on a client: installs the project runtime on every worker (variables and,
+   with ``code: upload``, the project's files) and runs the pipeline there;
+4. without one (scheduler down, no SLURM, no workers in time): warns once and
+   runs on this machine, or raises :class:`~mlops.errors.ClusterError` when
+   the settings say ``required: true``. The run record's ``execution`` says
+   which path ran and why;
+5. always removes the runtime from the workers and stops what it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mlops.adapters.config_schema import ClusterConfig, ProjectConfig, load_cluster_config
+from mlops.cluster.providers import ClusterProvider, ClusterWarning, create_provider
+from mlops.core.executors import EXECUTOR_KINDS
+from mlops.errors import ClusterError, ConfigError
+from mlops.runtime import env_export
+from mlops.runtime.context import RuntimeContext
+
+if TYPE_CHECKING:  # distributed is imported when a cluster is used, not with the platform
+    from mlops.cluster.worker_runtime import ProjectRuntime
+
+CLUSTER_CONFIG_RELATIVE_PATH = Path("configs") / "cluster_config.yaml"
+LOCAL_EXECUTORS = tuple(kind for kind in EXECUTOR_KINDS if kind != "dask")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """The cluster settings of one run, after every source is merged."""
+
+    provider: str
+    scheduler_address: str | None = None
+    required: bool = False
+    connect_timeout: float = 10.0
+    code: str = "upload"
+    env: dict[str, Any] = field(default_factory=dict)
+    passthrough: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+
+def merge_settings(
+    project: ClusterConfig,
+    file: ClusterConfig | None,
+    *,
+    provider: str | None = None,
+    scheduler_address: str | None = None,
+    sources: tuple[str, ...] = (),
+) -> ClusterSettings:
+    """Merge the config section, the cluster file and the command line (later wins)."""
+    layers = [project, *([file] if file is not None else [])]
+    merged: dict[str, Any] = {"env": {}, "options": {}, "passthrough": []}
+    for layer in layers:
+        for key in layer.model_fields_set:
+            value = getattr(layer, key)
+            if key in ("env", "options"):
+                merged[key].update(value)
+            elif key == "passthrough":
+                merged[key] += [name for name in value if name not in merged[key]]
+            else:
+                merged[key] = value
+    name = provider or merged.get("provider")
+    if not name:
+        raise ConfigError(
+            "cluster.provider: no cluster provider is set",
+            hint="pass --cluster local|ansible|slurm, or set cluster.provider in the config "
+            "or in configs/cluster_config.yaml",
+        )
+    return ClusterSettings(
+        provider=str(name),
+        scheduler_address=scheduler_address or merged.get("scheduler_address"),
+        required=bool(merged.get("required", False)),
+        connect_timeout=float(merged.get("connect_timeout", 10.0)),
+        code=str(merged.get("code", "upload")),
+        env=dict(merged["env"]),
+        passthrough=tuple(merged["passthrough"]),
+        options=dict(merged["options"]),
+        sources=sources,
+    )
+
+
+class ClusterController:
+    """Runs one project on the cluster its settings describe; see the module docstring."""
+
+    def __init__(
+        self,
+        project_id: str,
+        *,
+        project_dir: Path,
+        config: ProjectConfig,
+        workspace: Path,
+        provider: str | None = None,
+        scheduler_address: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        python: str | None = None,
+    ) -> None:
+        self.project_id = project_id
+        self.project_dir = project_dir
+        self.config = config
+        self.workspace = workspace
+        self.environ = os.environ if environ is None else environ
+        # The driver runs inside the project's environment: so do the workers it starts.
+        self.python = python or sys.executable
+        self.settings = self._settings(provider, scheduler_address)
+
+    def _settings(self, provider: str | None, scheduler_address: str | None) -> ClusterSettings:
+        path = self.project_dir / CLUSTER_CONFIG_RELATIVE_PATH
+        display = str(Path(self.project_id) / CLUSTER_CONFIG_RELATIVE_PATH)
+        file = load_cluster_config(path, display=display)
+        sources = ("cluster:", *((display,) if file is not None else ()))
+        return merge_settings(
+            self.config.cluster,
+            file,
+            provider=provider,
+            scheduler_address=scheduler_address,
+            sources=sources,
+        )
+
+    def exports(self) -> dict[str, str]:
+        """The variables every worker gets (the project's stores, its env, its passthrough)."""
+        stores = self.config.storage
+        return env_export.worker_environment(
+            workspace=self.workspace,
+            project_id=self.project_id,
+            project_dir=self.project_dir,
+            kv=stores.kv.model_dump() if stores.kv else None,
+            objects=stores.objects.model_dump() if stores.objects else None,
+            environ=self.environ,
+            passthrough=self.settings.passthrough,
+            extra=self.settings.env,
+        )
+
+    def provider(self, exports: Mapping[str, str] | None = None) -> ClusterProvider:
+        settings = self.settings
+        return create_provider(
+            settings.provider,
+            settings.options,
+            scheduler_address=settings.scheduler_address,
+            connect_timeout=settings.connect_timeout,
+            python=self.python,
+            exports=self.exports() if exports is None else exports,
+            environ=self.environ,
+        )
+
+    def runtime(self, exports: Mapping[str, str], *, ship_code: bool) -> ProjectRuntime:
+        """The worker plugin for this run: variables, and the project's files when shipped."""
+        from mlops.cluster import worker_runtime
+
+        archive = digest = None
+        if ship_code:
+            archive, digest = worker_runtime.project_archive(self.project_dir)
+        return worker_runtime.ProjectRuntime(
+            self.project_id,
+            variables=exports,
+            project_dir=str(self.project_dir.resolve()),
+            archive=archive,
+            digest=digest,
+        )
+
+    def fallback_executor(self, requested: str | None) -> str:
+        """The executor a run falls back to: the one asked for, when it runs on this machine."""
+        for kind in (requested, self.config.executor.type):
+            if kind in LOCAL_EXECUTORS:
+                return kind
+        return "sequential"
+
+    def run(
+        self, pipeline: Callable[..., T], *, executor: str | None = None, **run_options: Any
+    ) -> T:
+        """Call ``pipeline`` on the cluster (or locally, see the module docstring).
+
+        ``pipeline`` gets ``run_options`` plus ``executor``, ``execution`` and,
+        on the cluster, ``client``.
+        """
+        from mlops.cluster import worker_runtime
+
+        settings = self.settings
+        exports = self.exports()
+        provider = self.provider(exports)
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(provider.stop)
+            client, _ = provider.start()
+            if client is None:
+                return self._run_locally(pipeline, provider, executor, run_options)
+            runtime = self.runtime(exports, ship_code=provider.remote and settings.code == "upload")
+            worker_runtime.register(client, runtime)
+            cleanup.callback(worker_runtime.unregister, client, runtime)
+            workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+            context = RuntimeContext(
+                execution="cluster",
+                provider=settings.provider,
+                scheduler=provider.address,
+                details={"workers": workers, "code": settings.code if provider.remote else "local"},
+            )
+            return pipeline(executor="dask", client=client, execution=context, **run_options)
+        raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+    def _run_locally(
+        self,
+        pipeline: Callable[..., T],
+        provider: ClusterProvider,
+        executor: str | None,
+        run_options: dict[str, Any],
+    ) -> T:
+        settings = self.settings
+        reason = provider.failure or "the cluster did not start"
+        where = f"cluster ({settings.provider})"
+        if settings.required:
+            raise ClusterError(
+                f"{where}: {reason}",
+                hint="start the cluster or fix its address; cluster.required: false "
+                "runs locally instead",
+            )
+        kind = self.fallback_executor(executor)
+        warnings.warn(
+            f"{where}: {reason}; running on this machine ({kind} executor)",
+            ClusterWarning,
+            stacklevel=3,
+        )
+        context = RuntimeContext(
+            execution="local",
+            provider=settings.provider,
+            scheduler=provider.scheduler_address,
+            details={"fallback": reason},
+        )
+        return pipeline(executor=kind, execution=context, **run_options)
+
+
+__all__ = [
+    "CLUSTER_CONFIG_RELATIVE_PATH",
+    "ClusterController",
+    "ClusterSettings",
+    "merge_settings",
+]

@@ -1,0 +1,334 @@
+"""Cluster providers: where a Dask client for a run comes from.
+
+Every provider has ``start() -> (client, cluster)`` and ``stop()``.
+
+- ``local``: a ``LocalCluster`` of worker processes on this machine, sized from
+  the machine (one single-threaded worker per core) or from ``options``.
+- ``ansible``: a scheduler provisioned elsewhere (by Ansible, by hand, by a
+  platform team). It connects to ``scheduler_address`` (the options, the
+  cluster config, or ``$DASK_SCHEDULER_ADDRESS``) within ``connect_timeout``
+  and waits for ``min_workers``. When it cannot, ``start`` returns
+  ``(None, None)`` and :attr:`ClusterProvider.failure` says why: the
+  controller then runs locally, or fails when the cluster is required.
+- ``slurm``: ``dask_jobqueue.SLURMCluster``: each worker is a SLURM job whose
+  script runs the project environment's interpreter (``python``) after the
+  prologue, which exports the run's variables. ``jobs`` (or ``adapt``) sizes
+  it. Without dask-jobqueue it warns and starts a ``LocalCluster`` instead.
+
+Providers own what they start: ``stop`` closes the client, and the cluster
+when the provider created it; a scheduler someone else runs is left running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from mlops.core.executors import environ_restored
+from mlops.errors import ConfigError
+from mlops.runtime.env_export import to_shell
+
+SCHEDULER_ADDRESS_VAR = "DASK_SCHEDULER_ADDRESS"
+
+
+class ClusterWarning(UserWarning):
+    """The cluster is not what was asked for; the run goes on."""
+
+
+class ClusterProvider(ABC):
+    """Starts (or reaches) a Dask cluster and gives a client for it."""
+
+    name: ClassVar[str]
+    #: Workers may run on other hosts: the project's code is shipped to them.
+    remote: ClassVar[bool] = True
+    #: Option names this provider reads; anything else in ``options`` is a mistake.
+    known_options: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self,
+        options: Mapping[str, Any] | None = None,
+        *,
+        scheduler_address: str | None = None,
+        connect_timeout: float = 10.0,
+        python: str | None = None,
+        exports: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.options = dict(options or {})
+        unknown = sorted(set(self.options) - self.known_options)
+        if unknown:
+            raise ConfigError(
+                f"cluster.options.{unknown[0]}: not an option of the {self.name} provider",
+                hint=f"valid options: {', '.join(sorted(self.known_options))}",
+            )
+        self.scheduler_address = scheduler_address
+        self.connect_timeout = connect_timeout
+        self.python = python
+        self.exports = dict(exports or {})
+        self.environ = os.environ if environ is None else environ
+        self.failure: str | None = None
+        self.client: Any = None
+        self.cluster: Any = None
+
+    @abstractmethod
+    def start(self) -> tuple[Any, Any]:
+        """``(client, cluster)``; ``(None, None)`` with :attr:`failure` set when unreachable."""
+
+    @property
+    def address(self) -> str | None:
+        """The scheduler's address once started."""
+        if self.client is not None:
+            return str(self.client.scheduler.address)
+        return self.scheduler_address
+
+    def stop(self) -> None:
+        """Close the client, and the cluster if this provider started it. Idempotent."""
+        client, cluster = self.client, self.cluster
+        self.client = self.cluster = None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+    # -------------------------------------------------------------- helpers
+
+    def _int_option(self, key: str, default: int | None) -> int | None:
+        value = self.options.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"cluster.options.{key}: expected a whole number, found {value!r}")
+        return value
+
+    def _wait_for_workers(self, client: Any, count: int, timeout: float, where: str) -> bool:
+        if count <= 0:
+            return True
+        try:
+            client.wait_for_workers(count, timeout=timeout)
+        except (TimeoutError, OSError) as exc:
+            self.failure = (
+                f"{where} has fewer than {count} worker{'s' if count > 1 else ''} "
+                f"after {timeout:g} s ({type(exc).__name__})"
+            )
+            return False
+        return True
+
+
+class LocalClusterProvider(ClusterProvider):
+    """Worker processes on this machine (loopback only)."""
+
+    name = "local"
+    remote = False
+    known_options = frozenset({"n_workers", "threads_per_worker", "processes", "memory_limit"})
+
+    def start(self) -> tuple[Any, Any]:
+        from distributed import Client, LocalCluster
+
+        processes = bool(self.options.get("processes", True))
+        cores = os.cpu_count() or 1
+        workers = self._int_option("n_workers", None) or (cores if processes else 1)
+        threads = self._int_option("threads_per_worker", None) or (1 if processes else cores)
+        extra = (
+            {"memory_limit": self.options["memory_limit"]} if "memory_limit" in self.options else {}
+        )
+        with environ_restored():
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=threads,
+                processes=processes,
+                host="127.0.0.1" if processes else None,
+                dashboard_address="127.0.0.1:0",
+                silence_logs=logging.ERROR,
+                **extra,
+            )
+            self.client = Client(self.cluster)
+        return self.client, self.cluster
+
+
+class AnsibleClusterProvider(ClusterProvider):
+    """A scheduler that already runs somewhere; only the client is ours."""
+
+    name = "ansible"
+    known_options = frozenset({"scheduler_address", "connect_timeout", "min_workers"})
+
+    def resolve_address(self) -> str:
+        address = (
+            self.options.get("scheduler_address")
+            or self.scheduler_address
+            or self.environ.get(SCHEDULER_ADDRESS_VAR)
+        )
+        if not address or not isinstance(address, str):
+            raise ConfigError(
+                "cluster.scheduler_address: the ansible provider connects to a running "
+                "Dask scheduler and none is set",
+                hint=f"set cluster.scheduler_address (tcp://HOST:8786) or ${SCHEDULER_ADDRESS_VAR}",
+            )
+        return address if "://" in address else f"tcp://{address}"
+
+    def start(self) -> tuple[Any, Any]:
+        from distributed import Client
+
+        address = self.resolve_address()
+        self.scheduler_address = address
+        timeout = float(self.options.get("connect_timeout", self.connect_timeout))
+        try:
+            client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            self.failure = f"cannot reach the Dask scheduler at {address}: {reason}"
+            return None, None
+        min_workers = self._int_option("min_workers", 1) or 0
+        if not self._wait_for_workers(client, min_workers, timeout, f"the scheduler at {address}"):
+            client.close()
+            return None, None
+        self.client = client
+        return client, None
+
+    def stop(self) -> None:
+        # The scheduler and its workers belong to whoever started them.
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+
+
+SLURM_OPTIONS = (
+    "cores", "memory", "processes", "walltime", "queue", "account", "interface",
+    "job_extra_directives", "job_script_prologue", "local_directory", "log_directory",
+    "job_name", "worker_extra_args", "scheduler_options",
+)  # fmt: skip
+
+
+class SlurmClusterProvider(ClusterProvider):
+    """Dask workers as SLURM jobs (dask-jobqueue)."""
+
+    name = "slurm"
+    known_options = frozenset(
+        {*SLURM_OPTIONS, "jobs", "adapt", "min_workers", "worker_timeout", "submit_command"}
+    )
+
+    def cluster_kwargs(self) -> dict[str, Any]:
+        """The ``SLURMCluster`` arguments for these options (pure: nothing starts)."""
+        kwargs: dict[str, Any] = {
+            "cores": self._int_option("cores", 1),
+            "memory": str(self.options.get("memory", "2GB")),
+            "processes": self._int_option("processes", 1),
+        }
+        for key in (
+            "walltime",
+            "queue",
+            "account",
+            "interface",
+            "local_directory",
+            "log_directory",
+        ):
+            if self.options.get(key) is not None:
+                kwargs[key] = str(self.options[key])
+        if self.options.get("job_name"):
+            kwargs["job_name"] = str(self.options["job_name"])
+        kwargs["job_extra_directives"] = _strings(self.options, "job_extra_directives")
+        kwargs["worker_extra_args"] = _strings(self.options, "worker_extra_args")
+        # The run's variables first, so a user prologue can use them.
+        kwargs["job_script_prologue"] = [
+            *to_shell(self.exports),
+            *_strings(self.options, "job_script_prologue"),
+        ]
+        if self.python:
+            kwargs["python"] = self.python
+        scheduler_options = self.options.get("scheduler_options") or {}
+        if not isinstance(scheduler_options, Mapping):
+            raise ConfigError("cluster.options.scheduler_options: expected a mapping")
+        kwargs["scheduler_options"] = {"dashboard_address": ":0", **scheduler_options}
+        return kwargs
+
+    def make_cluster(self) -> Any:
+        """A ``SLURMCluster`` with no jobs yet (its ``job_script()`` is what each job runs)."""
+        from dask_jobqueue.slurm import SLURMCluster
+
+        with environ_restored():
+            return SLURMCluster(silence_logs="error", **self.cluster_kwargs())
+
+    def start(self) -> tuple[Any, Any]:
+        try:
+            import dask_jobqueue  # noqa: F401
+        except ImportError:
+            warnings.warn(
+                "cluster: the slurm provider needs dask-jobqueue, which is not installed "
+                "(pip install 'mlops[cluster]'); running on a LocalCluster on this machine",
+                ClusterWarning,
+                stacklevel=2,
+            )
+            fallback = LocalClusterProvider(environ=self.environ)
+            client, cluster = fallback.start()
+            self.client, self.cluster = client, cluster
+            return client, cluster
+        submit = str(self.options.get("submit_command", "sbatch"))
+        if shutil.which(submit, path=self.environ.get("PATH")) is None:
+            self.failure = f"cannot submit SLURM jobs: {submit!r} is not on PATH"
+            return None, None
+        from distributed import Client
+
+        self.cluster = self.make_cluster()
+        adapt = self.options.get("adapt")
+        if adapt:
+            if not isinstance(adapt, Mapping):
+                raise ConfigError("cluster.options.adapt: expected {minimum: N, maximum: M}")
+            self.cluster.adapt(**{k: int(v) for k, v in adapt.items()})
+        else:
+            self.cluster.scale(jobs=self._int_option("jobs", 1))
+        self.client = Client(self.cluster, set_as_default=False)
+        min_workers = self._int_option("min_workers", 1) or 0
+        timeout = float(self.options.get("worker_timeout", 300))
+        if not self._wait_for_workers(self.client, min_workers, timeout, "the SLURM cluster"):
+            self.stop()
+            return None, None
+        return self.client, self.cluster
+
+
+def _strings(options: Mapping[str, Any], key: str) -> list[str]:
+    value = options.get(key) or []
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ConfigError(f"cluster.options.{key}: expected a list of strings, found {value!r}")
+    return [str(item) for item in value]
+
+
+PROVIDERS: dict[str, type[ClusterProvider]] = {
+    "local": LocalClusterProvider,
+    "ansible": AnsibleClusterProvider,
+    "slurm": SlurmClusterProvider,
+}
+
+
+def provider_class(name: str) -> type[ClusterProvider]:
+    """The provider named ``name``; an unknown name lists the valid ones."""
+    key = str(name).strip().lower()
+    if key not in PROVIDERS:
+        raise ConfigError(
+            f"cluster.provider: unknown provider {name!r}",
+            hint=f"choose one of: {', '.join(PROVIDERS)}",
+        )
+    return PROVIDERS[key]
+
+
+def create_provider(
+    name: str, options: Mapping[str, Any] | None = None, **kwargs: Any
+) -> ClusterProvider:
+    """The provider ``name`` configured with ``options`` (see :class:`ClusterProvider`)."""
+    return provider_class(name)(options, **kwargs)
+
+
+__all__ = [
+    "PROVIDERS",
+    "SCHEDULER_ADDRESS_VAR",
+    "AnsibleClusterProvider",
+    "ClusterProvider",
+    "ClusterWarning",
+    "LocalClusterProvider",
+    "SlurmClusterProvider",
+    "create_provider",
+    "provider_class",
+]
