@@ -34,6 +34,7 @@ LEVELS = ("unit", "integration", "contract", "e2e")
 REAL_TOOL_GATES = {
     "pyenv": ("MLOPS_TEST_PYENV", "real pyenv tests run in `nox -s pyenv` (or MLOPS_TEST_PYENV=1)"),
     "conda": ("MLOPS_TEST_CONDA", "real conda tests run in `nox -s conda` (or MLOPS_TEST_CONDA=1)"),
+    "slurm": ("MLOPS_TEST_SLURM", "real SLURM tests run in `nox -s slurm` (or MLOPS_TEST_SLURM=1)"),
 }
 # Fake executables standing in for guarded tools; running them is always allowed.
 FAKES_BIN = REPO_ROOT / "tests" / "fakes" / "bin"
@@ -43,6 +44,9 @@ GUARDED_TOOLS = {
     "micromamba": "conda",
     "conda-lock": "conda",
     "pyenv": "pyenv",
+    **dict.fromkeys(
+        ("sbatch", "srun", "scancel", "squeue", "scontrol", "slurmctld", "slurmd"), "slurm"
+    ),
 }
 # Variables pytest and its plugins change on purpose while a test runs.
 VOLATILE_ENV = {
@@ -170,7 +174,9 @@ def _is_loopback(host: str) -> bool:
 @pytest.fixture(autouse=True)
 def _hygiene(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that leaves cwd or os.environ changed; guard real tools and the network."""
-    _Guard.allowed_tools = {m for m in ("pyenv", "conda") if request.node.get_closest_marker(m)}
+    _Guard.allowed_tools = {
+        m for m in ("pyenv", "conda", "slurm") if request.node.get_closest_marker(m)
+    }
     _Guard.active = True
     cwd_before = Path.cwd()
     env_before = dict(os.environ)

@@ -109,7 +109,9 @@ class DaskExecutor:
     def wait(self, futures: Collection[ResultFuture]) -> set[ResultFuture]:
         from distributed import wait
 
-        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")
+        # A client a provider hands in is not the process-wide default one.
+        with self.client.as_current():
+            done, _ = wait(list(futures), return_when="FIRST_COMPLETED")
         return set(done)
 
     def close(self) -> None:
