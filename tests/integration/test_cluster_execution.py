@@ -107,7 +107,8 @@ def test_a_pipeline_on_an_existing_scheduler_matches_a_local_run(
     )
     local_keys = cache_keys(platform, "here")
 
-    assert local.ok and remote.ok
+    assert local.ok
+    assert remote.ok
     assert (
         results(remote)
         == results(local)
