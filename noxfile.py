@@ -141,6 +141,7 @@ def run_pytest(
     extra_env: Mapping[str, str] | None = None,
     *,
     path_prefix: list[Path] | None = None,
+    select: tuple[str, ...] = (),
 ) -> None:
     """Run the suite in parallel and leave ``.coverage.<session>`` at the repository root."""
     data_file = ROOT / f".coverage.{session.name}"
@@ -159,7 +160,7 @@ def run_pytest(
         env["PATH"] = os.pathsep.join([*map(str, path_prefix), os.environ.get("PATH", "")])
     # The threshold applies to the merged report (coverage-combine), not to one session.
     args = ["-n", "auto", "--dist", "worksteal", "--cov", "--cov-report=", "--cov-fail-under=0"]
-    args += [f"--junitxml={REPORTS_DIR / (session.name + '.xml')}", *session.posargs]
+    args += [f"--junitxml={REPORTS_DIR / (session.name + '.xml')}", *select, *session.posargs]
     session.run(python, "-m", "pytest", *args, env=env, external=True)
     sources = sorted(str(p) for p in scratch.glob(".coverage*"))
     if not sources:
@@ -307,6 +308,29 @@ register(
     python=False,
     tags=["envs"],
 )
+
+
+# ------------------------------------------------------------------ slurm
+
+SLURM_PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo")
+
+
+def slurm_missing() -> list[str]:
+    folders = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    return [name for name in SLURM_PROGRAMS if shutil.which(name, path=folders) is None]
+
+
+# Not in the default run: it starts SLURM daemons as root on this machine.
+@nox.session(python=str(LOOKUPS[PRIMARY].interpreter or sys.executable), default=False)
+def slurm(session: nox.Session) -> None:
+    """Run `mlops run --cluster slurm` on a single-node SLURM started in a temp folder."""
+    missing = slurm_missing()
+    if missing:
+        session.skip(f"not installed: {', '.join(missing)} (apt-get install slurm-wlm munge)")
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        session.skip("slurmd runs jobs as other users only when started as root")
+    install_project(session, PRIMARY)
+    run_pytest(session, "python", {"MLOPS_TEST_SLURM": "1"}, select=("-m", "slurm"))
 
 
 # ------------------------------------------------------------------ coverage
