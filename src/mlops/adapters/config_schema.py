@@ -236,7 +236,7 @@ class ExecutorConfig(_Strict):
     threads_per_worker: int | None = Field(default=None, ge=1)
 
 
-CLUSTER_PROVIDERS = ("local", "slurm", "ansible")
+CLUSTER_PROVIDERS = ("local", "ansible", "slurm")
 
 
 class ClusterConfig(_Strict):
@@ -248,7 +248,7 @@ class ClusterConfig(_Strict):
     ``env`` and ``passthrough`` are exported to the workers.
     """
 
-    provider: Literal["local", "slurm", "ansible"] | None = None
+    provider: Literal["local", "ansible", "slurm"] | None = None
     scheduler_address: str | None = None
     required: bool = False
     connect_timeout: float = Field(default=10.0, gt=0)

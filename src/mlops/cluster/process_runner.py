@@ -28,7 +28,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from mlops.core.executors import EXECUTOR_KINDS
 from mlops.core.workspace import Workspace
@@ -56,8 +56,15 @@ class RunnerArgs:
     run_id: str | None = None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes become a ConfigError (one line, exit 2), not argparse's usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"process_runner: {message}", hint="see --help")
+
+
 def parser() -> argparse.ArgumentParser:
-    parse = argparse.ArgumentParser(
+    parse = _Parser(
         prog="python -m mlops.cluster.process_runner",
         description="Run one project's pipeline (the entry point of cluster and batch jobs).",
     )
@@ -107,12 +114,7 @@ def parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str]) -> RunnerArgs:
     """Parsed arguments; a usage error raises ConfigError (exit 2), not SystemExit."""
-    parse = parser()
-    parse.exit_on_error = False
-    try:
-        namespace = parse.parse_args(list(argv))
-    except argparse.ArgumentError as exc:
-        raise ConfigError(f"process_runner: {exc}", hint="see --help") from exc
+    namespace = parser().parse_args(list(argv))
     if namespace.n_workers is not None and namespace.n_workers < 1:
         raise ConfigError(f"--n-workers: expected at least 1, found {namespace.n_workers}")
     return RunnerArgs(**vars(namespace))

@@ -1,0 +1,174 @@
+"""Cluster providers: selection, options, where the scheduler address comes from, and failures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from fixtures.servers import free_port
+from mlops.adapters.config_schema import CLUSTER_PROVIDERS, ClusterConfig
+from mlops.cluster.providers import (
+    PROVIDERS,
+    AnsibleClusterProvider,
+    ClusterWarning,
+    LocalClusterProvider,
+    SlurmClusterProvider,
+    create_provider,
+    provider_class,
+)
+from mlops.errors import ConfigError
+
+
+def test_the_config_schema_and_the_registry_name_the_same_providers() -> None:
+    literal = ClusterConfig.model_fields["provider"].annotation
+    assert tuple(PROVIDERS) == CLUSTER_PROVIDERS == get_args(get_args(literal)[0])
+
+
+@pytest.mark.parametrize("name", ["local", "ANSIBLE", " slurm "], ids=["lower", "upper", "spaced"])
+def test_providers_are_chosen_by_name(name: str) -> None:
+    assert provider_class(name).name == name.strip().lower()
+
+
+def test_an_unknown_provider_lists_the_valid_ones() -> None:
+    with pytest.raises(
+        ConfigError, match=r"unknown provider 'kube' \(choose one of: local, ansible, slurm\)"
+    ):
+        create_provider("kube")
+
+
+def test_an_unknown_option_names_the_key_and_the_valid_options() -> None:
+    with pytest.raises(
+        ConfigError, match=r"cluster.options.cpus: not an option of the local provider"
+    ) as caught:
+        LocalClusterProvider({"cpus": 2})
+    assert "n_workers" in caught.value.one_line()
+
+
+@pytest.mark.parametrize("value", [-1, "two", True, 1.5], ids=["negative", "text", "bool", "float"])
+def test_a_count_option_must_be_a_whole_number(value: object) -> None:
+    provider = SlurmClusterProvider({"cores": value})
+    with pytest.raises(ConfigError, match=r"cluster.options.cores: expected a whole number"):
+        provider.cluster_kwargs()
+
+
+# ------------------------------------------------------------------ ansible: an existing scheduler
+
+
+def test_ansible_needs_a_scheduler_address() -> None:
+    provider = AnsibleClusterProvider(environ={})
+
+    with pytest.raises(ConfigError, match=r"cluster.scheduler_address: .* none is set") as caught:
+        provider.start()
+    assert "DASK_SCHEDULER_ADDRESS" in caught.value.one_line()
+
+
+@pytest.mark.parametrize(
+    ("options", "address", "environ", "expected"),
+    [
+        (
+            {"scheduler_address": "tcp://a:1"},
+            "tcp://b:2",
+            {"DASK_SCHEDULER_ADDRESS": "c:3"},
+            "tcp://a:1",
+        ),
+        ({}, "tcp://b:2", {"DASK_SCHEDULER_ADDRESS": "c:3"}, "tcp://b:2"),
+        ({}, None, {"DASK_SCHEDULER_ADDRESS": "c:3"}, "tcp://c:3"),
+    ],
+    ids=["options-first", "settings-next", "environment-last"],
+)
+def test_the_scheduler_address_comes_from_options_then_settings_then_the_environment(
+    options: dict[str, str], address: str | None, environ: dict[str, str], expected: str
+) -> None:
+    provider = AnsibleClusterProvider(options, scheduler_address=address, environ=environ)
+
+    assert provider.resolve_address() == expected
+
+
+def test_a_closed_port_returns_no_client_and_says_why() -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    provider = AnsibleClusterProvider(scheduler_address=address, connect_timeout=1, environ={})
+
+    assert provider.start() == (None, None)
+    assert provider.failure is not None
+    assert provider.failure.startswith(f"cannot reach the Dask scheduler at {address}")
+    provider.stop()  # nothing was started: stopping is a no-op
+
+
+# ------------------------------------------------------------------ slurm
+
+
+def test_slurm_options_become_cluster_arguments_with_the_exports_first() -> None:
+    provider = SlurmClusterProvider(
+        {
+            "cores": 4,
+            "memory": "8GB",
+            "walltime": "01:00:00",
+            "queue": "gpu",
+            "account": "ml",
+            "job_extra_directives": ["--exclusive"],
+            "job_script_prologue": ["module load cuda"],
+        },
+        python="/envs/demo/bin/python",
+        exports={"MLOPS_PROJECT_ID": "demo"},
+    )
+
+    kwargs = provider.cluster_kwargs()
+
+    assert kwargs == {
+        "cores": 4,
+        "memory": "8GB",
+        "processes": 1,
+        "walltime": "01:00:00",
+        "queue": "gpu",
+        "account": "ml",
+        "job_extra_directives": ["--exclusive"],
+        "worker_extra_args": [],
+        "job_script_prologue": ["export MLOPS_PROJECT_ID=demo", "module load cuda"],
+        "python": "/envs/demo/bin/python",
+        "scheduler_options": {"dashboard_address": ":0"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"job_extra_directives": "--exclusive"},
+            "job_extra_directives: expected a list of strings",
+        ),
+        ({"scheduler_options": ["host"]}, "scheduler_options: expected a mapping"),
+    ],
+    ids=["directives-as-text", "scheduler-options-as-list"],
+)
+def test_ill_typed_slurm_options_are_config_errors(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        SlurmClusterProvider(options).cluster_kwargs()
+
+
+def test_slurm_without_sbatch_returns_no_client(tmp_path: Path) -> None:
+    provider = SlurmClusterProvider(environ={"PATH": str(tmp_path)})
+
+    assert provider.start() == (None, None)
+    assert provider.failure == "cannot submit SLURM jobs: 'sbatch' is not on PATH"
+
+
+@pytest.mark.slow
+def test_slurm_without_dask_jobqueue_warns_and_runs_a_local_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # an import of it fails
+    provider = SlurmClusterProvider({"cores": 1})
+
+    with pytest.warns(ClusterWarning, match=r"needs dask-jobqueue.*pip install 'mlops\[cluster\]'"):
+        client, cluster = provider.start()
+    try:
+        assert type(cluster).__name__ == "LocalCluster"
+        assert client.submit(sum, [1, 2, 3]).result(timeout=30) == 6
+    finally:
+        provider.stop()
+    assert provider.client is None
