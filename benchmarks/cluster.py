@@ -33,7 +33,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the suite's loopback cluster helper
 from fixtures.servers import dask_cluster  # noqa: E402
-
 from mlops.core.executors import environ_restored  # noqa: E402
 from mlops.core.workspace import Workspace  # noqa: E402
 from mlops.managers.project_manager import ProjectManager  # noqa: E402
@@ -118,7 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mlops-bench-cluster-") as tmp:
         platform = make_workspace(Path(tmp) / "ws", tasks, loops)
         sequential, report = timed(
-            lambda: platform.run_pipeline_for_project("bench", executor="sequential", use_cache=False)
+            lambda: platform.run_pipeline_for_project(
+                "bench", executor="sequential", use_cache=False
+            )
         )
         compute = sum(record.duration for record in report.processes.values())
         rows.append(("sequential (this process)", sequential))
@@ -170,8 +171,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         overhead = (wall * workers - compute) / tasks * 1000
         print(f"| {label} | {wall:.2f} | {sequential / wall:.2f}x | {overhead:.0f} |")
     return 0
-
-
 
 
 if __name__ == "__main__":
