@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,11 @@ from mlops.core.dask_networkx_executor import (
     ProcessRecord,
     Selection,
 )
-from mlops.core.executor_worker import LiveStores, StoreHandle, StoreSettings
-from mlops.core.executors import Executor, create_executor
-from mlops.core.experiment_tracker import ExperimentTracker, create_tracker
+from mlops.core.executor_worker import LiveStores
+from mlops.core.executors import create_executor
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes, parse_process_adjlist
-from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
-from mlops.core.run_records import RunRecorder, latest_run, new_run_id
+from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.workspace import Workspace
 from mlops.environment.base import EnvironmentManager, PrefixEnvironmentManager
@@ -42,10 +40,23 @@ from mlops.environment.utils import CommandRunner
 from mlops.errors import ConfigError, MlopsError
 from mlops.managers.project_manager import ProjectManager
 from mlops.managers.reproducibility_manager import ReproducibilityManager
+from mlops.reporting.entrypoint import ChartWarning, render_charts
+from mlops.reporting.kv_utils import check_part
+from mlops.reporting.registry import discover_charts
+from mlops.run_settings import (
+    ProjectStores,
+    execution_context,
+    failed_run_id,
+    open_tracker,
+    process_config,
+    project_objects,
+    run_params,
+    runtime_extras,
+    spill_threshold,
+    store_handle,
+)
 from mlops.runtime.context import RuntimeContext, activated
-from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES, create_kv_store, create_object_store
-from mlops.storage.interfaces.kv_store import KVStore
-from mlops.storage.interfaces.object_store import ObjectStore
+from mlops.storage.factory import create_kv_store, create_object_store
 
 
 class PipelineWarning(UserWarning):
@@ -60,6 +71,7 @@ class RunReport:
     record: dict[str, Any]
     pipeline: PipelineRun
     warnings: list[str] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -83,14 +95,6 @@ class RunReport:
 
     def result(self, process: str) -> Any:
         return self.pipeline.result(process)
-
-
-@dataclass(frozen=True)
-class ProjectStores:
-    kv: KVStore
-    objects: ObjectStore
-    kv_config: dict[str, Any] | None
-    objects_config: dict[str, Any] | None
 
 
 class MLPlatform:
@@ -124,7 +128,7 @@ class MLPlatform:
         """The project's KV store (namespaced by id) and object store (under its prefix)."""
         state_dir = self.workspace.ensure().state_dir
         kv_config = config.storage.kv.model_dump() if config.storage.kv else None
-        objects_config = _project_objects(
+        objects_config = project_objects(
             config.storage.objects.model_dump() if config.storage.objects else None, project_id
         )
         kv = create_kv_store(kv_config, state_dir=state_dir, namespace=project_id)
@@ -205,13 +209,10 @@ class MLPlatform:
         definitions = adapter.discover()
         graph = self.graph(project_id, config)
         notes = self._check_processes(project_id, graph, definitions)
-        params = {**config.model.parameters.as_dict(), **(param_overrides or {})}
-        pipeline_options = params.pop("pipeline", {}) or {}
-        process_config = _process_config(pipeline_options, graph)
+        params, pipeline_options = run_params(config, param_overrides)
+        per_process = process_config(pipeline_options, graph)
         stores = self.open_stores(project_id, config)
-        context = _execution_context(
-            execution, project_id, self.workspace.root, project_dir, stores
-        )
+        context = execution_context(execution, project_id, self.workspace.root, project_dir, stores)
         run_id = run_id or new_run_id()
         previous = latest_run(stores.kv)
         with contextlib.ExitStack() as cleanup:
@@ -225,7 +226,7 @@ class MLPlatform:
                 client=client,
             )
             cleanup.callback(engine.close)
-            handle = _store_handle(engine, stores, self.workspace.state_dir, project_id)
+            handle = store_handle(engine, stores, self.workspace.state_dir, project_id)
             if isinstance(handle, LiveStores):
                 cleanup.callback(handle.release)
             recorder: RunRecorder | None = None
@@ -251,23 +252,23 @@ class MLPlatform:
                 run_id=run_id,
                 project=project_id,
                 params=params,
-                process_config=process_config,
+                process_config=per_process,
                 env_hash=env_hash,
                 source_root=adapter.source_root.resolve(),
                 project_dir=project_dir.resolve(),
                 seed=seeds.seed,
                 use_cache=use_cache,
                 selection=Selection(from_process=from_process, only=only),
-                spill_threshold=_spill_threshold(pipeline_options),
+                spill_threshold=spill_threshold(pipeline_options),
                 on_update=update,
             )
-            tracker = _tracker(config, stores, self.workspace.state_dir)
+            tracker = open_tracker(config, stores, self.workspace.state_dir)
             tracker.start_run(run_id, project=project_id, params=params)
             details = {
                 "executor": engine.name,
                 "use_cache": use_cache,
                 "selection": {"from": from_process, "only": only},
-                "resumed_from": _failed_run_id(previous),
+                "resumed_from": failed_run_id(previous),
                 "seed": seeds.seed,
                 "seeded": list(seeds.seeded),
                 "framework": adapter.framework,
@@ -297,7 +298,88 @@ class MLPlatform:
             )
             recorder.finish(pipeline.status, error=error)
             tracker.end_run(pipeline.status.value)
-        return RunReport(project_id, recorder.record, pipeline, notes)
+            charts = (
+                self._charts_after_run(
+                    project_id=project_id,
+                    config=config,
+                    adapter=adapter,
+                    stores=stores,
+                    record=recorder.record,
+                    params=params,
+                )
+                if pipeline.status is RunStatus.COMPLETED
+                else []
+            )
+        return RunReport(project_id, recorder.record, pipeline, notes, charts)
+
+    def _charts_after_run(
+        self,
+        *,
+        project_id: str,
+        config: ProjectConfig,
+        adapter: Any,
+        stores: ProjectStores,
+        record: Mapping[str, Any],
+        params: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        if not config.reporting.charts:
+            return []
+        try:
+            registry = discover_charts(adapter.modules())
+        except MlopsError as exc:
+            warnings.warn(f"charts of {project_id}: {exc.one_line()}", ChartWarning, stacklevel=3)
+            return []
+        return render_charts(
+            project_id=project_id,
+            project_dir=adapter.project_dir,
+            run_id=str(record["run_id"]),
+            record=record,
+            charts=config.reporting.charts,
+            registry=registry,
+            kv=stores.kv,
+            objects=stores.objects,
+            params=params,
+        )
+
+    def render_charts(self, project_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Render the charts of a finished run (the latest when ``run_id`` is None)."""
+        if run_id is not None:
+            check_part(run_id, "run")
+        project_dir, config = self.load(project_id)
+        if not config.reporting.charts:
+            raise ConfigError(
+                f"{self.projects.display_config_path(project_id)}: reporting.charts is empty",
+                hint="list the charts to render, e.g. charts: [{name: metrics}]",
+            )
+        adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
+        registry = discover_charts(adapter.modules())
+        stores = self.open_stores(project_id, config)
+        try:
+            record = get_run(stores.kv, run_id) if run_id else latest_run(stores.kv)
+            if record is not None and run_id is None:
+                record = get_run(stores.kv, str(record["run_id"]))
+            if record is None:
+                raise ConfigError(
+                    f"project {project_id} has no run {run_id!r}"
+                    if run_id
+                    else f"project {project_id} has no runs yet",
+                    hint=f"run it with `mlops run {project_id}`",
+                )
+            params, _ = run_params(config, None)
+            return render_charts(
+                project_id=project_id,
+                project_dir=project_dir,
+                run_id=str(record["run_id"]),
+                record=record,
+                charts=config.reporting.charts,
+                registry=registry,
+                kv=stores.kv,
+                objects=stores.objects,
+                params=params,
+            )
+        finally:
+            stores.kv.close()
+            stores.objects.close()
 
     def cluster_controller(
         self,
@@ -342,119 +424,6 @@ class MLPlatform:
     def wants_cluster(self, project_id: str) -> bool:
         """The config asks for its cluster (``executor.type: dask``)."""
         return self.load(project_id)[1].executor.type == "dask"
-
-
-def _failed_run_id(previous: Mapping[str, Any] | None) -> str | None:
-    """The id of the previous run when it failed (this run resumes it)."""
-    if previous and previous.get("status") == RunStatus.FAILED.value:
-        return str(previous["run_id"])
-    return None
-
-
-def _execution_context(
-    execution: RuntimeContext | None,
-    project_id: str,
-    workspace: Path,
-    project_dir: Path,
-    stores: ProjectStores,
-) -> RuntimeContext:
-    return replace(
-        execution or RuntimeContext(),
-        project_id=project_id,
-        workspace=workspace,
-        project_dir=project_dir,
-        kv_config=stores.kv_config,
-        objects_config=stores.objects_config,
-    )
-
-
-def runtime_extras(config: ProjectConfig) -> list[str]:
-    """The mlops extras a project's run needs inside its environment."""
-    extras = set()
-    if config.reproducibility.experiment_tracking.backend == "mlflow":
-        extras.add("mlflow")
-    extra_of = {"redis": "redis", "gcp": "gcp", "gcs": "gcp"}
-    for store, aliases in (
-        (config.storage.kv, KV_ALIASES),
-        (config.storage.objects, OBJECT_ALIASES),
-    ):
-        name = str(getattr(store, "backend", "") or "").strip().lower()
-        extra = extra_of.get(aliases.get(name, ""))
-        if extra:
-            extras.add(extra)
-    return sorted(extras)
-
-
-def _project_objects(config: dict[str, Any] | None, project_id: str) -> dict[str, Any]:
-    """Object-store options scoped to the project: its own folder or key prefix."""
-    options = dict(config or {"backend": "local"})
-    backend = OBJECT_ALIASES.get(str(options.get("backend", "local")).strip().lower(), "local")
-    if backend == "local":
-        options.setdefault("root", f"objects/{project_id}")
-    elif backend == "gcs":
-        prefix = str(options.get("prefix", "")).strip("/")
-        options["prefix"] = f"{prefix}/{project_id}" if prefix else project_id
-    return options
-
-
-def _process_config(pipeline: Mapping[str, Any], graph: PipelineGraph) -> dict[str, dict[str, Any]]:
-    """``pipeline.processes``: per-process options and params, checked against the graph."""
-    processes = pipeline.get("processes") or {}
-    key = "model.parameters.pipeline.processes"
-    if not isinstance(processes, Mapping):
-        raise ConfigError(f"{key}: expected a mapping of process name -> options")
-    for name, options in processes.items():
-        if name not in graph:
-            raise ConfigError(
-                f"{key}.{name}: no such process in the pipeline",
-                hint=f"processes: {', '.join(graph.order)}",
-            )
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"{key}.{name}: expected a mapping of options")
-        params = options.get("params")
-        if params is not None and not isinstance(params, Mapping):
-            raise ConfigError(f"{key}.{name}.params: expected a mapping")
-    return {str(k): dict(v) for k, v in processes.items()}
-
-
-def _spill_threshold(pipeline: Mapping[str, Any]) -> int:
-    value = pipeline.get("spill_threshold_bytes", DEFAULT_SPILL_THRESHOLD)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(
-            f"model.parameters.pipeline.spill_threshold_bytes: expected a size in bytes, "
-            f"found {value!r}"
-        )
-    return value
-
-
-def _store_handle(
-    engine: Executor, stores: ProjectStores, state_dir: Path, project_id: str
-) -> StoreHandle:
-    if engine.in_process:
-        return LiveStores(stores.kv, stores.objects)
-    for name, config, aliases in (
-        ("storage.kv", stores.kv_config, KV_ALIASES),
-        ("storage.objects", stores.objects_config, OBJECT_ALIASES),
-    ):
-        backend = aliases.get(str((config or {}).get("backend", "")).strip().lower())
-        if backend == "memory":
-            raise ConfigError(
-                f"{name}: the memory backend cannot be shared with the {engine.name} "
-                "executor's worker processes",
-                hint="use the default stores (sqlite, local), or the sequential/threads executor",
-            )
-    return StoreSettings(stores.kv_config, stores.objects_config, str(state_dir), project_id)
-
-
-def _tracker(config: ProjectConfig, stores: ProjectStores, state_dir: Path) -> ExperimentTracker:
-    tracking = config.reproducibility.experiment_tracking
-    return create_tracker(
-        tracking.backend,
-        tracking.parameters,
-        kv=stores.kv,
-        objects=stores.objects,
-        state_dir=state_dir,
-    )
 
 
 __all__ = ["MLPlatform", "PipelineWarning", "RunReport"]

@@ -146,8 +146,10 @@ def test_sklearn_template_is_deterministic_and_gated(tmp_workspace: Path) -> Non
     evaluation = first.result("evaluate")
     assert evaluation["accuracy"] >= 0.9
     assert len(evaluation["confusion_matrix"]) == 3
-    charts = tmp_workspace / "projects" / "wine" / "outputs" / "charts"
-    assert (charts / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    charts = tmp_workspace / "projects" / "wine" / "outputs" / "charts" / first.run_id
+    assert [c["status"] for c in first.charts] == ["rendered", "rendered"]
+    for name in ("confusion_matrix", "metrics"):
+        assert (charts / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = platform.run_pipeline_for_project("wine", use_cache=False)
     assert again.result("evaluate") == evaluation
     platform.projects.config_set(
@@ -156,5 +158,5 @@ def test_sklearn_template_is_deterministic_and_gated(tmp_workspace: Path) -> Non
     gated = platform.run_pipeline_for_project("wine")
     assert gated.failed_process == "evaluate"
     assert "QualityGateError: accuracy" in str(gated.processes["evaluate"].error)
-    assert gated.processes["charts"].status.value == "skipped"
+    assert gated.charts == []
     assert gated.processes["train"].status.value == "cached"

@@ -34,6 +34,7 @@ class ModelAdapter:
     def __init__(self, config: AdapterConfig, *, project_dir: Path) -> None:
         self.config = config
         self.project_dir = project_dir
+        self._modules: list[Any] | None = None
 
     @property
     def source_root(self) -> Path:
@@ -47,7 +48,7 @@ class ModelAdapter:
         self.check_requirements()
         found: dict[str, ProcessDefinition] = {}
         where: dict[str, str] = {}
-        for module in self._import_modules():
+        for module in self.modules(reload=True):
             for attribute, value in sorted(vars(module).items()):
                 options = process_options(value)
                 if options is None or getattr(value, "__module__", None) != module.__name__:
@@ -64,6 +65,12 @@ class ModelAdapter:
                 found[options.name] = ProcessDefinition(value, options)
                 where[options.name] = location
         return found
+
+    def modules(self, *, reload: bool = False) -> list[Any]:
+        """The project's imported modules (imported once, or again with ``reload``)."""
+        if self._modules is None or reload:
+            self._modules = self._import_modules()
+        return list(self._modules)
 
     def describe(self) -> dict[str, Any]:
         return {"framework": self.framework, "source_root": str(self.source_root)}

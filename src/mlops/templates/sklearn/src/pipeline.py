@@ -1,6 +1,7 @@
 """The ${project_id} pipeline: a wine classifier, from raw data to a quality gate.
 
-load_data -> validate_data -> split -> preprocess -> train -> evaluate -> charts
+load_data -> validate_data -> split -> preprocess -> train -> evaluate; then the
+confusion matrix and test metrics charts (``@chart``), rendered after each completed run.
 
 Every process is deterministic under ``reproducibility.random_seed`` and runs
 offline: the wine dataset ships inside scikit-learn.
@@ -8,7 +9,6 @@ offline: the wine dataset ships inside scikit-learn.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,8 @@ from sklearn.preprocessing import StandardScaler
 
 from mlops.adapters.sklearn.adapter import evaluate_classifier, save_model
 from mlops.core.step_system import StepContext, process
+from mlops.reporting.context import ChartContext
+from mlops.reporting.registry import chart
 
 Data = dict[str, Any]
 
@@ -132,19 +134,14 @@ def evaluate(ctx: StepContext, preprocess: Data, train: Any, min_accuracy: float
     return report
 
 
-@process
-def charts(ctx: StepContext, evaluate: dict[str, Any]) -> list[str]:
-    """A confusion matrix and a metrics chart, as PNG files under outputs/charts/."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+@chart(title="Confusion matrix")
+def confusion_matrix(ctx: ChartContext) -> Any:
+    """Held-out rows by true and predicted class (rendered after the run)."""
     import matplotlib.pyplot as plt
 
-    folder = Path(ctx.project_dir or ".") / "outputs" / "charts"
-    folder.mkdir(parents=True, exist_ok=True)
-    names = evaluate["target_names"]
-    matrix = np.asarray(evaluate["confusion_matrix"])
-
+    evaluation = ctx.result("evaluate")
+    names = evaluation["target_names"]
+    matrix = np.asarray(evaluation["confusion_matrix"])
     figure, axes = plt.subplots(figsize=(4.5, 4))
     axes.imshow(matrix, cmap="Blues")
     ticks = range(len(names))
@@ -153,15 +150,17 @@ def charts(ctx: StepContext, evaluate: dict[str, Any]) -> list[str]:
     for (row, column), count in np.ndenumerate(matrix):
         axes.text(column, row, str(count), ha="center", va="center")
     figure.tight_layout()
-    confusion = folder / "confusion_matrix.png"
-    figure.savefig(confusion, dpi=100)
-    plt.close(figure)
+    return figure
 
+
+@chart(title="Test metrics")
+def metrics(ctx: ChartContext) -> Any:
+    """Accuracy and macro F1 on held-out rows, as logged by evaluate."""
+    import matplotlib.pyplot as plt
+
+    values = [ctx.final("evaluate", "accuracy") or 0.0, ctx.final("evaluate", "f1_macro") or 0.0]
     figure, axes = plt.subplots(figsize=(4, 3))
-    axes.bar(["accuracy", "F1 (macro)"], [evaluate["accuracy"], evaluate["f1_macro"]])
+    axes.bar(["accuracy", "F1 (macro)"], values)
     axes.set(ylim=(0, 1), title="Test metrics")
     figure.tight_layout()
-    metrics = folder / "metrics.png"
-    figure.savefig(metrics, dpi=100)
-    plt.close(figure)
-    return [str(confusion), str(metrics)]
+    return figure

@@ -1,0 +1,203 @@
+"""Render a finished run's charts: after the run, or ``python -m mlops.reporting.entrypoint``.
+
+:func:`render_charts` renders every chart ``reporting.charts`` names, each
+on its own: a chart that fails is recorded as failed (with its error) and
+warned about; the others still render, and the run's status is unchanged.
+
+- A static chart's PNG goes to the object store at
+  ``runs/<run id>/charts/<name>.png`` (``object_key`` and ``uri`` in its
+  record) and to ``outputs/charts/<run id>/<name>.png`` in the project
+  (``cache_path``), which the web UI serves first.
+- A dynamic chart's data is checked (a mapping with a ``series`` list, JSON
+  only) and kept in its record.
+
+Matplotlib draws with the Agg backend: no display, same pixels everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlops.adapters.config_schema import ChartConfig
+from mlops.errors import ConfigError, ExitCode, MlopsError
+from mlops.reporting.context import ChartContext
+from mlops.reporting.kv_utils import check_part, put_chart_record
+from mlops.reporting.registry import ChartRegistry, ChartSpec, load_entrypoint
+from mlops.storage.atomic import atomic_writer
+from mlops.storage.interfaces.kv_store import KVStore
+from mlops.storage.interfaces.object_store import ObjectStore
+
+
+class ChartWarning(UserWarning):
+    """A chart could not be rendered; the run and the other charts are unaffected."""
+
+
+def chart_spec_for(config: ChartConfig, registry: ChartRegistry) -> ChartSpec:
+    """The chart a config entry names (its ``entrypoint``, else its ``name``)."""
+    if config.entrypoint:
+        return load_entrypoint(config.entrypoint, config.type, config.name)
+    spec = registry.get(config.name)
+    if "type" in config.model_fields_set and config.type != spec.kind:
+        raise ConfigError(
+            f"reporting.charts.{config.name}.type: the chart is {spec.kind}, "
+            f"the config says {config.type}",
+            hint="remove type: (the decorator says it) or make them agree",
+        )
+    return spec
+
+
+def render_charts(
+    *,
+    project_id: str,
+    project_dir: Path,
+    run_id: str,
+    record: Mapping[str, Any],
+    charts: Sequence[ChartConfig],
+    registry: ChartRegistry,
+    kv: KVStore,
+    objects: ObjectStore,
+    params: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Render ``charts`` for the run; returns (and stores) one record per chart."""
+    check_part(run_id, "run")
+    _use_agg()
+    outcomes = []
+    for config in charts:
+        check_part(config.name, "chart")
+        context = ChartContext(
+            project_id, run_id, record, kv, objects, params or {}, config.parameters, config.name
+        )
+        record_of_chart = _render_one(config, registry, context, project_dir)
+        put_chart_record(kv, run_id, record_of_chart)
+        outcomes.append(record_of_chart)
+    return outcomes
+
+
+def _render_one(
+    config: ChartConfig, registry: ChartRegistry, context: ChartContext, project_dir: Path
+) -> dict[str, Any]:
+    run_id, objects = context.run_id, context.objects
+    base: dict[str, Any] = {
+        "name": config.name,
+        "kind": config.type,
+        "title": config.name.replace("_", " "),
+        "run_id": run_id,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        spec = chart_spec_for(config, registry)
+        base.update(kind=spec.kind, title=spec.label)
+        result = spec.function(context)
+        if spec.kind == "dynamic":
+            return {**base, "status": "rendered", "data": _dynamic_data(result, config.name)}
+        png = _png(context, result, config.name)
+        key = f"runs/{run_id}/charts/{config.name}.png"
+        objects.put(key, png)
+        cache = context.output_dir(project_dir) / f"{config.name}.png"
+        with atomic_writer(cache, durable=False) as handle:
+            handle.write(png)
+        return {
+            **base,
+            "status": "rendered",
+            "object_key": key,
+            "uri": objects.uri(key),
+            "cache_path": str(cache),
+            "bytes": len(png),
+        }
+    except Exception as exc:  # noqa: BLE001 - one chart failing never fails the others
+        message = exc.one_line() if isinstance(exc, MlopsError) else f"{type(exc).__name__}: {exc}"
+        warnings.warn(
+            f"chart {config.name!r} of run {run_id}: {message}", ChartWarning, stacklevel=2
+        )
+        return {**base, "status": "failed", "error": message}
+
+
+def _use_agg() -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        return
+    matplotlib.use("Agg", force=True)
+
+
+def _png(context: ChartContext, result: Any, name: str) -> bytes:
+    if result is not None and hasattr(result, "savefig"):
+        context.save_figure(result)
+        _close(result)
+    if not context.saved:
+        raise ConfigError(
+            f"chart {name!r} returned {type(result).__name__}, not a figure",
+            hint="return a matplotlib Figure, or call ctx.save_figure(fig)",
+        )
+    return context.saved[-1]
+
+
+def _close(figure: Any) -> None:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    plt.close(figure)
+
+
+def _dynamic_data(result: Any, name: str) -> dict[str, Any]:
+    if not isinstance(result, Mapping) or not isinstance(result.get("series"), list):
+        raise ConfigError(
+            f"dynamic chart {name!r} returned {type(result).__name__}",
+            hint='return {"series": [{"name": ..., "points": [[x, y], ...]}], ...}',
+        )
+    for index, series in enumerate(result["series"]):
+        if not isinstance(series, Mapping) or not isinstance(series.get("points"), list):
+            raise ConfigError(
+                f"dynamic chart {name!r}: series[{index}] needs a 'points' list of [x, y]"
+            )
+    try:
+        data: dict[str, Any] = json.loads(json.dumps(dict(result), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"dynamic chart {name!r}: its data is not plain JSON: {exc}") from exc
+    return data
+
+
+# ------------------------------------------------------------------ the command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mlops.reporting.entrypoint --project P [--run R] [--workspace W]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mlops.reporting.entrypoint",
+        description="Render the charts of a finished run (the latest one by default).",
+    )
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--run", dest="run_id", help="the run id (default: the latest run)")
+    parser.add_argument("--workspace", help="the workspace folder (default: $MLOPS_WORKSPACE_DIR)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    from mlops.core.workspace import Workspace
+    from mlops.platform import MLPlatform
+    from mlops.runtime.messages import warnings_as_lines
+
+    try:
+        with warnings_as_lines(sys.stderr):
+            platform = MLPlatform(Workspace.resolve(args.workspace))
+            outcomes = platform.render_charts(args.project, args.run_id)
+    except MlopsError as exc:
+        sys.stderr.write(f"mlops: error: {exc.one_line()}\n")
+        return int(exc.exit_code)
+    for outcome in outcomes:
+        where = outcome.get("cache_path") or ("data" if outcome.get("data") else "")
+        detail = outcome.get("error") or where
+        sys.stdout.write(f"{outcome['name']}: {outcome['status']} {detail}\n".rstrip() + "\n")
+    failed = any(o["status"] != "rendered" for o in outcomes)
+    return int(ExitCode.RUN_FAILED if failed else ExitCode.OK)
+
+
+__all__ = ["ChartWarning", "chart_spec_for", "main", "render_charts"]
+
+if __name__ == "__main__":  # pragma: no cover - exercised as a subprocess
+    sys.exit(main())
