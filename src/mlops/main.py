@@ -8,6 +8,7 @@ Tracebacks are shown only with ``--debug``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -399,6 +400,20 @@ def env_prune_command(state: CliState, everything: bool, dry_run: bool) -> None:
         click.echo(f"{verb} {record.name} ({_size(record.size_bytes)})")
     total = _size(sum(r.size_bytes for r in removed))
     click.echo(f"{verb} {len(removed)} environment(s), {total}.")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", help="Require this token (needed off loopback; or $MLOPS_UI_TOKEN).")
+@click.pass_obj
+def serve_command(state: CliState, host: str, port: int, token: str | None) -> None:
+    """Serve the web UI and its JSON API for this workspace."""
+    from mlops.web.serve import serve, settle_token
+
+    settle_token(host, token, os.environ)  # refuse a bad bind before importing the server
+    click.echo(f"mlops: serving {state.workspace().root} on http://{host}:{port}/", err=True)
+    serve(state.workspace(), host=host, port=port, token=token)
 
 
 def _size(size: int) -> str:

@@ -1,0 +1,287 @@
+"""The web server: a read-only JSON API over one workspace, its files, and the packaged UI.
+
+``create_app(workspace, token=...)`` is an app factory: the workspace is
+resolved when the app is made, never at import time, so tests and several
+servers in one process each get their own. ``mlops serve`` runs it with
+uvicorn on 127.0.0.1; a non-loopback bind requires a token, which is then
+checked on every API and file request (``Authorization: Bearer``, the
+``X-Mlops-Token`` header, or ``?token=`` for images the page loads).
+
+The web layer is a front end over :class:`~mlops.platform.MLPlatform`, like
+the CLI: it sits above the platform in the layers (DESIGN.md lists it beside
+the services; it needs projects, runs and charts together, which only the
+platform joins).
+
+Bad input is a 4xx with a JSON body, never a 500: ids are validated before
+anything is read, and files are served only from inside the workspace
+(:mod:`mlops.web.files`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from mlops import __version__
+from mlops.core.graph_types import ProcessStatus
+from mlops.core.run_records import get_run, list_runs, process_counts
+from mlops.core.workspace import Workspace
+from mlops.errors import MlopsError, ProjectError
+from mlops.managers.project_manager import check_project_id
+from mlops.platform import MLPlatform
+from mlops.reporting.kv_utils import check_part, get_chart_record, list_chart_records
+from mlops.run_settings import ProjectStores
+from mlops.web.files import OutsideError, contained_file, is_inside, media_type
+
+UI_DIR = Path(__file__).resolve().parent / "ui"
+TOKEN_HEADER = "x-mlops-token"  # noqa: S105 - a header name, not a secret
+PROTECTED_PREFIXES = ("/api/", "/projects/")
+OPEN_PATHS = frozenset({"/api/health"})
+
+
+class _Stores:
+    """The projects' stores, opened once per server (SQLite connections are per thread)."""
+
+    def __init__(self, platform: MLPlatform) -> None:
+        self.platform = platform
+        self._open: dict[str, ProjectStores] = {}
+        self._lock = threading.Lock()
+
+    def get(self, project_id: str) -> ProjectStores:
+        with self._lock:
+            stores = self._open.get(project_id)
+            if stores is None:
+                _, config = self.platform.load(project_id)
+                stores = self.platform.open_stores(project_id, config)
+                self._open[project_id] = stores
+            return stores
+
+    def close(self) -> None:
+        with self._lock:
+            for stores in self._open.values():
+                stores.kv.close()
+                stores.objects.close()
+            self._open.clear()
+
+
+class WorkspaceAPI:
+    """The JSON endpoints; one instance per app, holding its platform and open stores."""
+
+    def __init__(self, platform: MLPlatform) -> None:
+        self.platform = platform
+        self.root = platform.workspace.root
+        self.stores = _Stores(platform)
+
+    # -------------------------------------------------------------- checks
+
+    def project(self, project_id: str) -> Path:
+        try:
+            check_project_id(project_id)
+        except ProjectError as exc:
+            raise HTTPException(400, exc.one_line()) from exc
+        if not self.platform.projects.exists(project_id):
+            raise HTTPException(404, f"no project {project_id!r}")
+        return self.platform.projects.project_dir(project_id)
+
+    @staticmethod
+    def checked(value: str, what: str) -> str:
+        try:
+            return check_part(value, what)
+        except MlopsError as exc:
+            raise HTTPException(400, exc.one_line()) from exc
+
+    def run_record(self, project_id: str, run_id: str) -> dict[str, Any]:
+        self.project(project_id)
+        record = get_run(self.stores.get(project_id).kv, self.checked(run_id, "run"))
+        if record is None:
+            raise HTTPException(404, f"project {project_id} has no run {run_id!r}")
+        return record
+
+    # -------------------------------------------------------------- endpoints
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "workspace": str(self.root)}
+
+    def projects(self) -> list[dict[str, Any]]:
+        return [_project_summary(i.to_json(), self.root) for i in self.platform.projects.list()]
+
+    def project_detail(self, project_id: str) -> dict[str, Any]:
+        self.project(project_id)
+        info = _project_summary(self.platform.projects.info(project_id).to_json(), self.root)
+        if info["valid"]:
+            runs = list_runs(self.stores.get(project_id).kv)
+            info["runs"] = len(runs)
+            info["latest_run"] = runs[-1] if runs else None
+            info["processes"] = list(self.platform.graph(project_id).order)
+        return info
+
+    def runs(
+        self,
+        project_id: str,
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0),
+    ) -> dict[str, Any]:
+        self.project(project_id)
+        every = list_runs(self.stores.get(project_id).kv)
+        return {"total": len(every), "runs": list(reversed(every))[offset : offset + limit]}
+
+    def run_detail(self, project_id: str, run_id: str) -> dict[str, Any]:
+        record = self.run_record(project_id, run_id)
+        return {**record, "counts": process_counts(record)}
+
+    def graph(self, project_id: str) -> dict[str, Any]:
+        self.project(project_id)
+        pipeline = self.platform.graph(project_id)
+        kv = self.stores.get(project_id).kv
+        runs = list_runs(kv)
+        latest = get_run(kv, str(runs[-1]["run_id"])) if runs else None
+        processes = (latest or {}).get("processes") or {}
+        nodes = [
+            {
+                "id": name,
+                "status": (processes.get(name) or {}).get("status", ProcessStatus.PENDING.value),
+                "upstream": list(pipeline.upstream(name)),
+            }
+            for name in pipeline.order
+        ]
+        edges = [{"source": u, "target": n} for n in pipeline.order for u in pipeline.upstream(n)]
+        return {
+            "nodes": nodes,
+            "edges": edges,
+            "generations": pipeline.generations(),
+            "run_id": latest["run_id"] if latest else None,
+        }
+
+    def charts(self, project_id: str, run_id: str) -> list[dict[str, Any]]:
+        self.run_record(project_id, run_id)
+        listed = []
+        for record in list_chart_records(self.stores.get(project_id).kv, run_id):
+            entry = {k: v for k, v in record.items() if k not in ("cache_path", "uri")}
+            if record.get("status") == "rendered" and record.get("kind") == "static":
+                entry["url"] = (
+                    f"/api/projects/{project_id}/runs/{run_id}/charts/fetch?name={record['name']}"
+                )
+            listed.append(entry)
+        return listed
+
+    def fetch_chart(self, project_id: str, run_id: str, name: str = Query(...)) -> Response:
+        self.project(project_id)
+        self.checked(run_id, "run")
+        self.checked(name, "chart")
+        project_stores = self.stores.get(project_id)
+        record = get_chart_record(project_stores.kv, run_id, name)
+        if record is None or record.get("status") != "rendered" or record.get("kind") != "static":
+            raise HTTPException(404, f"run {run_id} has no rendered chart {name!r}")
+        return _chart_bytes(record, project_stores, self.root)
+
+
+def _serve_from(folder: Path, path: str) -> FileResponse:
+    try:
+        found = contained_file(folder, path)
+    except OutsideError:
+        raise HTTPException(404, "no such file") from None
+    return FileResponse(found, media_type=media_type(found))
+
+
+def create_app(
+    workspace: Workspace | None = None,
+    *,
+    token: str | None = None,
+    ui_dir: Path | None = None,
+) -> FastAPI:
+    """The app for ``workspace`` (resolved now when None); see the module docstring."""
+    platform = MLPlatform(workspace or Workspace.resolve())
+    api = WorkspaceAPI(platform)
+    ui = ui_dir or UI_DIR
+    app = FastAPI(
+        title="mlops",
+        version=__version__,
+        summary="Projects, runs, process graphs and charts of an mlops workspace.",
+        on_shutdown=[api.stores.close],
+    )
+    app.state.platform = platform
+    routes: list[tuple[str, Callable[..., Any]]] = [
+        ("/api/health", api.health),
+        ("/api/projects", api.projects),
+        ("/api/projects/{project_id}", api.project_detail),
+        ("/api/projects/{project_id}/runs", api.runs),
+        ("/api/projects/{project_id}/runs/{run_id}", api.run_detail),
+        ("/api/projects/{project_id}/graph", api.graph),
+        ("/api/projects/{project_id}/runs/{run_id}/charts", api.charts),
+        ("/api/projects/{project_id}/runs/{run_id}/charts/fetch", api.fetch_chart),
+    ]
+    for path, endpoint in routes:
+        app.add_api_route(path, endpoint, methods=["GET"])
+
+    def project_file(path: str) -> FileResponse:
+        return _serve_from(platform.workspace.projects_dir, path)
+
+    def ui_file(path: str) -> FileResponse:
+        return _serve_from(ui, path)
+
+    def index() -> FileResponse:
+        return _serve_from(ui, "index.html")
+
+    app.add_api_route("/projects/{path:path}", project_file, methods=["GET"])
+    app.add_api_route("/ui/{path:path}", ui_file, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.middleware("http")(_token_guard(token))
+    app.add_exception_handler(MlopsError, _mlops_error)  # type: ignore[arg-type]
+    return app
+
+
+def _token_guard(
+    token: str | None,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        if token and path not in OPEN_PATHS and path.startswith(PROTECTED_PREFIXES):
+            given = _token_of(request)
+            if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"detail": "a valid token is required"}, status_code=401)
+        return await call_next(request)
+
+    return guard
+
+
+async def _mlops_error(request: Request, exc: MlopsError) -> JSONResponse:
+    return JSONResponse({"detail": exc.one_line()}, status_code=400)
+
+
+def _token_of(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
+
+
+def _project_summary(info: dict[str, Any], root: Path) -> dict[str, Any]:
+    path = Path(info.pop("path"))
+    info["path"] = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+    return info
+
+
+def _chart_bytes(record: dict[str, Any], stores: ProjectStores, root: Path) -> Response:
+    """The chart's PNG: its cache file, else the object store (``gs://``), else a local uri."""
+    cache = record.get("cache_path")
+    if cache and is_inside(Path(cache), root):
+        return FileResponse(Path(cache), media_type="image/png")
+    uri = str(record.get("uri") or "")
+    key = record.get("object_key")
+    if uri.startswith("gs://") and key:
+        return Response(stores.objects.get(str(key)), media_type="image/png")
+    local = Path(uri.removeprefix("file://")) if uri else None
+    if local is not None and is_inside(local, root):
+        return FileResponse(local, media_type="image/png")
+    raise HTTPException(404, f"the image of chart {record.get('name')!r} is not available")
+
+
+__all__ = ["UI_DIR", "WorkspaceAPI", "create_app"]
