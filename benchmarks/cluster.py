@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the suite's loopback cluster helper
 from fixtures.servers import dask_cluster  # noqa: E402
-from mlops.core.executors import environ_restored  # noqa: E402
+from mlops.core.executors import local_client  # noqa: E402
 from mlops.core.workspace import Workspace  # noqa: E402
 from mlops.managers.project_manager import ProjectManager  # noqa: E402
 from mlops.platform import MLPlatform, RunReport  # noqa: E402
@@ -124,15 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         compute = sum(record.duration for record in report.processes.values())
         rows.append(("sequential (this process)", sequential))
 
-        from distributed import Client, LocalCluster
-
         started = time.perf_counter()
-        with environ_restored():
-            cluster = LocalCluster(
-                n_workers=WORKERS, threads_per_worker=1, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
-            )  # fmt: skip
-            client = Client(cluster)
+        client = local_client(n_workers=WORKERS, threads_per_worker=1)
         start_cost = time.perf_counter() - started
         try:
             warm, _ = timed(
@@ -141,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         finally:
+            cluster = client.cluster
             client.close()
             cluster.close()
         rows.append((f"LocalCluster ({WORKERS} workers), already started", warm))

@@ -21,7 +21,6 @@ when the provider created it; a scheduler someone else runs is left running.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import warnings
@@ -29,7 +28,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from mlops.core.executors import environ_restored
+from mlops.core.executors import environ_restored, local_client
 from mlops.errors import ConfigError
 from mlops.runtime.env_export import to_shell
 
@@ -127,26 +126,16 @@ class LocalClusterProvider(ClusterProvider):
     known_options = frozenset({"n_workers", "threads_per_worker", "processes", "memory_limit"})
 
     def start(self) -> tuple[Any, Any]:
-        from distributed import Client, LocalCluster
-
-        processes = bool(self.options.get("processes", True))
-        cores = os.cpu_count() or 1
-        workers = self._int_option("n_workers", None) or (cores if processes else 1)
-        threads = self._int_option("threads_per_worker", None) or (1 if processes else cores)
         extra = (
             {"memory_limit": self.options["memory_limit"]} if "memory_limit" in self.options else {}
         )
-        with environ_restored():
-            self.cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=threads,
-                processes=processes,
-                host="127.0.0.1" if processes else None,
-                dashboard_address="127.0.0.1:0",
-                silence_logs=logging.ERROR,
-                **extra,
-            )
-            self.client = Client(self.cluster)
+        self.client = local_client(
+            n_workers=self._int_option("n_workers", None),
+            threads_per_worker=self._int_option("threads_per_worker", None),
+            processes=bool(self.options.get("processes", True)),
+            **extra,
+        )
+        self.cluster = self.client.cluster
         return self.client, self.cluster
 
 

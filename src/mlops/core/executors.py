@@ -143,6 +143,38 @@ def environ_restored() -> Iterator[None]:
                 os.environ[key] = value
 
 
+def local_client(
+    *,
+    n_workers: int | None = None,
+    threads_per_worker: int | None = None,
+    processes: bool = True,
+    **options: Any,
+) -> Any:
+    """A client of a new ``LocalCluster`` (``client.cluster``), sized from the machine.
+
+    Worker processes get one thread each, one per core; an in-process cluster
+    gets one worker with a thread per core. ``options`` go to ``LocalCluster``.
+    """
+    from distributed import Client, LocalCluster
+
+    cores = os.cpu_count() or 1
+    # Worker processes talk TCP: on loopback only. Threads talk in-process.
+    network = {"host": "127.0.0.1"} if processes else {}
+    with environ_restored():
+        cluster = LocalCluster(
+            n_workers=n_workers or (cores if processes else 1),
+            threads_per_worker=threads_per_worker or (1 if processes else cores),
+            processes=processes,
+            # The scheduler always serves HTTP (metrics); without an address it takes
+            # port 8787 on the host's public address, and two clusters collide there.
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+            **network,
+            **options,
+        )
+        return Client(cluster)
+
+
 def create_executor(
     kind: str | None = None,
     *,
@@ -166,26 +198,12 @@ def create_executor(
             f"executor.type: unknown executor {kind!r}",
             hint=f"choose one of: {', '.join(EXECUTOR_KINDS)}",
         )
-    cores = os.cpu_count() or 1
     processes = name == "processes"
 
     def start() -> Any:
-        from distributed import Client, LocalCluster
-
-        # Worker processes talk TCP: on loopback only. Threads talk in-process.
-        network = {"host": "127.0.0.1"} if processes else {}
-        with environ_restored():
-            cluster = LocalCluster(
-                n_workers=n_workers or (cores if processes else 1),
-                threads_per_worker=threads_per_worker or (1 if processes else cores),
-                processes=processes,
-                # The scheduler always serves HTTP (metrics); without an address it takes
-                # port 8787 on the host's public address, and two clusters collide there.
-                dashboard_address="127.0.0.1:0",
-                silence_logs=logging.ERROR,
-                **network,
-            )
-            return Client(cluster)
+        return local_client(
+            n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes
+        )
 
     return DaskExecutor(start=start, name=name, owns=True, in_process=not processes)
 
@@ -198,4 +216,5 @@ __all__ = [
     "ResultFuture",
     "SequentialExecutor",
     "create_executor",
+    "local_client",
 ]
