@@ -322,20 +322,39 @@ class MLPlatform:
         record: Mapping[str, Any],
         params: Mapping[str, Any],
     ) -> list[dict[str, Any]]:
+        """The run's charts; charts that cannot be set up are a warning, never a failed run."""
         if not config.reporting.charts:
             return []
         try:
-            registry = discover_charts(adapter.modules())
+            return self._render(
+                project_id=project_id,
+                config=config,
+                adapter=adapter,
+                stores=stores,
+                record=record,
+                params=params,
+            )
         except MlopsError as exc:
             warnings.warn(f"charts of {project_id}: {exc.one_line()}", ChartWarning, stacklevel=3)
             return []
+
+    def _render(
+        self,
+        *,
+        project_id: str,
+        config: ProjectConfig,
+        adapter: Any,
+        stores: ProjectStores,
+        record: Mapping[str, Any],
+        params: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
         return render_charts(
             project_id=project_id,
             project_dir=adapter.project_dir,
             run_id=str(record["run_id"]),
             record=record,
             charts=config.reporting.charts,
-            registry=registry,
+            registry=discover_charts(adapter.modules()),
             kv=stores.kv,
             objects=stores.objects,
             params=params,
@@ -352,12 +371,11 @@ class MLPlatform:
                 hint="list the charts to render, e.g. charts: [{name: metrics}]",
             )
         adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
-        registry = discover_charts(adapter.modules())
         stores = self.open_stores(project_id, config)
         try:
-            record = get_run(stores.kv, run_id) if run_id else latest_run(stores.kv)
-            if record is not None and run_id is None:
-                record = get_run(stores.kv, str(record["run_id"]))
+            latest = latest_run(stores.kv) if run_id is None else None
+            wanted = run_id or (str(latest["run_id"]) if latest else None)
+            record = get_run(stores.kv, wanted) if wanted else None
             if record is None:
                 raise ConfigError(
                     f"project {project_id} has no run {run_id!r}"
@@ -366,15 +384,12 @@ class MLPlatform:
                     hint=f"run it with `mlops run {project_id}`",
                 )
             params, _ = run_params(config, None)
-            return render_charts(
+            return self._render(
                 project_id=project_id,
-                project_dir=project_dir,
-                run_id=str(record["run_id"]),
+                config=config,
+                adapter=adapter,
+                stores=stores,
                 record=record,
-                charts=config.reporting.charts,
-                registry=registry,
-                kv=stores.kv,
-                objects=stores.objects,
                 params=params,
             )
         finally:

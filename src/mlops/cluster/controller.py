@@ -23,7 +23,6 @@ than importing it:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import warnings
@@ -200,23 +199,26 @@ class ClusterController:
         settings = self.settings
         exports = self.exports()
         provider = self.provider(exports)
-        with contextlib.ExitStack() as cleanup:
-            cleanup.callback(provider.stop)
+        try:
             client, _ = provider.start()
             if client is None:
                 return self._run_locally(pipeline, provider, executor, run_options)
             runtime = self.runtime(exports, ship_code=provider.remote and settings.code == "upload")
             worker_runtime.register(client, runtime)
-            cleanup.callback(worker_runtime.unregister, client, runtime)
-            workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
-            context = RuntimeContext(
-                execution="cluster",
-                provider=settings.provider,
-                scheduler=provider.address,
-                details={"workers": workers, "code": settings.code if provider.remote else "local"},
-            )
-            return pipeline(executor="dask", client=client, execution=context, **run_options)
-        raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+            try:
+                workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+                code = settings.code if provider.remote else "local"
+                context = RuntimeContext(
+                    execution="cluster",
+                    provider=settings.provider,
+                    scheduler=provider.address,
+                    details={"workers": workers, "code": code},
+                )
+                return pipeline(executor="dask", client=client, execution=context, **run_options)
+            finally:
+                worker_runtime.unregister(client, runtime)
+        finally:
+            provider.stop()
 
     def _run_locally(
         self,

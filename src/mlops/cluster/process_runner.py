@@ -159,9 +159,7 @@ def run(args: RunnerArgs, *, environ: Mapping[str, str] | None = None) -> RunRep
             args.training_data, project_dir=project_dir, workspace=platform.workspace.root
         )
         overrides[args.data_param] = str(data)
-    n_workers = args.n_workers or (
-        None if config.executor.n_workers else suggested_workers(None, env)
-    )
+    n_workers = args.n_workers or suggested_workers(config.executor.n_workers, env)
     options: dict[str, Any] = {
         "use_cache": args.use_cache,
         "from_process": args.resume_from_process,
