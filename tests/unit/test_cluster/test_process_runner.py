@@ -205,13 +205,30 @@ def test_a_failed_process_exits_1_and_a_config_problem_exits_2(
     assert "no project 'ghost'" in err
 
 
+WORKERS_PIPELINE = """
+from distributed import get_client
+from mlops.core.step_system import process
+
+@process
+def workers(ctx):
+    return len(get_client().scheduler_info(n_workers=-1)["workers"])
+"""
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [(None, 3), (2, 2)],
+    ids=["slurm-sizes-it", "config-wins"],
+)
 def test_slurm_cpus_size_the_executor_when_the_config_does_not(
-    make_project: ProjectFactory, tmp_workspace: Path
+    make_project: ProjectFactory, tmp_workspace: Path, configured: int | None, expected: int
 ) -> None:
-    make_project("sized", PIPELINE, "read shout\nfail", params={"data_file": "x.csv"})
+    extra = {"executor": {"n_workers": configured}} if configured else None
+    make_project("sized", WORKERS_PIPELINE, "workers", extra=extra)
     args = RunnerArgs(project="sized", workspace=str(tmp_workspace), executor="threads")
 
     report = process_runner.run(args, environ={"SLURM_CPUS_PER_TASK": "3"})
 
     assert report.ok
     assert report.record["executor"] == "threads"
+    assert report.result("workers") == expected
