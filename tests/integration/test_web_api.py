@@ -281,3 +281,24 @@ def test_serve_refuses_an_unguarded_public_bind_in_one_line(
     assert done.returncode == 2
     assert done.stderr.startswith(f"mlops: error: {message}")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_page_and_its_assets_are_served_from_the_package(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    for asset, kind in (("/ui/app.js", "text/javascript"), ("/ui/style.css", "text/css")):
+        response = client.get(asset)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(kind)
+    assert client.get("/ui/missing.js").status_code == 404
+
+
+def test_the_ui_loads_nothing_from_the_network() -> None:
+    from mlops.web.server import UI_DIR
+
+    for path in sorted(UI_DIR.iterdir()):
+        text = path.read_text(encoding="utf-8").replace('"http://www.w3.org/2000/svg"', "")
+        assert "http://" not in text, path.name
+        assert "https://" not in text, path.name
+        assert "//cdn" not in text, path.name
