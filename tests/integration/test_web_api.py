@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fixtures.projects import ProjectFactory
+from fixtures.servers import Server, free_port
 from mlops.core.workspace import Workspace
 from mlops.platform import MLPlatform
+from mlops.storage.fallback import StorageFallbackWarning
 from mlops.web.server import create_app
 
 pytestmark = pytest.mark.slow
@@ -302,3 +305,36 @@ def test_the_ui_loads_nothing_from_the_network() -> None:
         assert "http://" not in text, path.name
         assert "https://" not in text, path.name
         assert "//cdn" not in text, path.name
+
+
+@pytest.mark.redis
+@pytest.mark.requires_redis_server
+def test_runs_written_while_redis_was_down_are_listed_from_the_local_fallback_file(
+    make_project: ProjectFactory,
+    tmp_workspace: Path,
+    redis_server: Server,
+) -> None:
+    nobody = f"redis://127.0.0.1:{free_port()}/0"  # a free port: nothing listens there
+    down = {**CHARTS, "storage": {"kv": {"backend": "redis", "url": nobody, "timeout": 0.5}}}
+    make_project("remote", PIPELINE, "prepare train\ntrain report", extra=down)
+    with pytest.warns(StorageFallbackWarning):
+        offline = MLPlatform().run_pipeline_for_project("remote")
+    prefix = f"web-{uuid.uuid4().hex[:8]}"  # the server is shared by the session's tests
+    up = {
+        **CHARTS,
+        "storage": {"kv": {"backend": "redis", "url": redis_server.url, "prefix": prefix}},
+    }
+    make_project("remote", PIPELINE, "prepare train\ntrain report", extra=up)
+    online = MLPlatform().run_pipeline_for_project("remote")
+
+    with TestClient(create_app(Workspace.resolve(tmp_workspace))) as client:
+        runs = client.get("/api/projects/remote/runs").json()
+        detail = client.get(f"/api/projects/remote/runs/{offline.run_id}").json()
+        charts = client.get(f"/api/projects/remote/runs/{offline.run_id}/charts").json()
+
+    assert [(r["run_id"], r.get("store")) for r in runs["runs"]] == [
+        (online.run_id, None),
+        (offline.run_id, "local"),
+    ]
+    assert detail["counts"] == {"completed": 3}
+    assert {c["name"]: c["status"] for c in charts} == {"loss": "rendered", "loss_data": "rendered"}

@@ -114,6 +114,26 @@ def create_kv_store(
     return FallbackKVStore(primary, local, required=required, key_path=key_path)
 
 
+def fallback_kv_store(
+    config: Mapping[str, Any] | None,
+    *,
+    state_dir: Path,
+    namespace: str = DEFAULT_NAMESPACE,
+    key_path: str = "storage.kv",
+) -> KVStore | None:
+    """The local store a remote backend falls back to, when its file exists; else None.
+
+    Readers (the web API) look there too: what a run wrote while Redis or
+    Firestore was unreachable is only in this file.
+    """
+    options = _options(config, key_path)
+    backend = normalize_backend(options.get("backend", "sqlite"), KV_ALIASES, key_path)
+    if backend in ("memory", "sqlite"):
+        return None
+    path = _local_path(options, "path", state_dir, KV_FILE)
+    return SqliteKVStore(path, namespace) if path.is_file() else None
+
+
 def _remote_kv_connector(
     backend: str, options: Mapping[str, Any], env: Mapping[str, str]
 ) -> Callable[[str], KVStore]:
@@ -212,5 +232,6 @@ __all__ = [
     "StorageError",
     "create_kv_store",
     "create_object_store",
+    "fallback_kv_store",
     "normalize_backend",
 ]

@@ -12,6 +12,10 @@ the CLI: it sits above the platform in the layers (DESIGN.md lists it beside
 the services; it needs projects, runs and charts together, which only the
 platform joins).
 
+Runs are read from the project's KV store and, when that store is remote
+(Redis, Firestore), also from the local file it falls back to: a run made
+while the server was unreachable is listed too, marked ``store: local``.
+
 Bad input is a 4xx with a JSON body, never a 500: ids are validated before
 anything is read, and files are served only from inside the workspace
 (:mod:`mlops.web.files`).
@@ -22,6 +26,7 @@ from __future__ import annotations
 import hmac
 import threading
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,8 @@ from mlops.managers.project_manager import check_project_id
 from mlops.platform import MLPlatform
 from mlops.reporting.kv_utils import check_part, get_chart_record, list_chart_records
 from mlops.run_settings import ProjectStores
+from mlops.storage.factory import fallback_kv_store
+from mlops.storage.interfaces.kv_store import KVStore
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
@@ -45,28 +52,65 @@ PROTECTED_PREFIXES = ("/api/", "/projects/")
 OPEN_PATHS = frozenset({"/api/health"})
 
 
+@dataclass
+class _OpenProject:
+    """A project's stores, plus the local file its remote KV store falls back to, if any."""
+
+    stores: ProjectStores
+    fallback: KVStore | None
+
+    @property
+    def kvs(self) -> list[KVStore]:
+        return [self.stores.kv] + ([self.fallback] if self.fallback is not None else [])
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first; runs only in the fallback file are marked ``store: local``."""
+        found: dict[str, dict[str, Any]] = {}
+        for index, kv in enumerate(self.kvs):
+            for run in list_runs(kv):
+                if str(run.get("run_id")) not in found:
+                    found[str(run.get("run_id"))] = {**run, "store": "local"} if index else run
+        return sorted(found.values(), key=lambda r: (str(r.get("started_at")), str(r["run_id"])))
+
+    def run(self, run_id: str) -> tuple[dict[str, Any], KVStore] | None:
+        for kv in self.kvs:
+            record = get_run(kv, run_id)
+            if record is not None:
+                return record, kv
+        return None
+
+    def close(self) -> None:
+        for kv in self.kvs:
+            kv.close()
+        self.stores.objects.close()
+
+
 class _Stores:
     """The projects' stores, opened once per server (SQLite connections are per thread)."""
 
     def __init__(self, platform: MLPlatform) -> None:
         self.platform = platform
-        self._open: dict[str, ProjectStores] = {}
+        self._open: dict[str, _OpenProject] = {}
         self._lock = threading.Lock()
 
-    def get(self, project_id: str) -> ProjectStores:
+    def get(self, project_id: str) -> _OpenProject:
         with self._lock:
-            stores = self._open.get(project_id)
-            if stores is None:
+            opened = self._open.get(project_id)
+            if opened is None:
                 _, config = self.platform.load(project_id)
                 stores = self.platform.open_stores(project_id, config)
-                self._open[project_id] = stores
-            return stores
+                fallback = fallback_kv_store(
+                    stores.kv_config,
+                    state_dir=self.platform.workspace.state_dir,
+                    namespace=project_id,
+                )
+                opened = self._open[project_id] = _OpenProject(stores, fallback)
+            return opened
 
     def close(self) -> None:
         with self._lock:
-            for stores in self._open.values():
-                stores.kv.close()
-                stores.objects.close()
+            for opened in self._open.values():
+                opened.close()
             self._open.clear()
 
 
@@ -96,12 +140,13 @@ class WorkspaceAPI:
         except MlopsError as exc:
             raise HTTPException(400, exc.one_line()) from exc
 
-    def run_record(self, project_id: str, run_id: str) -> dict[str, Any]:
+    def run_record(self, project_id: str, run_id: str) -> tuple[dict[str, Any], KVStore]:
+        """The run's record and the KV store that holds it (and its charts)."""
         self.project(project_id)
-        record = get_run(self.stores.get(project_id).kv, self.checked(run_id, "run"))
-        if record is None:
+        found = self.stores.get(project_id).run(self.checked(run_id, "run"))
+        if found is None:
             raise HTTPException(404, f"project {project_id} has no run {run_id!r}")
-        return record
+        return found
 
     # -------------------------------------------------------------- endpoints
 
@@ -115,7 +160,7 @@ class WorkspaceAPI:
         self.project(project_id)
         info = _project_summary(self.platform.projects.info(project_id).to_json(), self.root)
         if info["valid"]:
-            runs = list_runs(self.stores.get(project_id).kv)
+            runs = self.stores.get(project_id).runs()
             info["runs"] = len(runs)
             info["latest_run"] = runs[-1] if runs else None
             info["processes"] = list(self.platform.graph(project_id).order)
@@ -128,19 +173,20 @@ class WorkspaceAPI:
         offset: int = Query(0, ge=0),
     ) -> dict[str, Any]:
         self.project(project_id)
-        every = list_runs(self.stores.get(project_id).kv)
+        every = self.stores.get(project_id).runs()
         return {"total": len(every), "runs": list(reversed(every))[offset : offset + limit]}
 
     def run_detail(self, project_id: str, run_id: str) -> dict[str, Any]:
-        record = self.run_record(project_id, run_id)
+        record, _ = self.run_record(project_id, run_id)
         return {**record, "counts": process_counts(record)}
 
     def graph(self, project_id: str) -> dict[str, Any]:
         self.project(project_id)
         pipeline = self.platform.graph(project_id)
-        kv = self.stores.get(project_id).kv
-        runs = list_runs(kv)
-        latest = get_run(kv, str(runs[-1]["run_id"])) if runs else None
+        opened = self.stores.get(project_id)
+        runs = opened.runs()
+        found = opened.run(str(runs[-1]["run_id"])) if runs else None
+        latest = found[0] if found else None
         processes = (latest or {}).get("processes") or {}
         nodes = [
             {
@@ -159,9 +205,9 @@ class WorkspaceAPI:
         }
 
     def charts(self, project_id: str, run_id: str) -> list[dict[str, Any]]:
-        self.run_record(project_id, run_id)
+        _, kv = self.run_record(project_id, run_id)
         listed = []
-        for record in list_chart_records(self.stores.get(project_id).kv, run_id):
+        for record in list_chart_records(kv, run_id):
             entry = {k: v for k, v in record.items() if k not in ("cache_path", "uri")}
             if record.get("status") == "rendered" and record.get("kind") == "static":
                 entry["url"] = (
@@ -171,14 +217,12 @@ class WorkspaceAPI:
         return listed
 
     def fetch_chart(self, project_id: str, run_id: str, name: str = Query(...)) -> Response:
-        self.project(project_id)
-        self.checked(run_id, "run")
         self.checked(name, "chart")
-        project_stores = self.stores.get(project_id)
-        record = get_chart_record(project_stores.kv, run_id, name)
+        _, kv = self.run_record(project_id, run_id)
+        record = get_chart_record(kv, run_id, name)
         if record is None or record.get("status") != "rendered" or record.get("kind") != "static":
             raise HTTPException(404, f"run {run_id} has no rendered chart {name!r}")
-        return _chart_bytes(record, project_stores, self.root)
+        return _chart_bytes(record, self.stores.get(project_id).stores, self.root)
 
 
 def _serve_from(folder: Path, path: str) -> FileResponse:
