@@ -117,6 +117,25 @@ def test_ttl_expires_the_key(kv_store: KVStore) -> None:
     assert kv_store.get("long") == 2
 
 
+def test_get_many_returns_the_live_keys_it_was_asked_for(kv_store: KVStore) -> None:
+    for index, value in enumerate(DOCUMENTS):
+        kv_store.set(f"doc/{index}", value)
+    kv_store.set("gone", 1, ttl=TTL)
+    kv_store.namespaced("other").set("doc/missing", "not here")
+    wanted = [f"doc/{i}" for i in range(len(DOCUMENTS))] + ["doc/missing", "doc/0", "gone"]
+    _sleep_past(time.monotonic() + TTL)
+
+    found = kv_store.get_many(wanted)
+
+    assert found == {f"doc/{i}": value for i, value in enumerate(DOCUMENTS)}
+    assert kv_store.get_many([]) == {}
+    # More keys than one batch of the SQLite backend.
+    many = {f"n/{i:04d}": i for i in range(1200)}
+    for key, value in many.items():
+        kv_store.set(key, value)
+    assert kv_store.get_many(many) == many
+
+
 def test_set_without_ttl_clears_an_earlier_ttl(kv_store: KVStore) -> None:
     start = time.monotonic()
     kv_store.set("k", 1, ttl=TTL)
@@ -193,6 +212,8 @@ def test_invalid_keys_are_refused(kv_store: KVStore, key: object) -> None:
         kv_store.set(key, 1)  # type: ignore[arg-type]
     with pytest.raises(StorageError):
         kv_store.get(key)  # type: ignore[arg-type]
+    with pytest.raises(StorageError):
+        kv_store.get_many(["fine", key])  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("ttl", [0, -1, float("nan"), float("inf"), True, "10"], ids=str)

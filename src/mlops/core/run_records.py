@@ -116,7 +116,7 @@ def get_run(kv: KVStore, run_id: str) -> dict[str, Any] | None:
     if not isinstance(summary, dict):
         return None
     prefix = f"{RUNS_PREFIX}{run_id}/processes/"
-    found = {key[len(prefix) :]: kv.get(key) for key in kv.keys(prefix)}
+    found = {key[len(prefix) :]: value for key, value in kv.get_many(kv.keys(prefix)).items()}
     order = summary.get("order") or sorted(found)
     processes = {name: found[name] for name in order if isinstance(found.get(name), dict)}
     environment = kv.get(f"{RUNS_PREFIX}{run_id}/environment")
@@ -134,8 +134,8 @@ def _assemble(
 
 def list_runs(kv: KVStore) -> list[dict[str, Any]]:
     """Every run's summary (no processes), oldest first."""
-    records = [kv.get(key) for key in kv.keys(RUNS_PREFIX) if key.count("/") == 1]
-    runs = [r for r in records if isinstance(r, dict)]
+    summaries = [key for key in kv.keys(RUNS_PREFIX) if key.count("/") == 1]
+    runs = [r for r in kv.get_many(summaries).values() if isinstance(r, dict)]
     return sorted(runs, key=lambda r: (str(r.get("started_at")), str(r.get("run_id"))))
 
 

@@ -109,6 +109,9 @@ class FallbackKVStore(KVStore):
     def _get(self, key: str) -> str | None:
         return self._via("get", key, lambda s: s._get(key))
 
+    def _get_many(self, keys: list[str]) -> dict[str, str]:
+        return self._via("get_many", keys[0], lambda s: s._get_many(keys))
+
     def _set(self, key: str, raw: str, expires_at: float | None) -> None:
         self._via("set", key, lambda s: s._set(key, raw, expires_at))
 

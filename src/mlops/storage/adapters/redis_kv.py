@@ -87,6 +87,12 @@ class RedisKVStore(KVStore):
         value = self.client.get(self._full(key))
         return None if value is None else _text(value)
 
+    def _get_many(self, keys: list[str]) -> dict[str, str]:
+        values = self.client.mget([self._full(key) for key in keys])
+        return {
+            key: _text(value) for key, value in zip(keys, values, strict=True) if value is not None
+        }
+
     def _set(self, key: str, raw: str, expires_at: float | None) -> None:
         self.client.set(self._full(key), raw, px=self._px(expires_at))
 

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS kv (
 ) WITHOUT ROWID
 """
 BUSY_TIMEOUT_S = 30.0
+# Keys per batched read: below the 999 bound variables older SQLite builds allow.
+BATCH_SIZE = 500
 
 
 def _close_all(connections: list[sqlite3.Connection]) -> None:
@@ -125,6 +127,21 @@ class SqliteKVStore(KVStore):
             .fetchone()
         )
         return None if row is None else str(row[0])
+
+    def _get_many(self, keys: list[str]) -> dict[str, str]:
+        connection = self._connections.get()
+        found: dict[str, str] = {}
+        now = time.time()
+        for start in range(0, len(keys), BATCH_SIZE):
+            chunk = keys[start : start + BATCH_SIZE]
+            rows = connection.execute(
+                "SELECT key, value FROM kv WHERE namespace = ? "  # noqa: S608 - placeholders only
+                f"AND key IN ({', '.join('?' * len(chunk))}) "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                (self.namespace, *chunk, now),
+            ).fetchall()
+            found.update((str(key), str(value)) for key, value in rows)
+        return found
 
     def _set(self, key: str, raw: str, expires_at: float | None) -> None:
         self._connections.get().execute(

@@ -16,6 +16,7 @@ import json
 import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any, TypeAlias, TypeVar
 
 from mlops.errors import StorageError
@@ -47,6 +48,16 @@ class KVStore(TranslatingBoundary, ABC):
         """The document stored at ``key``, or ``default`` when absent or expired."""
         raw = self._call("get", key, lambda: self._get(self._key(key)))
         return default if raw is None else self._decode(key, raw)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, JSONValue]:
+        """The documents at ``keys`` that exist, by key; one round trip where the backend can."""
+        wanted = list(dict.fromkeys(keys))
+        for key in wanted:
+            self._key(key)
+        if not wanted:
+            return {}
+        found = self._call("get_many", wanted[0], lambda: self._get_many(wanted))
+        return {key: self._decode(key, found[key]) for key in wanted if key in found}
 
     def set(self, key: str, value: JSONValue, ttl: float | None = None) -> None:
         """Store ``value`` at ``key``; with ``ttl`` (seconds) it expires afterwards."""
@@ -104,6 +115,11 @@ class KVStore(TranslatingBoundary, ABC):
     @abstractmethod
     def _get(self, key: str) -> str | None:
         """The encoded value, or None when absent or expired."""
+
+    def _get_many(self, keys: list[str]) -> dict[str, str]:
+        """The encoded values of the live ``keys``; backends with a batch read override it."""
+        found = {key: self._get(key) for key in keys}
+        return {key: raw for key, raw in found.items() if raw is not None}
 
     @abstractmethod
     def _set(self, key: str, raw: str, expires_at: float | None) -> None: ...
