@@ -42,7 +42,7 @@ PYPROJECT = fingerprint.load_pyproject(ROOT / "pyproject.toml")
 PYTHONS = fingerprint.python_versions(PYPROJECT)
 PRIMARY = PYTHONS[0]
 EXTRAS = ("all", "dev")
-LOCKED_GROUPS = ("lint", "typecheck", "bench")
+LOCKED_GROUPS = ("lint", "typecheck", "bench", "e2e")
 WHEEL_INPUTS = ("src", "pyproject.toml", "README.md")
 CONSTRAINTS_DIR = ROOT / "constraints"
 NOX_DIR = ROOT / ".nox"
@@ -331,6 +331,45 @@ def slurm(session: nox.Session) -> None:
         session.skip("slurmd runs jobs as other users only when started as root")
     install_project(session, PRIMARY)
     run_pytest(session, "python", {"MLOPS_TEST_SLURM": "1"}, select=("-m", "slurm"))
+
+
+# ------------------------------------------------------------------ e2e
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+E2E_OUTPUT = NOX_DIR / "_e2e"
+
+
+def find_chromium() -> str | None:
+    """``$MLOPS_CHROMIUM``, else a Chromium or Chrome on PATH (Playwright downloads none)."""
+    chosen = os.environ.get("MLOPS_CHROMIUM")
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
+    return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
+
+
+@nox.session(
+    python=str(LOOKUPS[PRIMARY].interpreter or sys.executable),
+    reuse_venv=reuse_if_fresh("e2e", PRIMARY, "e2e"),
+    tags=["e2e"],
+)
+def e2e(session: nox.Session) -> None:
+    """Drive the UI in headless Chromium against `mlops serve`; screenshots in .nox/_e2e/."""
+    chromium = find_chromium()
+    if chromium is None:
+        (ROOT / f".coverage.{session.name}").unlink(missing_ok=True)
+        session.skip(
+            f"no Chromium: looked for $MLOPS_CHROMIUM and {', '.join(CHROMIUM_NAMES)} on PATH "
+            "(apt-get install chromium)"
+        )
+    install_project(session, PRIMARY, "e2e")
+    shutil.rmtree(E2E_OUTPUT, ignore_errors=True)
+    env = {
+        "MLOPS_TEST_BROWSER": "1",
+        "MLOPS_CHROMIUM": chromium,
+        "MLOPS_E2E_OUTPUT": str(E2E_OUTPUT),
+    }
+    run_pytest(session, "python", env, select=("-m", "browser"))
+    session.log(f"screenshots: {E2E_OUTPUT.relative_to(ROOT)}")
 
 
 # ------------------------------------------------------------------ coverage

@@ -5,6 +5,7 @@
 - Tests that use a real tool carry its marker and run only where the matrix
   switches them on: ``pyenv`` (``MLOPS_TEST_PYENV=1``, the nox pyenv session),
   ``conda`` (``MLOPS_TEST_CONDA=1``, the nox conda session),
+  ``slurm`` (``nox -s slurm``), ``browser`` (``nox -s e2e``, a real Chromium),
   ``requires_redis_server`` (Debian's ``redis-server`` on PATH).
 - Autouse hygiene: the working directory and ``os.environ`` are the same after
   each test as before it; a test that leaves them changed fails. An audit hook
@@ -35,6 +36,10 @@ REAL_TOOL_GATES = {
     "pyenv": ("MLOPS_TEST_PYENV", "real pyenv tests run in `nox -s pyenv` (or MLOPS_TEST_PYENV=1)"),
     "conda": ("MLOPS_TEST_CONDA", "real conda tests run in `nox -s conda` (or MLOPS_TEST_CONDA=1)"),
     "slurm": ("MLOPS_TEST_SLURM", "real SLURM tests run in `nox -s slurm` (or MLOPS_TEST_SLURM=1)"),
+    "browser": (
+        "MLOPS_TEST_BROWSER",
+        "browser tests run in `nox -s e2e` (or MLOPS_TEST_BROWSER=1)",
+    ),
 }
 # Fake executables standing in for guarded tools; running them is always allowed.
 FAKES_BIN = REPO_ROOT / "tests" / "fakes" / "bin"

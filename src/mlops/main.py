@@ -408,7 +408,7 @@ def env_prune_command(state: CliState, everything: bool, dry_run: bool) -> None:
 @click.option("--token", help="Require this token (needed off loopback; or $MLOPS_UI_TOKEN).")
 @click.pass_obj
 def serve_command(state: CliState, host: str, port: int, token: str | None) -> None:
-    """Serve this workspace's JSON API (projects, runs, graph, charts) over HTTP."""
+    """Serve the web UI and its JSON API (projects, runs, graph, charts) for this workspace."""
     from mlops.web.serve import serve, settle_token
 
     settle_token(host, token, os.environ)  # refuse a bad bind before importing the server

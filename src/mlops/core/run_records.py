@@ -1,6 +1,7 @@
 """Run records in the project's KV store, written as the run goes.
 
-- ``runs/<run_id>``: status, timings, selection, executor, metrics' last values;
+- ``runs/<run_id>``: status, timings, selection, executor, metrics' last values,
+  and once finished how many processes ended in each status;
 - ``runs/<run_id>/processes/<name>``: one process (status, duration, cache hit,
   attempts, error, metrics, why it ran), written when it changes;
 - ``runs/<run_id>/environment``: interpreter, platform and installed packages.
@@ -99,6 +100,7 @@ class RunRecorder:
                 finished_at=_now(),
                 duration=round(time.perf_counter() - self._started, 6),
                 metrics=metrics,
+                counts=process_counts({"processes": self.processes}),
                 error=dict(error) if error else None,
             )
             self._write_summary()

@@ -49,6 +49,16 @@ function seconds(value) {
   return value === undefined || value === null ? "" : `${Number(value).toFixed(2)} s`;
 }
 
+// "2026-11-21T11:03:35.294+00:00" -> "2026-11-21 11:03:35" in the viewer's time zone.
+function when(stamp) {
+  if (!stamp) return "";
+  const date = new Date(stamp);
+  if (Number.isNaN(date.getTime())) return stamp;
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
 function statusCell(status) {
   return el("td", { class: `status ${status}` }, status || "");
 }
@@ -84,7 +94,8 @@ async function showProject(projectId, runId) {
       class: "selectable" + (run.run_id === runId ? " selected" : ""),
       "data-run": run.run_id,
       onclick: () => { window.location.hash = `#/projects/${encodeURIComponent(projectId)}/runs/${run.run_id}`; },
-    }, el("td", {}, run.run_id), statusCell(run.status), el("td", {}, run.started_at || ""),
+    }, el("td", { class: "nowrap" }, run.run_id), statusCell(run.status),
+       el("td", { class: "nowrap" }, when(run.started_at)),
        el("td", {}, seconds(run.duration)), el("td", {}, counts));
     body.append(row);
   }
@@ -107,8 +118,10 @@ function drawGraph(graph) {
   });
   const columns = graph.generations.length;
   const rows = Math.max(1, ...graph.generations.map((g) => g.length));
+  const [fullWidth, fullHeight] = [20 + columns * (width + gapX) - gapX, 20 + rows * (height + gapY) - gapY];
+  // The viewBox lets a wide graph shrink to the column instead of being cut off.
   const canvas = svg("svg", {
-    width: 20 + columns * (width + gapX), height: 20 + rows * (height + gapY), role: "img",
+    width: fullWidth, height: fullHeight, viewBox: `0 0 ${fullWidth} ${fullHeight}`, role: "img",
     "aria-label": "pipeline graph",
   });
   for (const edge of graph.edges) {
@@ -117,13 +130,30 @@ function drawGraph(graph) {
   }
   for (const node of graph.nodes) {
     const p = position[node.id];
-    const group = svg("g", { "data-process": node.id, "data-status": node.status });
-    group.append(svg("rect", { x: p.x, y: p.y, width, height, rx: 5, class: node.status }));
-    group.append(svg("text", { x: p.x + 8, y: p.y + 21 }, `${node.id} · ${node.status}`));
-    group.append(svg("title", {}, `${node.id}: ${node.status}`));
+    const group = svg("g", { "data-process": node.id });
+    group.append(svg("rect", { x: p.x, y: p.y, width, height, rx: 5 }));
+    group.append(svg("text", { x: p.x + 8, y: p.y + 21 }));
+    group.append(svg("title"));
     canvas.append(group);
+    colourNode(group, node.id, node.status);
   }
   box.replaceChildren(canvas);
+}
+
+function colourNode(group, name, status) {
+  group.setAttribute("data-status", status);
+  group.querySelector("rect").setAttribute("class", status);
+  group.querySelector("text").textContent = `${name} · ${status}`;
+  group.querySelector("title").textContent = `${name}: ${status}`;
+}
+
+// The graph shows the selected run: each process coloured by its status in that run.
+function colourGraph(run) {
+  document.getElementById("graph-run").textContent = `(run ${run.run_id})`;
+  for (const group of document.querySelectorAll("#graph g[data-process]")) {
+    const name = group.getAttribute("data-process");
+    colourNode(group, name, (run.processes[name] || {}).status || "pending");
+  }
 }
 
 async function showRun(projectId, runId) {
@@ -131,13 +161,14 @@ async function showRun(projectId, runId) {
   const [run, charts] = await Promise.all([api(base), api(`${base}/charts`)]);
   document.getElementById("run-view").hidden = false;
   document.getElementById("run-title").textContent = `Run ${run.run_id}: ${run.status}`;
+  colourGraph(run);
   const processes = document.querySelector("#processes tbody");
   const metrics = document.querySelector("#metrics tbody");
   processes.replaceChildren();
   metrics.replaceChildren();
   for (const [name, entry] of Object.entries(run.processes || {})) {
     processes.append(el("tr", { "data-process": name }, el("td", {}, name), statusCell(entry.status),
-      el("td", {}, seconds(entry.duration)), el("td", {}, entry.reason || entry.error || "")));
+      el("td", {}, seconds(entry.duration)), el("td", {}, entry.error || entry.reason || "")));
     for (const point of entry.metrics || []) {
       metrics.append(el("tr", {}, el("td", {}, name), el("td", {}, point.name),
         el("td", {}, point.step ?? ""), el("td", {}, Number(point.value).toPrecision(4))));

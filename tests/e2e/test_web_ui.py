@@ -1,0 +1,241 @@
+"""The packaged UI in a real headless Chromium against ``mlops serve`` on loopback.
+
+Runs in ``nox -s e2e`` (or with MLOPS_TEST_BROWSER=1): Playwright's client
+drives the system's Chromium (``$MLOPS_CHROMIUM``, else ``chromium`` on PATH);
+no browser is downloaded. Skipped with the reason where either is missing.
+Screenshots go to ``$MLOPS_E2E_OUTPUT`` (the e2e session points it at
+``.nox/_e2e``), else the test's temp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures.projects import ProjectFactory
+from fixtures.servers import Server, mlops_server
+from mlops.core.dask_networkx_executor import ProcessRecord
+from mlops.core.graph_types import ProcessStatus, RunStatus
+from mlops.core.run_records import RunRecorder, new_run_id
+from mlops.platform import MLPlatform
+
+CHROMIUM = os.environ.get("MLOPS_CHROMIUM") or shutil.which("chromium")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (the e2e dependency group)"
+)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="no Chromium (apt-get install chromium, or set MLOPS_CHROMIUM)"
+    ),
+]
+
+# Without these Chromium reaches for Google's services at start, which an
+# offline machine refuses; --no-sandbox because CI runs as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+TIMEOUT_MS = 15_000
+
+PIPELINE = """
+from mlops.core.step_system import process
+from mlops.reporting.registry import chart
+
+@process
+def prepare(ctx):
+    return list(range(10))
+
+@process
+def train(ctx, prepare, fail=False):
+    if fail:
+        raise RuntimeError("diverged")
+    for step in range(4):
+        ctx.log_metric("loss", 1.0 / (step + 1), step=step)
+    return sum(prepare)
+
+@process
+def report(ctx, train):
+    return f"total {train}"
+
+@chart(title="Training loss")
+def loss(ctx):
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(figsize=(4, 3))
+    axes.plot(*zip(*ctx.series("train", "loss")))
+    return figure
+
+@chart(kind="dynamic")
+def loss_data(ctx):
+    return {"series": [{"name": "loss", "points": [list(p) for p in ctx.series("train", "loss")]}]}
+"""
+CHARTS = {"reporting": {"charts": [{"name": "loss"}, {"name": "loss_data"}]}}
+
+
+@pytest.fixture
+def output_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("MLOPS_E2E_OUTPUT") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def runs(make_project: ProjectFactory, tmp_workspace: Path) -> dict[str, str]:
+    """A completed run, then one where ``train`` fails (prepare reused, report skipped)."""
+    adjlist = "prepare train\ntrain report"
+    make_project("demo", PIPELINE, adjlist, extra=CHARTS)
+    platform = MLPlatform()
+    completed = platform.run_pipeline_for_project("demo")
+    # A parameter of train alone: prepare's key is unchanged, so it is reused.
+    make_project(
+        "demo", PIPELINE, adjlist, extra=CHARTS, processes={"train": {"params": {"fail": True}}}
+    )
+    failed = platform.run_pipeline_for_project("demo")
+    assert completed.ok
+    assert not failed.ok
+    return {"completed": completed.run_id, "failed": failed.run_id}
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield page
+    context.close()
+    assert errors == [], f"the page logged errors: {errors}"
+
+
+def graph_statuses(page: Any) -> dict[str, str]:
+    groups = page.locator("#graph g[data-process]")
+    return {
+        groups.nth(i).get_attribute("data-process"): groups.nth(i).get_attribute("data-status")
+        for i in range(groups.count())
+    }
+
+
+def wait_for_graph(page: Any, expected: dict[str, str]) -> None:
+    page.wait_for_function(
+        """expected => Object.entries(expected).every(([name, status]) =>
+             document.querySelector(`#graph g[data-process="${name}"]`)
+               ?.getAttribute("data-status") === status)""",
+        arg=expected,
+    )
+
+
+def test_a_run_opened_in_the_browser_shows_its_graph_statuses_metrics_and_charts(
+    page: Any, runs: dict[str, str], tmp_workspace: Path, output_dir: Path
+) -> None:
+    with mlops_server(tmp_workspace) as server:
+        page.goto(server.url + "/")
+        project = page.locator('a[data-project="demo"]')
+        project.wait_for()
+        assert "custom" in project.inner_text()
+
+        project.click()
+        page.locator(f'#runs tr[data-run="{runs["completed"]}"]').wait_for()
+        assert page.locator("#runs tbody tr").count() == 2
+        # The newest run is selected first: train failed, prepare reused, report skipped.
+        failed = {"prepare": "cached", "train": "failed", "report": "skipped"}
+        wait_for_graph(page, failed)
+        assert graph_statuses(page) == failed
+        assert "diverged" in page.locator('#processes tr[data-process="train"]').inner_text()
+        page.screenshot(path=str(output_dir / "failed-run.png"), full_page=True)
+
+        page.locator(f'#runs tr[data-run="{runs["completed"]}"]').click()
+        completed = dict.fromkeys(failed, "completed")
+        wait_for_graph(page, completed)
+        assert page.locator("#run-title").inner_text().endswith("completed")
+        assert page.locator("#metrics tbody tr").count() == 4  # loss at steps 0..3
+
+        image = page.locator('figure[data-chart="loss"] img')
+        image.wait_for()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        assert image.evaluate("img => img.naturalWidth") > 100
+        points = page.locator('figure[data-chart="loss_data"] polyline').get_attribute("points")
+        assert points is not None
+        assert len(points.split()) == 4
+        page.screenshot(path=str(output_dir / "completed-run.png"), full_page=True)
+
+    assert (output_dir / "completed-run.png").stat().st_size > 10_000
+
+
+def test_the_page_follows_a_run_in_progress_until_it_finishes(
+    page: Any, runs: dict[str, str], tmp_workspace: Path
+) -> None:
+    platform = MLPlatform()
+    _, config = platform.load("demo")
+    graph = platform.graph("demo", config)
+    stores = platform.open_stores("demo", config)
+    recorder = RunRecorder(stores.kv, run_id=new_run_id(), project="demo", graph=graph)
+    try:
+        recorder.update(ProcessRecord("prepare", ProcessStatus.CACHED, cache_hit=True))
+        recorder.update(ProcessRecord("train", ProcessStatus.RUNNING))
+        with mlops_server(tmp_workspace) as server:
+            page.goto(f"{server.url}/#/projects/demo")
+            running = f'#runs tr[data-run="{recorder.run_id}"] td.status.running'
+            page.locator(running).wait_for()
+            wait_for_graph(page, {"prepare": "cached", "train": "running", "report": "pending"})
+
+            for name in ("train", "report"):
+                recorder.update(ProcessRecord(name, ProcessStatus.COMPLETED, duration=0.1))
+            recorder.finish(RunStatus.COMPLETED)
+
+            # No reload: the page polls while a run is in progress.
+            page.locator(f'#runs tr[data-run="{recorder.run_id}"] td.status.completed').wait_for()
+            wait_for_graph(page, {"prepare": "cached", "train": "completed", "report": "completed"})
+    finally:
+        stores.kv.close()
+        stores.objects.close()
+
+
+def test_a_token_guarded_server_serves_the_page_only_with_its_token(
+    page: Any, runs: dict[str, str], tmp_workspace: Path
+) -> None:
+    token = "e2e-secret-token"  # noqa: S105 - a test token
+    with mlops_server(tmp_workspace, token=token) as server:
+        page.goto(f"{server.url}/?token={token}#/projects/demo")
+        page.locator(f'#runs tr[data-run="{runs["completed"]}"]').click()
+        image = page.locator('figure[data-chart="loss"] img')
+        image.wait_for()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+
+        _expect_refused(page, server)
+
+
+def _expect_refused(page: Any, server: Server) -> None:
+    """Without the token the API answers 401 and the page shows it, in one line."""
+    other = page.context.new_page()
+    try:
+        other.goto(server.url + "/")
+        error = other.locator("#error")
+        error.wait_for()
+        assert error.inner_text().startswith("401")
+    finally:
+        other.close()
