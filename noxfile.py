@@ -398,6 +398,20 @@ def coverage_combine(session: nox.Session) -> None:
     session.run("coverage", "report", f"--data-file={combined}")
 
 
+# ------------------------------------------------------------------ flaky report
+
+
+@nox.session(name="flaky-report", python=None, default=False)
+def flaky_report(session: nox.Session) -> None:
+    """Flaky, broken and environment-specific tests in .nox/flaky-history.json; the quarantine."""
+    session.install("-c", str(constraints_for(PRIMARY)), "pyyaml")
+    session.run(
+        "python", "-m", "flakiness", str(NOX_DIR / "flaky-history.json"),
+        "--quarantine", str(ROOT / "tests" / "quarantine.yaml"),
+        env={"PYTHONPATH": str(ROOT / "tools")},
+    )  # fmt: skip
+
+
 # ------------------------------------------------------------------ lint, typecheck
 
 

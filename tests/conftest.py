@@ -7,6 +7,9 @@
   ``conda`` (``MLOPS_TEST_CONDA=1``, the nox conda session),
   ``slurm`` (``nox -s slurm``), ``browser`` (``nox -s e2e``, a real Chromium),
   ``requires_redis_server`` (Debian's ``redis-server`` on PATH).
+- ``flakiness.plugin`` (in ``tools/``) records every outcome in
+  ``.nox/flaky-history.json`` and applies ``tests/quarantine.yaml``;
+  ``--flaky-report`` and ``--skip-quarantine`` are its options.
 - Autouse hygiene: the working directory and ``os.environ`` are the same after
   each test as before it; a test that leaves them changed fails. An audit hook
   refuses real conda/pyenv processes in tests without their marker, and any
@@ -28,7 +31,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["pytester", "fixtures.storage", "fixtures.projects"]
+pytest_plugins = ["pytester", "fixtures.storage", "fixtures.projects", "flakiness.plugin"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("unit", "integration", "contract", "e2e")
