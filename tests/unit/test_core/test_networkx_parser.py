@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import generators as gen
 from mlops.core.graph_types import PipelineGraph
 from mlops.core.networkx_parser import check_processes, parse_process_adjlist
 from mlops.errors import GraphError
@@ -114,22 +115,10 @@ def test_defined_but_unused_processes_are_warnings() -> None:
     assert notes == ["process 'extra' is defined but not in the pipeline; it will not run"]
 
 
-@st.composite
-def random_dags(draw: st.DrawFn) -> tuple[list[str], list[tuple[str, str]]]:
-    size = draw(st.integers(min_value=1, max_value=12))
-    nodes = [f"p{i}" for i in range(size)]
-    pairs = [(nodes[i], nodes[j]) for i in range(size) for j in range(i + 1, size)]
-    edges = draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
-    return draw(st.permutations(nodes)), edges
-
-
-@given(random_dags())
-def test_order_is_a_topological_order_of_the_networkx_reference(
-    dag: tuple[list[str], list[tuple[str, str]]],
-) -> None:
-    nodes, edges = dag
-    text = "\n".join([*nodes, *(f"{a} {b}" for a, b in edges)])
-    graph = parse_process_adjlist(text)
+@given(gen.dags())
+def test_order_is_a_topological_order_of_the_networkx_reference(dag: gen.Dag) -> None:
+    nodes, edges = dag.nodes, dag.edges
+    graph = parse_process_adjlist(dag.adjlist())
     reference: nx.DiGraph[str] = nx.DiGraph(edges)
     reference.add_nodes_from(nodes)
     assert set(graph.nodes) == set(reference.nodes)
@@ -139,11 +128,9 @@ def test_order_is_a_topological_order_of_the_networkx_reference(
     assert nx.is_directed_acyclic_graph(graph.to_networkx())
 
 
-@given(random_dags(), st.data())
-def test_every_back_edge_is_rejected_as_a_cycle(
-    dag: tuple[list[str], list[tuple[str, str]]], data: st.DataObject
-) -> None:
-    _nodes, edges = dag
+@given(gen.dags(), st.data())
+def test_every_back_edge_is_rejected_as_a_cycle(dag: gen.Dag, data: st.DataObject) -> None:
+    edges = dag.edges
     if not edges:
         return
     source, target = data.draw(st.sampled_from(edges))
