@@ -207,7 +207,7 @@ def test_the_local_provider_runs_on_worker_processes(make_project: ProjectFactor
 
     report = MLPlatform().run_on_cluster("local-cluster", provider="local")
 
-    assert report.ok
+    assert report.ok, {n: (r.status, r.error, r.traceback) for n, r in report.processes.items()}
     assert results(report)["total"] == {"double": 20, "square": 30}
     assert report.result("where")["pid"] != os.getpid()
     execution = report.record["execution"]
