@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.projects import ProjectFactory
+from fixtures.projects import CHARTED_PIPELINE, CHARTS, ProjectFactory
 from fixtures.servers import Server, mlops_server
 from mlops.core.dask_networkx_executor import ProcessRecord
 from mlops.core.graph_types import ProcessStatus, RunStatus
@@ -44,39 +44,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 TIMEOUT_MS = 15_000
 
-PIPELINE = """
-from mlops.core.step_system import process
-from mlops.reporting.registry import chart
-
-@process
-def prepare(ctx):
-    return list(range(10))
-
-@process
-def train(ctx, prepare, fail=False):
-    if fail:
-        raise RuntimeError("diverged")
-    for step in range(4):
-        ctx.log_metric("loss", 1.0 / (step + 1), step=step)
-    return sum(prepare)
-
-@process
-def report(ctx, train):
-    return f"total {train}"
-
-@chart(title="Training loss")
-def loss(ctx):
-    import matplotlib.pyplot as plt
-    figure, axes = plt.subplots(figsize=(4, 3))
-    axes.plot(*zip(*ctx.series("train", "loss")))
-    return figure
-
-@chart(kind="dynamic")
-def loss_data(ctx):
-    return {"series": [{"name": "loss", "points": [list(p) for p in ctx.series("train", "loss")]}]}
-"""
-CHARTS = {"reporting": {"charts": [{"name": "loss"}, {"name": "loss_data"}]}}
-
 
 @pytest.fixture
 def output_dir(tmp_path: Path) -> Path:
@@ -89,12 +56,16 @@ def output_dir(tmp_path: Path) -> Path:
 def runs(make_project: ProjectFactory, tmp_workspace: Path) -> dict[str, str]:
     """A completed run, then one where ``train`` fails (prepare reused, report skipped)."""
     adjlist = "prepare train\ntrain report"
-    make_project("demo", PIPELINE, adjlist, extra=CHARTS)
+    make_project("demo", CHARTED_PIPELINE, adjlist, extra=CHARTS)
     platform = MLPlatform()
     completed = platform.run_pipeline_for_project("demo")
     # A parameter of train alone: prepare's key is unchanged, so it is reused.
     make_project(
-        "demo", PIPELINE, adjlist, extra=CHARTS, processes={"train": {"params": {"fail": True}}}
+        "demo",
+        CHARTED_PIPELINE,
+        adjlist,
+        extra=CHARTS,
+        processes={"train": {"params": {"fail": True}}},
     )
     failed = platform.run_pipeline_for_project("demo")
     assert completed.ok
@@ -168,7 +139,7 @@ def test_a_run_opened_in_the_browser_shows_its_graph_statuses_metrics_and_charts
         completed = dict.fromkeys(failed, "completed")
         wait_for_graph(page, completed)
         assert page.locator("#run-title").inner_text().endswith("completed")
-        assert page.locator("#metrics tbody tr").count() == 4  # loss at steps 0..3
+        assert page.locator("#metrics tbody tr").count() == 4  # rows of prepare, loss at steps 0..2
 
         image = page.locator('figure[data-chart="loss"] img')
         image.wait_for()
@@ -178,7 +149,7 @@ def test_a_run_opened_in_the_browser_shows_its_graph_statuses_metrics_and_charts
         assert image.evaluate("img => img.naturalWidth") > 100
         points = page.locator('figure[data-chart="loss_data"] polyline').get_attribute("points")
         assert points is not None
-        assert len(points.split()) == 4
+        assert len(points.split()) == 3  # loss at steps 0..2
         page.screenshot(path=str(output_dir / "completed-run.png"), full_page=True)
 
     assert (output_dir / "completed-run.png").stat().st_size > 10_000

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fixtures.projects import ProjectFactory
+from fixtures.projects import CHARTED_PIPELINE, CHARTS, ProjectFactory
 from fixtures.servers import Server, free_port
 from mlops.core.workspace import Workspace
 from mlops.platform import MLPlatform
@@ -19,44 +19,10 @@ from mlops.web.server import create_app
 
 pytestmark = pytest.mark.slow
 
-PIPELINE = """
-from mlops.core.step_system import process
-from mlops.reporting.registry import chart
-
-@process
-def prepare(ctx):
-    ctx.log_metric("rows", 10)
-    return list(range(10))
-
-@process
-def train(ctx, prepare, fail=False):
-    if fail:
-        raise RuntimeError("diverged")
-    for step in range(3):
-        ctx.log_metric("loss", 1.0 / (step + 1), step=step)
-    return sum(prepare)
-
-@process
-def report(ctx, train):
-    return f"total {train}"
-
-@chart
-def loss(ctx):
-    import matplotlib.pyplot as plt
-    figure, axes = plt.subplots()
-    axes.plot(*zip(*ctx.series("train", "loss")))
-    return figure
-
-@chart(kind="dynamic")
-def loss_data(ctx):
-    return {"series": [{"name": "loss", "points": [list(p) for p in ctx.series("train", "loss")]}]}
-"""
-CHARTS = {"reporting": {"charts": [{"name": "loss"}, {"name": "loss_data"}]}}
-
 
 @pytest.fixture
 def workspace(make_project: ProjectFactory, tmp_workspace: Path) -> dict[str, Any]:
-    make_project("demo", PIPELINE, "prepare train\ntrain report", extra=CHARTS)
+    make_project("demo", CHARTED_PIPELINE, "prepare train\ntrain report", extra=CHARTS)
     platform = MLPlatform()
     first = platform.run_pipeline_for_project("demo")
     second = platform.run_pipeline_for_project("demo")
@@ -130,7 +96,11 @@ def test_the_graph_has_nodes_edges_and_the_last_runs_statuses(
     assert graph["generations"] == [["prepare"], ["train"], ["report"]]
 
     make_project(
-        "failing", PIPELINE, "prepare train\ntrain report", params={"fail": True}, extra=CHARTS
+        "failing",
+        CHARTED_PIPELINE,
+        "prepare train\ntrain report",
+        params={"fail": True},
+        extra=CHARTS,
     )
     MLPlatform().run_pipeline_for_project("failing")
     statuses = {
@@ -316,7 +286,7 @@ def test_runs_written_while_redis_was_down_are_listed_from_the_local_fallback_fi
 ) -> None:
     nobody = f"redis://127.0.0.1:{free_port()}/0"  # a free port: nothing listens there
     down = {**CHARTS, "storage": {"kv": {"backend": "redis", "url": nobody, "timeout": 0.5}}}
-    make_project("remote", PIPELINE, "prepare train\ntrain report", extra=down)
+    make_project("remote", CHARTED_PIPELINE, "prepare train\ntrain report", extra=down)
     with pytest.warns(StorageFallbackWarning):
         offline = MLPlatform().run_pipeline_for_project("remote")
     prefix = f"web-{uuid.uuid4().hex[:8]}"  # the server is shared by the session's tests
@@ -324,7 +294,7 @@ def test_runs_written_while_redis_was_down_are_listed_from_the_local_fallback_fi
         **CHARTS,
         "storage": {"kv": {"backend": "redis", "url": redis_server.url, "prefix": prefix}},
     }
-    make_project("remote", PIPELINE, "prepare train\ntrain report", extra=up)
+    make_project("remote", CHARTED_PIPELINE, "prepare train\ntrain report", extra=up)
     online = MLPlatform().run_pipeline_for_project("remote")
 
     with TestClient(create_app(Workspace.resolve(tmp_workspace))) as client:
