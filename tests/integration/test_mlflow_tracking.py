@@ -1,18 +1,27 @@
-"""The MLflow tracker against a real MLflow tracking store (a SQLite file, MLflow's default).
+"""The MLflow tracker against MLflow tracking stores, read back through MLflow's own client.
 
-What a run logs is read back through MLflow's own client, so the test checks
-what a user sees in MLflow, not what our code meant to write.
+Each test runs against every store in ``STORES``, so what a user sees in MLflow
+is checked, not what our code meant to write:
+
+- ``sqlite``: MLflow's own SQLite store (its default), the real thing;
+- ``rest``: the MLflow client over HTTP to the fake tracking server
+  (``tests/fakes/mlflow_server.py``); passing here alongside ``sqlite`` is what
+  keeps the fake honest;
+- ``server``: a real ``mlflow server`` whose URL is in ``MLOPS_TEST_MLFLOW_SERVER``
+  (the ``mlflow`` package with its server; the suite's extra is the client only).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures.projects import ProjectFactory
+from fixtures.projects import TRACKED_PIPELINE, ProjectFactory
 from mlops.core.experiment_tracker import TrackingError
 from mlops.core.graph_types import RunStatus
 from mlops.errors import ConfigError
@@ -21,18 +30,30 @@ from mlops.platform import MLPlatform
 mlflow = pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
 from mlflow.tracking import MlflowClient  # noqa: E402
 
+from fakes.mlflow_server import fake_mlflow_server  # noqa: E402
 from mlops.core.mlflow_tracker import (  # noqa: E402
     MlflowExperimentTracker,
     create_mlflow_tracker,
     default_tracking_uri,
 )
 
+REAL_SERVER = os.environ.get("MLOPS_TEST_MLFLOW_SERVER")
+STORES = ["sqlite", "rest", *(["server"] if REAL_SERVER else [])]
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """One real tracking database per module: creating its schema takes seconds."""
-    folder = tmp_path_factory.mktemp("mlflow")
-    return f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts"
+
+@pytest.fixture(scope="module", params=STORES)
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """One tracking store per module and kind: a SQLite schema takes seconds to create."""
+    folder = tmp_path_factory.mktemp(f"mlflow-{request.param}")
+    if request.param == "sqlite":
+        yield f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts"
+    elif request.param == "rest":
+        with fake_mlflow_server(folder / "default-artifacts") as server:
+            yield server.url, folder / "artifacts"
+    else:
+        yield str(REAL_SERVER), folder / "artifacts"
 
 
 def tracker_for(store: tuple[str, Path], experiment: str) -> MlflowExperimentTracker:
@@ -104,7 +125,9 @@ def test_runs_of_one_experiment_accumulate(store: tuple[str, Path]) -> None:
 def test_changing_a_logged_param_is_one_line_naming_the_store(store: tuple[str, Path]) -> None:
     tracker = tracker_for(store, "immutable")
     tracker.start_run("r", project="p", params={"lr": 0.1})
-    with pytest.raises(TrackingError, match=r"^mlflow \(sqlite:.*\): cannot log params: ") as error:
+    with pytest.raises(
+        TrackingError, match=r"^mlflow \((sqlite|http):.*\): cannot log params: "
+    ) as error:
         tracker.log_params({"lr": 0.2})
     assert "\n" not in str(error.value)
 
@@ -165,27 +188,11 @@ def test_missing_extra_says_how_to_install_it(
         create_mlflow_tracker({}, tmp_path)
 
 
-PIPELINE = """
-from mlops.core.step_system import process
-
-@process
-def train(ctx, epochs):
-    for epoch in range(epochs):
-        ctx.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
-    return epochs
-
-@process
-def evaluate(ctx, train):
-    ctx.log_metric("accuracy", 0.9)
-    return train
-"""
-
-
 def test_a_pipeline_run_lands_in_the_workspace_mlflow_store(
     make_project: ProjectFactory, tmp_workspace: Path
 ) -> None:
     make_project(
-        "tracked", PIPELINE, "train evaluate", params={"epochs": 3},
+        "tracked", TRACKED_PIPELINE, "train evaluate", params={"epochs": 3},
         extra={"reproducibility": {"random_seed": 1, "experiment_tracking": {"backend": "mlflow"}}},
     )  # fmt: skip
     report = MLPlatform().run_pipeline_for_project("tracked")
