@@ -29,6 +29,7 @@ from mlops.core.dask_networkx_executor import (
 from mlops.core.executor_worker import LiveStores
 from mlops.core.executors import create_executor
 from mlops.core.graph_types import PipelineGraph, RunStatus
+from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes, parse_process_adjlist
 from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
@@ -95,6 +96,39 @@ class RunReport:
 
     def result(self, process: str) -> Any:
         return self.pipeline.result(process)
+
+
+class _RunListeners:
+    """Where a run's progress goes: the run record, the experiment tracker, the caller.
+
+    The scheduler is built (and checks its arguments) before the record and the
+    tracker exist, so both are attached once the run is about to start.
+    """
+
+    def __init__(self, notes: list[str], on_update: Callable[[ProcessRecord], None] | None) -> None:
+        self.notes = notes  # the run summary's "warnings"
+        self.on_update = on_update
+        self.recorder: RunRecorder | None = None
+        self.tracking: MidRunTracking | None = None
+
+    def update(self, record: ProcessRecord) -> None:
+        if self.recorder is not None:
+            self.recorder.update(record)
+        if self.tracking is not None and record.status.finished_ok:
+            for point in record.metrics:
+                self.tracking.log_metric(
+                    f"{record.name}.{point['name']}", point["value"], point.get("step")
+                )
+        if self.on_update is not None:
+            self.on_update(record)
+
+    def finish(self, status: RunStatus, error: dict[str, Any] | None) -> None:
+        if self.tracking is not None:
+            self.tracking.end_run(status.value)
+            if self.tracking.lost:
+                self.notes.append(self.tracking.lost)  # before the summary is written
+        if self.recorder is not None:
+            self.recorder.finish(status, error=error)
 
 
 class MLPlatform:
@@ -229,19 +263,7 @@ class MLPlatform:
             handle = store_handle(engine, stores, self.workspace.state_dir, project_id)
             if isinstance(handle, LiveStores):
                 cleanup.callback(handle.release)
-            recorder: RunRecorder | None = None
-
-            def update(record: ProcessRecord) -> None:
-                if recorder is not None:
-                    recorder.update(record)
-                if record.status.finished_ok:
-                    for point in record.metrics:
-                        tracker.log_metric(
-                            f"{record.name}.{point['name']}", point["value"], point.get("step")
-                        )
-                if on_update is not None:
-                    on_update(record)
-
+            listeners = _RunListeners(notes, on_update)
             # Built first: it checks arguments and selections before anything is recorded.
             scheduler = DaskNetworkXExecutor(
                 graph,
@@ -260,10 +282,11 @@ class MLPlatform:
                 use_cache=use_cache,
                 selection=Selection(from_process=from_process, only=only),
                 spill_threshold=spill_threshold(pipeline_options),
-                on_update=update,
+                on_update=listeners.update,
             )
             tracker = open_tracker(config, stores, self.workspace.state_dir)
             tracker.start_run(run_id, project=project_id, params=params)
+            listeners.tracking = MidRunTracking(tracker, run_id)
             details = {
                 "executor": engine.name,
                 "use_cache": use_cache,
@@ -276,7 +299,7 @@ class MLPlatform:
                 "execution": context.as_record(),
                 "warnings": notes,
             }
-            recorder = RunRecorder(
+            recorder = listeners.recorder = RunRecorder(
                 stores.kv,
                 run_id=run_id,
                 project=project_id,
@@ -284,20 +307,19 @@ class MLPlatform:
                 details=details,
                 environment=reproducibility.environment_record(),
             )
+
             try:
                 with activated(context):
                     pipeline = scheduler.run()
             except BaseException as exc:
                 message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
-                recorder.finish(RunStatus.FAILED, error={"message": message})
-                tracker.end_run("failed")
+                listeners.finish(RunStatus.FAILED, {"message": message})
                 raise
             failed = pipeline.failed_process
             error = (
                 {"process": failed, "message": pipeline.processes[failed].error} if failed else None
             )
-            recorder.finish(pipeline.status, error=error)
-            tracker.end_run(pipeline.status.value)
+            listeners.finish(pipeline.status, error)
             charts = (
                 self._charts_after_run(
                     project_id=project_id,

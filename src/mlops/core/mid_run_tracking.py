@@ -1,0 +1,57 @@
+"""Experiment tracking once a run is under way: a lost tracker never costs the run.
+
+The run's results, cache and record live in mlops' own stores; the tracker
+(an MLflow server, say) is a copy for people to browse. Its failures are
+treated accordingly:
+
+- at the start of a run they are errors: the run stops before any process
+  runs, so a wrong URI or a server that is down is seen at once;
+- once processes run, the first failure is kept, reported as a
+  :class:`TrackingWarning` and on the run record, and tracking stops for the
+  rest of the run: a server that is gone would otherwise add a timeout (and
+  the client's retries) to every metric of an hours-long run.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+
+from mlops.core.experiment_tracker import ExperimentTracker, TrackingError
+
+
+class TrackingWarning(UserWarning):
+    """Tracking stopped during a run; the run itself went on."""
+
+
+class MidRunTracking:
+    """Forwards metrics and the end of the run to ``tracker`` until it first fails."""
+
+    def __init__(self, tracker: ExperimentTracker, run_id: str) -> None:
+        self.tracker = tracker
+        self.run_id = run_id
+        self.lost: str | None = None
+        # Metrics arrive from executor callbacks, possibly on several threads.
+        self._lock = threading.Lock()
+
+    def log_metric(self, name: str, value: float, step: int | None = None) -> None:
+        self._forward(lambda: self.tracker.log_metric(name, value, step))
+
+    def end_run(self, status: str) -> None:
+        self._forward(lambda: self.tracker.end_run(status))
+
+    def _forward(self, call: Callable[[], None]) -> None:
+        with self._lock:
+            if self.lost is not None:
+                return
+            try:
+                call()
+            except TrackingError as exc:
+                self.lost = (
+                    f"experiment tracking stopped during run {self.run_id}: {exc.one_line()}"
+                )
+                warnings.warn(self.lost, TrackingWarning, stacklevel=4)
+
+
+__all__ = ["MidRunTracking", "TrackingWarning"]
