@@ -47,6 +47,18 @@ class Dag:
         """Mapping form: each node to its downstream nodes."""
         return {n: [b for a, b in self.edges if a == n] for n in self.nodes}
 
+    def descendants(self, node: str) -> set[str]:
+        """Every node reachable downstream of ``node`` (not ``node`` itself)."""
+        found: set[str] = set()
+        frontier = [node]
+        while frontier:
+            current = frontier.pop()
+            for a, b in self.edges:
+                if a == current and b not in found:
+                    found.add(b)
+                    frontier.append(b)
+        return found
+
 
 def _names(count: int, prefix: str = "p") -> list[str]:
     return [f"{prefix}{i}" for i in range(count)]
@@ -112,8 +124,11 @@ def _weight(name: str) -> int:
     return sum(ord(c) for c in name) % 97 + 1
 
 
-def pipeline_source(dag: Dag) -> str:
-    """A module with one process per node: ``weight * scale + sum(upstream results)``."""
+def pipeline_source(dag: Dag, *, weights: dict[str, int] | None = None) -> str:
+    """A module with one process per node: ``weight * scale + sum(upstream results)``.
+
+    ``weights`` replaces the weight of some processes: a change to their code only.
+    """
     parts = ["from mlops.core.step_system import process\n"]
     for name in dag.nodes:
         upstream = sorted(dag.upstream(name))
@@ -121,7 +136,7 @@ def pipeline_source(dag: Dag) -> str:
             PROCESS.format(
                 name=name,
                 args="".join(f", {u}" for u in upstream),
-                weight=_weight(name),
+                weight=(weights or {}).get(name, _weight(name)),
                 total=" + ".join(upstream) or "0",
             )
         )

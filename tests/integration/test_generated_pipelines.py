@@ -1,4 +1,5 @@
-"""Generated pipelines: the results are the graph's, whatever the executor or worker count."""
+"""Generated pipelines: results follow the graph, whatever the executor or worker count,
+and a change reruns exactly what depends on it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 import generators as gen
 from fixtures.projects import ProjectFactory
-from mlops.platform import MLPlatform
+from mlops.platform import MLPlatform, RunReport
 
 pytestmark = pytest.mark.slow
 
@@ -49,3 +50,44 @@ def test_cache_keys_are_the_same_for_every_executor(generated_project: ProjectFa
         keys.append({name: record.key for name, record in report.processes.items()})
     assert keys[0] == keys[1] == keys[2]
     assert all(keys[0].values())
+
+
+def statuses(report: RunReport) -> dict[str, str]:
+    return {name: record.status.value for name, record in report.processes.items()}
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("change", ["code", "params", "comment"])
+def test_a_change_reruns_exactly_the_changed_process_and_its_descendants(
+    seed: int, change: str, make_project: ProjectFactory
+) -> None:
+    """Cache keys are stable for equal inputs and change with code, params or upstream."""
+    dag = gen.random_dag(8, edge_probability=0.4, seed=seed)
+    # A node in the middle: with upstream processes (reused) and descendants (rerun).
+    middle = [n for n in dag.nodes if dag.upstream(n) and dag.descendants(n)]
+    changed = middle[seed % len(middle)]
+    make_project("keys", gen.pipeline_source(dag), dag.adjlist(), params={"scale": 2})
+    platform = MLPlatform()
+    first = platform.run_pipeline_for_project("keys", executor="sequential")
+    assert set(statuses(first).values()) == {"completed"}
+    again = platform.run_pipeline_for_project("keys", executor="sequential")
+    assert set(statuses(again).values()) == {"cached"}  # equal inputs, equal keys
+
+    source, processes = gen.pipeline_source(dag), None
+    if change == "code":
+        source = gen.pipeline_source(dag, weights={changed: 1000})
+    elif change == "params":
+        processes = {changed: {"params": {"scale": 5}}}
+    else:  # a comment is not code: nothing reruns
+        source = source.replace(f"def {changed}(", f"# why: a note\ndef {changed}(")
+    make_project("keys", source, dag.adjlist(), params={"scale": 2}, processes=processes)
+    after = platform.run_pipeline_for_project("keys", executor="sequential")
+
+    rerun = set() if change == "comment" else {changed} | dag.descendants(changed)
+    assert {n for n, s in statuses(after).items() if s == "completed"} == rerun
+    assert {n for n, s in statuses(after).items() if s == "cached"} == set(dag.nodes) - rerun
+    if rerun:
+        reason = after.processes[changed].reason or ""
+        assert ("code changed" if change == "code" else "parameters changed") in reason, reason
+        for name in dag.descendants(changed):
+            assert "upstream results changed" in (after.processes[name].reason or ""), name

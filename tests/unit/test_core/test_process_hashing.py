@@ -300,3 +300,45 @@ def test_unhashable_params_are_a_clear_error() -> None:
         process_cache_key(
             name="p", code="a", params={"lock": threading.Lock()}, upstream={}, env=""
         )
+
+
+DIGESTS = st.text("0123456789abcdef", min_size=64, max_size=64)
+PART_VALUES: dict[str, st.SearchStrategy[object]] = {
+    "name": st.text(min_size=1, max_size=12),
+    "code": DIGESTS,
+    "params": st.dictionaries(st.text(max_size=6), JSON_VALUES, max_size=4),
+    "upstream": st.dictionaries(st.text(min_size=1, max_size=6), DIGESTS, max_size=3),
+    "env": DIGESTS,
+    "inputs": st.dictionaries(st.text(min_size=1, max_size=8), DIGESTS, max_size=2),
+    "seed": st.none() | st.integers(0, 2**32),
+}
+KEY_PARTS = st.fixed_dictionaries(PART_VALUES)
+
+
+def reordered(parts: dict[str, object]) -> dict[str, object]:
+    """The same parts with every mapping's insertion order reversed."""
+    return {
+        k: dict(reversed(list(v.items()))) if isinstance(v, dict) else v for k, v in parts.items()
+    }
+
+
+@given(KEY_PARTS)
+def test_equal_parts_give_equal_keys_in_any_order(parts: dict[str, object]) -> None:
+    first = process_cache_key(**parts)  # type: ignore[arg-type]
+    second = process_cache_key(**reordered(parts))  # type: ignore[arg-type]
+    assert first.key == second.key
+    assert second.changed_parts(first.components) == []
+
+
+@given(KEY_PARTS, KEY_PARTS, st.sampled_from(sorted(PART_VALUES)))
+def test_any_change_of_one_part_changes_the_key_and_is_named(
+    parts: dict[str, object], other: dict[str, object], part: str
+) -> None:
+    changed = {**parts, part: other[part]}
+    before = process_cache_key(**parts)  # type: ignore[arg-type]
+    after = process_cache_key(**changed)  # type: ignore[arg-type]
+    if stable_hash(parts[part]) == stable_hash(other[part]):
+        assert after.key == before.key  # the same value drawn twice
+    else:
+        assert after.key != before.key
+        assert after.changed_parts(before.components) == [part]
