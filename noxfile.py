@@ -42,7 +42,7 @@ PYPROJECT = fingerprint.load_pyproject(ROOT / "pyproject.toml")
 PYTHONS = fingerprint.python_versions(PYPROJECT)
 PRIMARY = PYTHONS[0]
 EXTRAS = ("all", "dev")
-LOCKED_GROUPS = ("lint", "typecheck", "bench", "e2e")
+LOCKED_GROUPS = ("lint", "typecheck", "bench", "e2e", "mutation")
 WHEEL_INPUTS = ("src", "pyproject.toml", "README.md")
 CONSTRAINTS_DIR = ROOT / "constraints"
 NOX_DIR = ROOT / ".nox"
@@ -475,6 +475,24 @@ def lock(session: nox.Session) -> None:
             "conda-lock could not solve environment.yml; are its channels reachable from here? "
             "constraints/ were written; conda-lock.yml is unchanged"
         )
+
+
+# ------------------------------------------------------------------ mutation
+
+
+@nox.session(python=str(LOOKUPS[PRIMARY].interpreter or sys.executable), default=False)
+def mutation(session: nox.Session) -> None:
+    """mutmut on the pure-logic modules ([tool.mutmut]); reports the kill rate (target 80%).
+
+    Results are kept in mutants/, so a second run re-tests only what changed.
+    ``nox -s mutation -- <mutant name>...`` re-tests chosen mutants. The report is
+    .nox/_reports/mutation.md; the session fails when the kill rate is below 80%.
+    """
+    install_project(session, PRIMARY, "mutation")
+    session.run("mutmut", "run", "--max-children", str(os.cpu_count() or 1), *session.posargs)
+    report = REPORTS_DIR / "mutation.md"
+    session.run("python", str(ROOT / "tools" / "mutation_report.py"), "mutants",
+                "--fail-under", "80", "--output", str(report))  # fmt: skip
 
 
 # ------------------------------------------------------------------ bench
