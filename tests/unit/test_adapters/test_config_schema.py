@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,14 @@ import yaml
 
 from mlops.adapters.config_schema import (
     AdapterConfig,
+    ClusterConfig,
     ProjectConfig,
+    dump_yaml,
+    load_cluster_config,
     load_project_config,
+    parse_scalar,
+    parse_yaml,
+    plain_data,
     validate_project_config,
 )
 from mlops.errors import ConfigError, ExitCode
@@ -107,23 +114,6 @@ BAD_CONFIGS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("text", "message"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
-)
-def test_every_mistake_is_one_line_naming_file_position_and_key(
-    tmp_path: Path, text: str, message: str
-) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_project_config(path, display="bad.yaml")
-    line = str(info.value)
-    assert message in line
-    assert "\n" not in line
-    assert info.value.exit_code == ExitCode.USAGE
-    assert path.read_text() == text
-
-
 def test_a_missing_file_says_how_to_create_the_project(tmp_path: Path) -> None:
     with pytest.raises(
         ConfigError, match=r"no such file \(create the project with `mlops create NAME`\)"
@@ -153,3 +143,130 @@ def test_a_dumped_config_loads_back_equal(tmp_path: Path) -> None:
     path = tmp_path / "project_config.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
     assert load_project_config(path) == config
+
+
+# ------------------------------------------------------------------ exact messages
+
+EXACT_MESSAGES = [
+    ("typo", "model: {name: m}\nreproducibilty: {}\n",
+     "bad.yaml:2:1: reproducibilty: unknown key (did you mean 'reproducibility'?)"),
+    ("no-close-key", "model: {name: m}\nexecutor:\n  zzz: 1\n",
+     ("bad.yaml:3:3: executor.zzz: unknown key "
+     "(valid keys here: n_workers, threads_per_worker, type)")),
+    ("long-value", f"model: {{name: m}}\nexecutor:\n  n_workers: '{'x' * 80}'\n",
+     f"bad.yaml:3:3: executor.n_workers: expected an integer, found '{'x' * 56}..."),
+    ("list-found", "model:\n  name: [a]\n",
+     "bad.yaml:2:3: model.name: expected a string, found a list"),
+    ("mapping-found", "model:\n  name: {a: 1}\n",
+     "bad.yaml:2:3: model.name: expected a string, found a mapping"),
+    ("plural", "reproducibility:\n  random_seed: x\nmodel:\n  name: [1]\n  language: R\n",
+     ("bad.yaml:2:3: reproducibility.random_seed: expected an integer, found 'x' "
+     "(and 2 more problems)")),
+    ("union", "model:\n  name: m\n  parameters:\n    pipeline:\n      process_adjlist: [a]\n",
+     ("bad.yaml:5:7: model.parameters.pipeline.process_adjlist: "
+     "expected a string or a mapping, found a list")),
+    ("bool", "model: {name: m}\ncluster:\n  required: maybe\n",
+     "bad.yaml:3:3: cluster.required: expected true or false, found 'maybe'"),
+    ("number", "model: {name: m}\ncluster:\n  connect_timeout: soon\n",
+     "bad.yaml:3:3: cluster.connect_timeout: expected a number, found 'soon'"),
+    ("list-type", "model: {name: m}\ncluster:\n  passthrough: PATH\n",
+     "bad.yaml:3:3: cluster.passthrough: expected a list, found 'PATH'"),
+    ("invalid-yaml", "model:\n  name: m\n   bad: indent\n",
+     ("bad.yaml:3:7: invalid YAML: mapping values are not allowed here "
+     "(check the indentation and the ':' after each key there)")),
+]  # fmt: skip
+
+
+# Cases of BAD_CONFIGS name what the line contains; EXACT_MESSAGES give the whole line.
+MISTAKES = [(*c, False) for c in BAD_CONFIGS] + [(*c, True) for c in EXACT_MESSAGES]
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "exact"), [c[1:] for c in MISTAKES], ids=[c[0] for c in MISTAKES]
+)
+def test_every_mistake_is_one_line_naming_file_position_and_key(
+    tmp_path: Path, text: str, message: str, exact: bool
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_project_config(path, display="bad.yaml")
+    line = str(info.value)
+    assert line == message if exact else message in line
+    assert "\n" not in line
+    assert info.value.exit_code == ExitCode.USAGE
+    assert path.read_text() == text
+
+
+def test_cluster_config_file_absent_empty_or_set(tmp_path: Path) -> None:
+    path = tmp_path / "cluster_config.yaml"
+    assert load_cluster_config(path) is None
+    path.write_text("# nothing yet\n")
+    assert load_cluster_config(path) == ClusterConfig()
+    path.write_text("provider: local\nrequired: true\nenv: {A: 1}\n")
+    loaded = load_cluster_config(path, display="cluster.yaml")
+    assert loaded is not None
+    assert (loaded.provider, loaded.required, loaded.env) == ("local", True, {"A": 1})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("- local\n", "cluster.yaml:1:1: expected a mapping (provider:, options:, ...), found a list"),
+     ("provider: k8s\n",
+      "cluster.yaml:1:1: provider: expected 'local', 'ansible' or 'slurm', found 'k8s'"),
+     ("providr: local\n", "cluster.yaml:1:1: providr: unknown key (did you mean 'provider'?)"),
+     ("just text\n", ("cluster.yaml:1:1: expected a mapping (provider:, options:, ...), "
+      "found a string"))],
+    ids=["list", "provider", "typo", "string"],
+)  # fmt: skip
+def test_cluster_config_mistakes_are_one_exact_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "cluster_config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_cluster_config(path, display="cluster.yaml")
+    assert info.value.one_line() == message
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(path))}:1:1: "):
+        load_cluster_config(path)  # without a display name the path itself is shown
+
+
+def test_an_unreadable_cluster_config_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cluster_config.yaml"
+    path.write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(ConfigError, match=r"^cluster.yaml: cannot read the file: "):
+        load_cluster_config(path, display="cluster.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1", 1), ("1.5", 1.5), ("true", True), ("[a, 2]", ["a", 2]), ("{k: v}", {"k": "v"}),
+     ("x", "x"), ("'1'", "1"), ("null", None)],
+)  # fmt: skip
+def test_command_line_values_are_read_as_yaml_scalars(text: str, value: object) -> None:
+    assert parse_scalar(text) == value
+    assert type(parse_scalar(text)) is type(value)
+
+
+ROUND_TRIP = """\
+# the project's settings
+model:
+  name: 'quoted'   # why it is quoted
+  parameters:
+    values:
+      - 1
+      - "two"
+    long: LONG
+"""
+
+
+def test_rewriting_a_user_file_keeps_comments_quotes_layout_and_long_lines() -> None:
+    text = ROUND_TRIP.replace("LONG", "word " * 60 + "end")
+    data = parse_yaml(text, "f.yaml")
+    assert dump_yaml(data) == text
+    assert plain_data(data) == {
+        "model": {
+            "name": "quoted",
+            "parameters": {"values": [1, "two"], "long": "word " * 60 + "end"},
+        }
+    }

@@ -10,7 +10,7 @@ import textwrap
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 
 import pytest
@@ -342,3 +342,88 @@ def test_any_change_of_one_part_changes_the_key_and_is_named(
     else:
         assert after.key != before.key
         assert after.changed_parts(before.components) == [part]
+
+
+# ------------------------------------------------------------------ a stable format
+
+
+class GoldenMode(enum.Enum):
+    FAST = 1
+
+
+@dataclasses.dataclass
+class GoldenPair:
+    a: int
+    b: str
+
+
+# Type names are part of a digest; a fixed module name keeps these independent of
+# how pytest names this test module.
+GoldenMode.__module__ = GoldenPair.__module__ = "golden"
+
+
+def golden_values() -> dict[str, object]:
+    import numpy as np
+    from pydantic import BaseModel
+
+    class Settings(BaseModel):
+        __module__ = "golden"
+        lr: float = 0.1
+
+    return {
+        "none": None, "true": True, "false": False, "int": 42, "negative": -7, "float": 0.1,
+        "str": "héllo", "bytes": b"\x00\x01", "bytearray": bytearray(b"ab"),
+        "path": PurePosixPath("data/x.csv"), "list": [1, "a"], "tuple": (1, "a"),
+        "dict": {"b": 1, "a": [True, None]}, "set": {1, 2}, "frozenset": frozenset({"x"}),
+        "nested": {"k": [{"z": (1.5,)}]}, "empty_list": [], "empty_dict": {},
+        "array": np.arange(6, dtype="<i8").reshape(2, 3), "complex": complex(1, 2),
+        "enum": GoldenMode.FAST, "dataclass": GoldenPair(1, "x"), "model": Settings(),
+    }  # fmt: skip
+
+
+# Cache keys are stored with results: a digest that changes between releases (or
+# Python versions) silently invalidates every user's cache. These are the format;
+# a change here must be deliberate and announced.
+GOLDEN_DIGESTS = {
+    "none": "8ce86a6ae65d3692e7305e2c58ac62eebd97d3d943e093f577da25c36988246b",
+    "true": "e632b7095b0bf32c260fa4c539e9fd7b852d0de454e9be26f24d0d6f91d069d3",
+    "false": "f67ab10ad4e4c53121b6a5fe4da9c10ddee905b978d3788d2723d7bfacbe28a9",
+    "int": "8a66f9e950ff73c60e337cc14d04ed17abc683bba3123a32857699af2ff3067f",
+    "negative": "efce324ccfeb16bbca6b1e6a1d59895b83c36c66f800b5ca2cff1a518889b476",
+    "float": "8d6862e968b9a01c4ac6bbab2bc1a7fca43bd05fa45f59c383cada23e83edf8e",
+    "str": "405b3ed3f540e228f6358fcb87709553aa473c316dd90b38cb4b424da3ea3f37",
+    "bytes": "11c46463d9a58419cf0869dadf12b2d7c6746bfa5cc1d18b5d0fa6ee9ec442dc",
+    "bytearray": "0f722ba11bf19ee72b21044e614da8dc07af99e4d3be54d40718d7c4a36f09bb",
+    "path": "c79768ec0de085d2870de8f2c5f701dae7e27090630042167cae79ad145f9981",
+    "list": "f25a299c1f756e24873f9d8b898b77ee076170659e6fd37a737ef0de90626b3f",
+    "tuple": "8722782c756d377b11ab6f32fae18f5e10a9a97e9156880efb3a2a62830573fc",
+    "dict": "c88808408a5dc15a6c23d2aa3d1bcd8da76f2988c42130e7f50560667b64a3a0",
+    "set": "7355f15bc6cec67fb57c43f52348884292a74c947fd34e6b7021c66dacc882ea",
+    "frozenset": "db06f36f1544e1399b5abb5e42b7eef3c41ef7c37130d529c016676f55317f05",
+    "nested": "50aa93df28d142a123fb060048b153fff9a6d2b1b8a75351eb5818b6ab6d1269",
+    "empty_list": "63d63c64950f7d33cf10e33ecc46a9d76de68153d6c143b450c94aeb1c59479c",
+    "empty_dict": "5a3590fbe3ffbfe0a65167de3111dcd0cde5e8025d0fc5db3aec6ee0f4cedcfb",
+    "array": "958772abd09b00c46121a83090523f1adcf8fe04a8065d78d8f8fdb9140bd48a",
+    "complex": "ac7a01b3eaa5ec72f1b24adb7124989cb26dbbcd6591a0d73ce4712bf38683aa",
+    "enum": "95be9b43baca9f7b69f60e7aeb6e943cb5574bd76c84baf8d7b668a2d899e891",
+    "dataclass": "1e3e70340ad897cb8316f6351ff445cdd15e48f20258fda75ecd3e4312940034",
+    "model": "820d0ab13735185db7d6d7a368c66725cce3eac52f47fd4dc28ee9dc216adab7",
+}
+
+
+GOLDEN_KEY = "ea00f0efac88daf0cf6f2d0e6f638cf5f05afc47c2c61fd5ef4517f048dc58d3"
+
+
+@pytest.mark.parametrize("kind", sorted(GOLDEN_DIGESTS))
+def test_value_digests_are_a_stable_format(kind: str) -> None:
+    assert stable_hash(golden_values()[kind]) == GOLDEN_DIGESTS[kind]
+
+
+def test_cache_key_digest_is_a_stable_format() -> None:
+    key = process_cache_key(
+        name="train", code="c" * 64, params={"lr": 0.1}, upstream={"load": "u" * 64},
+        env="e" * 64, inputs={"data.csv": "d" * 64}, seed=7,
+    )  # fmt: skip
+    assert key.key == GOLDEN_KEY
+    assert key.components["seed"] == stable_hash(7)
+    assert key.components["code"] == "c" * 64
