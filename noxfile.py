@@ -385,7 +385,7 @@ def coverage_combine(session: nox.Session) -> None:
             "no .coverage.<session> files at the repository root; run a tests session first "
             "(nox -s tests-3.11) or download the CI coverage artifacts here"
         )
-    session.install("-c", str(constraints_for(PRIMARY)), "coverage[toml]")
+    session.install("-c", str(constraints_for(PRIMARY)), "coverage[toml]", "pyyaml")
     combined = ROOT / ".coverage"
     combined.unlink(missing_ok=True)
     session.run("coverage", "combine", "--keep", f"--data-file={combined}", *map(str, data_files))
@@ -393,9 +393,35 @@ def coverage_combine(session: nox.Session) -> None:
     for kind in ("html", "xml", "json"):  # each would enforce fail_under; only `report` should
         session.run("coverage", kind, "--fail-under=0", f"--data-file={combined}", silent=True)
     report = json.loads((ROOT / "coverage.json").read_text(encoding="utf-8"))
-    (ROOT / "coverage.md").write_text(coverage_report.render(report, fail_under), encoding="utf-8")
-    session.log("wrote htmlcov/, coverage.xml, coverage.json, coverage.md")
+    health = run_health_report(session, silent=True)
+    markdown = coverage_report.render(report, fail_under) + "\n" + health.read_text("utf-8")
+    (ROOT / "coverage.md").write_text(markdown, encoding="utf-8")
+    session.log("wrote htmlcov/, coverage.xml, coverage.json, coverage.md (with the test health)")
     session.run("coverage", "report", f"--data-file={combined}")
+
+
+# ------------------------------------------------------------------ health
+
+
+@nox.session(python=None, default=False)
+def health(session: nox.Session) -> None:
+    """Mock usage, coverage by area, the slowest tests, flaky and quarantined: markdown.
+
+    Reads what the last runs left (coverage.json, .nox/_reports, the flaky
+    history); coverage-combine appends the same report to coverage.md.
+    """
+    session.install("-c", str(constraints_for(PRIMARY)), "pyyaml")
+    run_health_report(session)
+
+
+def run_health_report(session: nox.Session, *, silent: bool = False) -> Path:
+    """Write .nox/_reports/health.md with the session's interpreter (it reads YAML)."""
+    output = REPORTS_DIR / "health.md"
+    session.run(
+        "python", "-m", "nox_support.test_health", "--root", str(ROOT), "--output", str(output),
+        env={"PYTHONPATH": str(ROOT / "tools")}, silent=silent,
+    )  # fmt: skip
+    return output
 
 
 # ------------------------------------------------------------------ flaky report
@@ -491,7 +517,7 @@ def mutation(session: nox.Session) -> None:
     install_project(session, PRIMARY, "mutation")
     session.run("mutmut", "run", "--max-children", str(os.cpu_count() or 1), *session.posargs)
     report = REPORTS_DIR / "mutation.md"
-    session.run("python", str(ROOT / "tools" / "mutation_report.py"), "mutants",
+    session.run("python", str(ROOT / "tools" / "nox_support" / "mutation_report.py"), "mutants",
                 "--fail-under", "80", "--output", str(report))  # fmt: skip
 
 

@@ -13,8 +13,11 @@ are lost and a reader never sees half a file.
   quarantine candidate: it needs fixing, not hiding.
 - **environment-specific**: within the window, every outcome in some sessions
   failed and every outcome in the others passed ("fails only in conda").
-- **flaky**: passes and failures mixed within one session, with a failure
-  rate at or above ``threshold``; or a failure that passed on rerun.
+- **flaky**: passes and failures mixed on the same code (the same
+  ``commit``, which names the working tree's changes too) with a failure
+  rate at or above ``threshold``; or a failure that passed on rerun. A test
+  that failed on one state of the code and passes on the next was fixed, not
+  flaky.
 """
 
 from __future__ import annotations
@@ -141,10 +144,14 @@ def classify(test_id: str, entries: list[Outcome], settings: Settings) -> Verdic
         by_session.setdefault(entry.session, set()).add(entry.outcome)
     failing = sorted(s for s, seen in by_session.items() if seen == {FAILED})
     mixed = [s for s, seen in by_session.items() if len(seen) > 1]
+    by_code: dict[str, set[str]] = {}
+    for entry in window:
+        by_code.setdefault(entry.commit, set()).add(entry.outcome)
+    same_code_mixed = any(len(seen) > 1 for seen in by_code.values())
     if failing and not mixed:
         verdict.kind = "environment"
         verdict.detail = f"fails only in {', '.join(failing)}"
-    elif rate >= settings.threshold:
+    elif same_code_mixed and rate >= settings.threshold:
         verdict.kind = "flaky"
         verdict.detail = f"failure rate {rate:.0%} over {len(window)} runs"
     return verdict

@@ -18,7 +18,9 @@ Enable it with ``-p flakiness.plugin`` or ``pytest_plugins``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -155,18 +157,37 @@ class Flakiness:
             terminalreporter.write_line(line)
 
 
+def _git(root: Path, *args: str) -> bytes | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
 def _commit(root: Path) -> str:
+    """The state of the code: HEAD, plus a digest of uncommitted changes when there are any.
+
+    Outcomes on different states are not compared for flakiness (a fix is not
+    a flake), so edits in a working tree count as a state of their own.
+    """
     for variable in ("MLOPS_COMMIT", "GITHUB_SHA"):
         if os.environ.get(variable):
             return os.environ[variable][:12]
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=root, capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
+    head = _git(root, "rev-parse", "--short=12", "HEAD")
+    if head is None:
         return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+    changes = hashlib.sha256(_git(root, "diff", "HEAD", "--no-ext-diff") or b"")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z") or b""
+    for name in untracked.split(b"\0"):
+        if name:
+            changes.update(name)
+            with contextlib.suppress(OSError):
+                changes.update((root / os.fsdecode(name)).read_bytes())
+    dirty = changes.hexdigest() != hashlib.sha256(b"").hexdigest()
+    return head.decode().strip() + (f"+{changes.hexdigest()[:8]}" if dirty else "")
 
 
 __all__ = ["Flakiness"]

@@ -183,8 +183,8 @@ def test_history_keeps_the_last_size_outcomes_and_survives_a_corrupt_file(
     assert [o.at for o in history.load(path)["t"]] == [2, 3, 4]
 
 
-def outcomes(*names: str, session: str = "s") -> list[history.Outcome]:
-    return [history.Outcome(name, session=session) for name in names]
+def outcomes(*names: str, session: str = "s", commit: str = "") -> list[history.Outcome]:
+    return [history.Outcome(name, session=session, commit=commit) for name in names]
 
 
 @pytest.mark.parametrize(
@@ -198,8 +198,22 @@ def outcomes(*names: str, session: str = "s") -> list[history.Outcome]:
         (outcomes("failed", "failed", "passed"), "flaky"),
         (outcomes("passed", "rerun"), "flaky"),
         (outcomes("failed", "failed", session="conda") + outcomes("passed"), "environment"),
+        # Failed on one state of the code, passes on the next: fixed, not flaky.
+        (outcomes("failed", "failed", commit="a1") + outcomes("passed", commit="a1+9f"), "stable"),
+        (outcomes("failed", "passed", commit="a1") + outcomes("passed", commit="b2"), "flaky"),
     ],
-    ids=["stable", "too-few", "rare", "threshold", "broken", "recovering", "rerun", "env"],
+    ids=[
+        "stable",
+        "too-few",
+        "rare",
+        "threshold",
+        "broken",
+        "recovering",
+        "rerun",
+        "env",
+        "fixed",
+        "same-code",
+    ],
 )
 def test_classification(entries: list[history.Outcome], kind: str) -> None:
     assert history.classify("t", entries, history.Settings()).kind == kind

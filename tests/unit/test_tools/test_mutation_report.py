@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import mutation_report
+from nox_support import mutation_report
 
 
 def write_meta(root: Path, module: str, codes: dict[str, int | None]) -> None:

@@ -7,7 +7,7 @@ type checker refused it; it *survives* when the tests passed or none covered
 it. The kill rate is detected / (detected + survived); mutants mutmut skipped
 or did not check are left out of both.
 
-Usage: ``python tools/mutation_report.py [MUTANTS_DIR] [--fail-under PERCENT]
+Usage: ``python tools/nox_support/mutation_report.py [MUTANTS_DIR] [--fail-under PERCENT]
 [--output FILE] [--survivors N]``.
 """
 
