@@ -65,28 +65,43 @@ def test_graphs_compare_by_content() -> None:
     assert ("c", "a") not in one.edges
 
 
+EMPTY_HINT = "declare processes, e.g. 'load train' (load feeds train)"
+NAME_HINT = "use letters, digits, '_', '-' or '.', starting with a letter or '_'"
+
+
 @pytest.mark.parametrize(
     ("declaration", "message"),
     [
-        ("", "the pipeline is empty"),
-        ("   \n# only a comment\n", "the pipeline is empty"),
-        (None, "the pipeline is empty"),
-        ({}, "the pipeline is empty"),
-        ("a a", "process 'a' depends on itself"),
-        ("a b\nb c\nc a", "cycle: "),
-        ({"a": {"b": 1}}, "expected a list of downstream processes"),
-        ({"a": [1]}, "downstream process names must be strings"),
-        (42, "expected adjacency-list text or a mapping"),
-        ("a b/c", "invalid process name 'b/c'"),
+        ("", f"the pipeline is empty ({EMPTY_HINT})"),
+        (None, f"the pipeline is empty ({EMPTY_HINT})"),
+        ("   \n# only a comment\n", "the pipeline is empty (declare at least one process)"),
+        ({}, "the pipeline is empty (declare at least one process)"),
+        ("a a", "process 'a' depends on itself (remove 'a' from its own downstream list)"),
+        ("a b\nb c\nc a", ("the pipeline has a cycle: a -> b -> c -> a "
+                           "(a pipeline must be acyclic; remove one of these edges)")),
+        ({"a": {"b": 1}}, ".a: expected a list of downstream processes, found dict"),
+        ({"a": [1]}, ".a: downstream process names must be strings, found 1"),
+        (42, "expected adjacency-list text or a mapping of process -> downstream list, found int"),
+        ("a b/c", f"invalid process name 'b/c' ({NAME_HINT})"),
     ],
-    ids=["empty", "comment-only", "none", "empty-mapping", "self-loop", "cycle", "nested-mapping",
+    ids=["empty", "none", "comment-only", "empty-mapping", "self-loop", "cycle", "nested-mapping",
          "non-string", "wrong-type", "bad-name"],
 )  # fmt: skip
-def test_invalid_graphs_are_one_clear_error(declaration: object, message: str) -> None:
-    with pytest.raises(GraphError, match="process_adjlist") as caught:
-        parse_process_adjlist(declaration)
-    assert message in caught.value.one_line()
-    assert "\n" not in caught.value.one_line()
+def test_invalid_graphs_are_one_exact_line_naming_the_source(
+    declaration: object, message: str
+) -> None:
+    with pytest.raises(GraphError) as caught:
+        parse_process_adjlist(declaration, source="p.yaml: pipeline")
+    separator = "" if message.startswith(".") else ": "
+    assert caught.value.one_line() == f"p.yaml: pipeline{separator}{message}"
+    with pytest.raises(GraphError, match=r"^model\.parameters\.pipeline\.process_adjlist"):
+        parse_process_adjlist(declaration)  # the config key is the default source
+
+
+def test_a_process_without_downstream_does_not_end_the_mapping() -> None:
+    graph = parse_process_adjlist({"a": None, "b": ["c"], "c": ""})
+    assert list(graph.edges) == [("b", "c")]
+    assert list(graph.order) == ["a", "b", "c"]
 
 
 def test_cycle_message_prints_the_cycle_path() -> None:
@@ -105,8 +120,12 @@ def test_unknown_process_without_close_match_lists_known_ones() -> None:
     graph = parse_process_adjlist("load xyz")
     with pytest.raises(GraphError, match="defined processes: load, train"):
         check_processes(graph, ["train", "load"])
-    with pytest.raises(GraphError, match="no @process functions were found"):
+    with pytest.raises(GraphError) as caught:
         check_processes(graph, [])
+    assert caught.value.one_line() == (
+        "model.parameters.pipeline.process_adjlist: unknown process 'load' "
+        "(no @process functions were found in the project's src/ modules)"
+    )
 
 
 def test_defined_but_unused_processes_are_warnings() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,49 @@ def test_normalised_keys_have_no_parent_or_empty_segments(parts: list[str]) -> N
     assert "" not in segments
     assert "." not in segments
     assert not key.startswith("/")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: path_utils.normalize_key(3), "object key must be a string, got 3"),
+        (lambda: path_utils.normalize_key("a\\b"),
+         "object key 'a\\\\b' contains a backslash or NUL; use '/' separators"),
+        (lambda: path_utils.normalize_key("a\x00"),
+         "object key 'a\\x00' contains a backslash or NUL; use '/' separators"),
+        (lambda: path_utils.normalize_key("/a"),
+         "object key '/a' is absolute; use a path relative to the store"),
+        (lambda: path_utils.normalize_key("a/../b"),
+         "object key 'a/../b' contains '..'; keys cannot leave the store"),
+        (lambda: path_utils.normalize_key("./"), "object key './' is empty"),
+        (lambda: path_utils.parse_gcs_uri("s3://b/x"),
+         "'s3://b/x' is not a gs:// URI (expected gs://bucket/path)"),
+        (lambda: path_utils.parse_gcs_uri("gs://./x"),
+         "'gs://./x' names no bucket (expected gs://bucket/path)"),
+        (lambda: path_utils.parse_gcs_uri("gs://../x"),
+         "'gs://../x' names no bucket (expected gs://bucket/path)"),
+        (lambda: path_utils.parse_gcs_uri("gs://a\\b/x"),
+         "'gs://a\\\\b/x' names no bucket (expected gs://bucket/path)"),
+        (lambda: path_utils.parse_gcs_uri("gs://b/../x"),
+         "path of 'gs://b/../x' '../x' contains '..'; keys cannot leave the store"),
+        (lambda: path_utils.contained_path(Path("/srv/ws"), "/etc"),
+         "path '/etc' is absolute; give it relative to /srv/ws"),
+    ],
+    ids=["type", "backslash", "nul", "absolute", "parent", "empty", "scheme", "dot-bucket",
+         "dotdot-bucket", "backslash-bucket", "gcs-parent", "absolute-path"],
+)  # fmt: skip
+def test_each_refusal_is_one_exact_line(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(StorageError) as caught:
+        call()
+    assert caught.value.one_line() == message
+
+
+def test_a_path_leaving_the_base_names_where_it_would_land(tmp_path: Path) -> None:
+    base = tmp_path / "ws"
+    base.mkdir()
+    with pytest.raises(StorageError) as caught:
+        path_utils.contained_path(base, "../x")
+    assert caught.value.one_line() == (
+        f"path '../x' resolves to {tmp_path.resolve() / 'x'}, outside {base.resolve()}; "
+        "keep it inside the workspace"
+    )
