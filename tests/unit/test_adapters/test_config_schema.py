@@ -270,3 +270,20 @@ def test_rewriting_a_user_file_keeps_comments_quotes_layout_and_long_lines() -> 
             "parameters": {"values": [1, "two"], "long": "word " * 60 + "end"},
         }
     }
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [({"reporting": {"charts": [{"name": "x", "typ": "static"}]}},
+      "reporting.charts[0].typ: unknown key (did you mean 'type'?)"),
+     ({"environment": {"venv": {"pythn": "3.11"}}},
+      "environment.venv.pythn: unknown key (did you mean 'python'?)"),
+     ({"cluster": {"provder": "local"}}, "cluster.provder: unknown key (did you mean 'provider'?)"),
+     ({"reproducibility": {"experiment_tracking": {"backnd": "local"}}},
+      "reproducibility.experiment_tracking.backnd: unknown key (did you mean 'backend'?)")],
+    ids=["in-a-list", "in-an-optional", "cluster", "nested"],
+)  # fmt: skip
+def test_typos_at_any_depth_suggest_the_key_meant(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_project_config({"model": {"name": "m"}, **section}, "f.yaml")
+    assert caught.value.one_line() == f"f.yaml: {message}"
