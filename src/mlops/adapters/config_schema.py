@@ -366,9 +366,34 @@ def load_cluster_config(path: Path, *, display: str | None = None) -> ClusterCon
 _UNION_TAG = re.compile(r"^(str|int|float|bool|none|[a-z-]+\[.*\]|[A-Z][A-Za-z]*)$")
 
 
-def _field_loc(loc: Sequence[Any]) -> tuple[Any, ...]:
-    """The key path of an error, without pydantic's union-member tags (``str``, ``dict[...]``)."""
-    return tuple(p for p in loc if isinstance(p, int) or not _UNION_TAG.match(str(p)))
+def _field_loc(loc: Sequence[Any], data: Any) -> tuple[Any, ...]:
+    """The key path of an error in the user's data, without pydantic's union-member tags.
+
+    A part that is a key (or index) of the data where it stands is kept, even
+    when it looks like a tag (an env variable named ``PATH``); other parts
+    that look like tags (``str``, ``dict[...]``, a model's name) are dropped.
+    """
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if _holds(node, part):
+            node = node[part]
+        elif isinstance(part, int) or not _UNION_TAG.match(str(part)):
+            node = None  # past what the user wrote: a missing key
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _holds(node: Any, part: Any) -> bool:
+    if isinstance(node, Mapping):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _within(inner: tuple[Any, ...], outer: tuple[Any, ...]) -> bool:
+    return inner[: len(outer)] == outer
 
 
 def _config_error(
@@ -377,11 +402,18 @@ def _config_error(
     errors = exc.errors(include_url=False)
     by_loc: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for error in errors:
-        by_loc.setdefault(_field_loc(error["loc"]), []).append(error)
-    loc, group = next(iter(by_loc.items()))
+        by_loc.setdefault(_field_loc(error["loc"], data), []).append(error)
+    # One problem may be reported at several depths: a union whose container
+    # alternative got further (``{a: 5}`` fails as a string at the key and as
+    # a list under ``a``). The deepest report says where the mistake is.
+    reported = next(iter(by_loc))
+    problem = [loc for loc in by_loc if _within(loc, reported) or _within(reported, loc)]
+    loc = max(problem, key=len)
+    group = by_loc[loc]
     where = _position(data, loc, source)
     path = _dotted(loc) or "(top level)"
-    others = len(by_loc) - 1
+    rest = [other for other in by_loc if other not in problem]
+    others = sum(1 for a in rest if not any(b != a and _within(a, b) for b in rest))
     more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
     first = group[0]
     kind = first["type"]

@@ -287,3 +287,19 @@ def test_typos_at_any_depth_suggest_the_key_meant(section: dict[str, Any], messa
     with pytest.raises(ConfigError) as caught:
         validate_project_config({"model": {"name": "m"}, **section}, "f.yaml")
     assert caught.value.one_line() == f"f.yaml: {message}"
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [({"model": {"name": "m", "parameters": {"pipeline": {"process_adjlist": {"a": 5}}}}},
+      "model.parameters.pipeline.process_adjlist.a: expected a list or a string, found 5"),
+     ({"model": {"name": "m"}, "cluster": {"env": {"PATH": [1]}}},
+      ("cluster.env.PATH: expected a string or an integer or a number or true or false, "
+      "found a list"))],
+    ids=["deepest-alternative", "key-like-a-type-name"],
+)  # fmt: skip
+def test_a_union_mistake_is_reported_where_it_is(section: dict[str, Any], message: str) -> None:
+    """Not at the union's key, and user keys that look like type names are kept."""
+    with pytest.raises(ConfigError) as caught:
+        validate_project_config(section, "f.yaml")
+    assert caught.value.one_line() == f"f.yaml: {message}"
