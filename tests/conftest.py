@@ -18,8 +18,11 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import itertools
 import os
+import re
 import shutil
 import socket
 import sys
@@ -95,6 +98,42 @@ def _require_installed_package() -> None:
             "installed wheel. Reinstall it without -e.",
             returncode=pytest.ExitCode.USAGE_ERROR,
         )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave out a level's folder that ``-m`` rules out whatever else a test is marked.
+
+    ``-m unit`` then imports only ``tests/unit``: the unit tier does not pay
+    for importing (in every xdist worker) the modules of the other levels.
+    """
+    if collection_path.name not in LEVELS or collection_path.parent.name != "tests":
+        return None
+    return True if _level_ruled_out(config.option.markexpr or "", collection_path.name) else None
+
+
+@functools.cache
+def _level_ruled_out(markexpr: str, level: str) -> bool:
+    """Whether ``markexpr`` is false for every test of ``level``, whatever its other markers."""
+    if not markexpr.strip():
+        return False
+    try:
+        from _pytest.mark.expression import Expression
+
+        expression = Expression.compile(markexpr)
+    except Exception:  # noqa: BLE001 - pytest reports a bad -m itself; never hide tests for it
+        return False
+    names = sorted(set(re.findall(r"[A-Za-z_][\w.]*", markexpr)) - {"and", "or", "not", *LEVELS})
+    if len(names) > 8:
+        return False
+    for values in itertools.product((False, True), repeat=len(names)):
+        assigned = dict(zip(names, values, strict=True))
+        if expression.evaluate(functools.partial(_marked, level=level, assigned=assigned)):
+            return False
+    return True
+
+
+def _marked(name: str, /, *, level: str, assigned: dict[str, bool], **_kwargs: object) -> bool:
+    return name == level if name in LEVELS else assigned.get(name, False)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

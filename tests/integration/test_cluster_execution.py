@@ -8,6 +8,7 @@ the workers know only what a run sends them (its variables and its code).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from fixtures.cli import run_mlops
 from fixtures.projects import ProjectFactory, write_module
 from fixtures.servers import DaskCluster, dask_cluster, free_port
-from mlops.cluster.providers import ClusterWarning
+from mlops.cluster.providers import ClusterWarning, SlurmClusterProvider
 from mlops.core.workspace import Workspace
 from mlops.errors import ClusterError
 from mlops.platform import MLPlatform, RunReport
@@ -303,3 +304,20 @@ def _latest(workspace: Path, project: str) -> dict[str, Any] | None:
     finally:
         stores.kv.close()
         stores.objects.close()
+
+
+@pytest.mark.slow
+def test_slurm_without_dask_jobqueue_warns_and_runs_a_local_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # an import of it fails
+    provider = SlurmClusterProvider({"cores": 1})
+
+    with pytest.warns(ClusterWarning, match=r"needs dask-jobqueue.*pip install 'mlops\[cluster\]'"):
+        client, cluster = provider.start()
+    try:
+        assert type(cluster).__name__ == "LocalCluster"
+        assert client.submit(sum, [1, 2, 3]).result(timeout=30) == 6
+    finally:
+        provider.stop()
+    assert provider.client is None

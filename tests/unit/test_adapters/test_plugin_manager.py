@@ -16,7 +16,7 @@ from mlops.adapters.plugin_manager import (
     AdapterPluginManager,
     create_adapter,
 )
-from mlops.adapters.sklearn.adapter import SklearnAdapter, evaluate_classifier
+from mlops.adapters.sklearn.adapter import SklearnAdapter
 from mlops.errors import ConfigError
 
 
@@ -112,15 +112,6 @@ def test_module_named_like_the_standard_library_is_refused(make_project: Project
 
 def test_a_project_without_src_has_no_processes(tmp_path: Path) -> None:
     assert CustomAdapter(AdapterConfig(name="m"), project_dir=tmp_path).discover() == {}
-
-
-def test_evaluate_classifier_reports_plain_data() -> None:
-    pytest.importorskip("sklearn")
-    report = evaluate_classifier([0, 1, 1, 2], [0, 1, 2, 2])
-    assert report["accuracy"] == 0.75
-    assert report["confusion_matrix"] == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
-    assert report["labels"] == [0, 1, 2]
-    assert 0 < report["f1_macro"] < 1
 
 
 def test_sklearn_adapter_names_what_is_missing(
