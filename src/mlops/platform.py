@@ -307,7 +307,6 @@ class MLPlatform:
                 details=details,
                 environment=reproducibility.environment_record(),
             )
-
             try:
                 with activated(context):
                     pipeline = scheduler.run()

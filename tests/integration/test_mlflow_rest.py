@@ -52,16 +52,24 @@ def test_a_server_error_is_one_line_naming_the_server(server: FakeMlflowServer) 
     assert server.tracking.runs == {}
 
 
+def started_with_retries(
+    server: FakeMlflowServer, monkeypatch: pytest.MonkeyPatch, retries: int
+) -> MlflowExperimentTracker:
+    """A tracker with a started run whose client retries ``retries`` times, without backoff."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    tracked = tracker(server)
+    tracked.start_run(f"retries-{retries}", project="p")
+    return tracked
+
+
 def test_transient_errors_are_retried_until_the_batch_lands(
     server: FakeMlflowServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
-    tracked = tracker(server)
-    tracked.start_run("r2", project="p")
+    tracked = started_with_retries(server, monkeypatch, 3)
     server.service.fail(f"{API}/runs/log-batch", status=503, times=2)
     tracked.log_params({"lr": 0.5})
-    assert [r.path.rsplit("/", 1)[-1] for r in server.calls("runs/log-batch")] == ["log-batch"] * 3
+    assert len(server.calls("runs/log-batch")) == 3  # two 503s, then the batch
     (run,) = server.tracking.runs.values()
     assert run.params == {"lr": "0.5"}
 
@@ -69,10 +77,7 @@ def test_transient_errors_are_retried_until_the_batch_lands(
 def test_retries_give_up_with_one_line(
     server: FakeMlflowServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
-    tracked = tracker(server)
-    tracked.start_run("r3", project="p")
+    tracked = started_with_retries(server, monkeypatch, 2)
     server.service.fail(f"{API}/runs/log-batch", status=503, times=None)
     with pytest.raises(TrackingError, match=r"cannot log metrics: .*(503|retries)") as error:
         tracked.log_metric("loss", 0.5)
