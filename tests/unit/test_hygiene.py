@@ -49,6 +49,30 @@ def test_folder_gives_the_level_marker(suite: pytest.Pytester) -> None:
     suite.runpytest("-m", "e2e", "-p", "no:randomly").assert_outcomes(passed=1, deselected=1)
 
 
+@pytest.mark.parametrize(
+    ("markexpr", "outcomes"),
+    [("unit", {"passed": 1, "deselected": 0}),  # tests/integration is not even collected
+     ("unit or slow", {"passed": 2, "deselected": 1}),
+     ("integration and not slow", {"passed": 1, "deselected": 1}),
+     ("not unit", {"passed": 2, "deselected": 0})],
+)  # fmt: skip
+def test_a_level_folder_ruled_out_by_m_is_left_out_and_no_other(
+    suite: pytest.Pytester, markexpr: str, outcomes: dict[str, int]
+) -> None:
+    suite.makeini(
+        "[pytest]\nmarkers =\n    unit: x\n    integration: x\n    contract: x\n    e2e: x\n"
+        "    slow: x\n"
+    )
+    for level in ("unit", "integration"):
+        (suite.path / "tests" / level).mkdir(parents=True)
+    (suite.path / "tests" / "unit" / "test_a.py").write_text("def test_a():\n    pass\n")
+    (suite.path / "tests" / "integration" / "test_b.py").write_text(
+        "import pytest\n\n@pytest.mark.slow\ndef test_slow():\n    pass\n\n"
+        "def test_fast():\n    pass\n"
+    )
+    suite.runpytest("-m", markexpr, "-p", "no:randomly").assert_outcomes(**outcomes)
+
+
 def test_real_tool_tests_are_skipped_without_their_switch(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
