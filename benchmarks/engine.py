@@ -33,11 +33,11 @@ from typing import Any
 
 from _timing import median_seconds
 from mlops.core.dask_networkx_executor import DaskNetworkXExecutor
-from mlops.core.executor_worker import LiveStores, StoreHandle, StoreSettings
 from mlops.core.executors import Executor, create_executor
 from mlops.core.graph_types import PipelineGraph
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessDefinition, ProcessOptions
+from mlops.core.store_transport import LiveStores, StoreHandle, StoreSettings
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.factory import create_kv_store, create_object_store
 

@@ -26,13 +26,13 @@ from mlops.core.dask_networkx_executor import (
     ProcessRecord,
     Selection,
 )
-from mlops.core.executor_worker import LiveStores
 from mlops.core.executors import create_executor
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes, parse_process_adjlist
 from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
+from mlops.core.store_transport import LiveStores
 from mlops.core.workspace import Workspace
 from mlops.environment.base import EnvironmentManager, PrefixEnvironmentManager
 from mlops.environment.factory import spec_from_config

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from mlops.adapters.config_schema import ProjectConfig
-from mlops.core.executor_worker import LiveStores, StoreHandle, StoreSettings
 from mlops.core.executors import Executor
 from mlops.core.experiment_tracker import ExperimentTracker, create_tracker
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
+from mlops.core.store_transport import LiveStores, StoreHandle, StoreSettings
 from mlops.errors import ConfigError
 from mlops.runtime.context import RuntimeContext
 from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES

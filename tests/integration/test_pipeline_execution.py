@@ -17,6 +17,7 @@ import pytest
 from fixtures.projects import ProjectFactory, write_module
 from mlops.core.graph_types import ProcessStatus, RunStatus
 from mlops.core.run_records import get_run, list_runs
+from mlops.core.step_state_manager import StepStateManager
 from mlops.errors import ConfigError, GraphError
 from mlops.platform import MLPlatform, PipelineWarning
 
@@ -240,6 +241,116 @@ def test_timeout_fails_the_process(make_project: ProjectFactory, executor: str) 
     assert (
         report.processes["slow"].error == "ProcessTimeoutError: process 'slow' timed out after 0.2s"
     )
+
+
+def test_a_retry_after_a_timeout_keeps_nothing_of_the_abandoned_attempt(
+    make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    # The first attempt logs a metric, overruns its timeout, and goes on logging
+    # after it was abandoned (a thread cannot be stopped); the retry is quick.
+    # ``later`` runs after it, so the run ends after the late writes were tried.
+    counter = tmp_path / "attempts"
+    source = f"""
+        import threading
+        from pathlib import Path
+        from mlops.core.step_system import process
+
+        COUNTER = Path({str(counter)!r})
+
+        @process
+        def fit(ctx):
+            attempt = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
+            COUNTER.write_text(str(attempt))
+            ctx.log_metric("attempt", attempt)
+            if attempt == 1:
+                threading.Event().wait(0.8)
+                ctx.save_checkpoint("late", "written")
+                ctx.log_metric("late", 1)
+                return "abandoned"
+            return ctx.load_checkpoint("late", "retried")
+
+        @process
+        def later(fit):
+            threading.Event().wait(1.2)
+            return fit
+    """
+    make_project(
+        "timeoutretry",
+        source,
+        "fit later",
+        processes={"fit": {"timeout": 0.4, "retries": 1, "retry_backoff": 0}},
+    )
+    platform = MLPlatform()
+    report = platform.run_pipeline_for_project("timeoutretry")
+    assert report.ok
+    assert report.result("fit") == "retried"
+    kv = platform.open_stores("timeoutretry", platform.load("timeoutretry")[1]).kv
+    record = get_run(kv, report.run_id)
+    assert record is not None
+    fit = record["processes"]["fit"]
+    assert (fit["status"], fit["attempts"]) == ("completed", 2)
+    assert [(m["name"], m["value"]) for m in fit["metrics"]] == [("attempt", 2.0)]
+    assert record["metrics"] == {"fit.attempt": 2.0}
+    entry = StepStateManager(
+        kv, platform.open_stores("timeoutretry", platform.load("timeoutretry")[1]).objects
+    ).lookup(str(fit["key"]))
+    assert entry is not None
+    assert [(m["name"], m["value"]) for m in entry.metrics] == [("attempt", 2.0)]
+    # The abandoned attempt's checkpoint never landed: a rerun with the same inputs finds none.
+    rerun = platform.run_pipeline_for_project("timeoutretry", use_cache=False)
+    assert rerun.result("fit") == "retried"
+
+
+def test_a_run_whose_scheduler_raises_is_recorded_failed(make_project: ProjectFactory) -> None:
+    # sys.exit() in a process is not a process failure: it leaves the scheduler,
+    # and the run must still be recorded as failed, not left "running".
+    source = """
+        import sys
+        from mlops.core.step_system import process
+
+        @process
+        def leave():
+            sys.exit(3)
+    """
+    make_project("leaves", source, "leave")
+    platform = MLPlatform()
+    with pytest.raises(SystemExit):
+        platform.run_pipeline_for_project("leaves", run_id="run-that-exits")
+    record = get_run(
+        platform.open_stores("leaves", platform.load("leaves")[1]).kv, "run-that-exits"
+    )
+    assert record is not None
+    assert record["status"] == "failed"
+    assert record["error"] == {"message": "SystemExit(3)"}
+    assert record["finished_at"]
+
+
+def test_each_process_draws_its_own_seeded_stream_whatever_runs_before_it(
+    make_project: ProjectFactory,
+) -> None:
+    source = """
+        import random
+        from mlops.core.step_system import process
+
+        @process
+        def first():
+            return random.random()
+
+        @process
+        def second():
+            return random.random()
+    """
+    make_project("seeded", source, "first\nsecond")
+    platform = MLPlatform()
+    both = platform.run_pipeline_for_project("seeded", use_cache=False)
+    alone = platform.run_pipeline_for_project("seeded", use_cache=False, only="second")
+    assert alone.processes["second"].status is ProcessStatus.COMPLETED
+    assert alone.result("second") == both.result("second")
+    assert both.result("first") != both.result("second")
+    reseeded = platform.run_pipeline_for_project("seeded", use_cache=False)
+    assert (reseeded.result("first"), reseeded.result("second")) == (
+        both.result("first"), both.result("second"),
+    )  # fmt: skip
 
 
 def test_condition_false_skips_the_process_and_its_descendants(

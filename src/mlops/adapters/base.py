@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mlops.adapters.config_schema import AdapterConfig
-from mlops.core.executor_worker import prefer_on_path
+from mlops.core.code_loading import prefer_on_path
 from mlops.core.step_system import ProcessDefinition, process_options
 from mlops.errors import MlopsError
 

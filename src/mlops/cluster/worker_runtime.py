@@ -31,7 +31,8 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-from mlops.core.executor_worker import map_project_path, unmap_project_path
+from mlops.core.code_loading import map_project_path, unmap_project_path
+from mlops.core.store_transport import close_opened_stores
 from mlops.errors import ClusterError
 from mlops.runtime import env_export
 
@@ -138,6 +139,7 @@ class ProjectRuntime(WorkerPlugin):
             self._restore = None
         if self.archive is not None and self.project_dir:
             unmap_project_path(self.project_dir)
+        close_opened_stores(self.project_id)  # the stores this project's tasks opened here
 
 
 def register(client: Any, runtime: ProjectRuntime) -> None:

@@ -16,7 +16,7 @@ Layout (inside the project's namespace)::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -165,8 +165,13 @@ class StepStateManager:
         kwargs: Mapping[str, Any],
         *,
         reuse: bool = True,
+        before_store: Callable[[], None] | None = None,
     ) -> tuple[Any, bool]:
-        """The step's result and whether it came from the cache (never, without ``reuse``)."""
+        """The step's result and whether it came from the cache (never, without ``reuse``).
+
+        ``before_store`` runs between computing and storing a result: it raises
+        to keep a result out of the cache (an abandoned attempt's, say).
+        """
         what = f"step {info.name!r}"
         parts = [
             process_key,
@@ -182,6 +187,8 @@ class StepStateManager:
             except Exception:  # noqa: BLE001 - an unreadable entry is a miss; run the step
                 self.kv.delete(f"cache/steps/{key}")
         result = info.function(*args, **kwargs)
+        if before_store is not None:
+            before_store()
         encoded = encode_result(result, what=what)
         object_key = f"cache/{key[:2]}/{key}.pkl"
         self.objects.put(object_key, encoded.data)

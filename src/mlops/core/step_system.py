@@ -220,6 +220,13 @@ _current: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar(
 )
 
 
+class AttemptAbandoned(BaseException):
+    """Raised in an attempt that was given up (it overran its timeout) at its next write.
+
+    A ``BaseException``, so a process's own ``except Exception`` does not swallow it.
+    """
+
+
 def current_context() -> StepContext | None:
     """The context of the process running in this thread, if any."""
     return _current.get()
@@ -251,6 +258,19 @@ class StepContext:
     step_results: dict[str, Any] = field(default_factory=dict)
     step_stats: dict[str, int] = field(default_factory=lambda: {"ran": 0, "reused": 0})
     _hydrated: dict[str, Any] = field(default_factory=dict, repr=False)
+    _abandoned: bool = field(default=False, repr=False)
+
+    # -------------------------------------------------------------- abandoned attempts
+
+    def abandon(self) -> None:
+        """Give up this attempt: every later metric, step or checkpoint write is refused."""
+        self._abandoned = True
+
+    def _check_live(self, action: str) -> None:
+        if self._abandoned:
+            raise AttemptAbandoned(
+                f"process {self.process_name!r}: {action} after its attempt was abandoned"
+            )
 
     # -------------------------------------------------------------- results
 
@@ -296,6 +316,7 @@ class StepContext:
         if step is None and self.in_loop:
             step = self.iteration
         metric, number, step = check_metric(name, value, step)
+        self._check_live("log_metric")
         self.metrics.append(
             {"name": metric, "value": number, "step": step, "process": self.process_name}
         )
@@ -312,6 +333,7 @@ class StepContext:
 
     def save_checkpoint(self, name: str, value: Any) -> None:
         """Keep ``value`` for a rerun of this process with the same inputs (after a failure)."""
+        self._check_live("save_checkpoint")
         self._require_state("save_checkpoint").save_object(self._checkpoint_key(name), value)
 
     def load_checkpoint(self, name: str, default: Any = None) -> Any:
@@ -332,13 +354,19 @@ class StepContext:
 
     def run_step(self, info: StepInfo, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
         """Run a ``@step`` call, reusing its cached result when its inputs are unchanged."""
+        self._check_live(f"step {info.name!r}")
         state = self.state
         if state is None or not info.cache or self.process_key is None:
             result = info.function(*args, **kwargs)
             self.step_stats["ran"] += 1
         else:
             result, reused = state.cached_step(
-                self.process_key, info, args, kwargs, reuse=self.reuse_steps
+                self.process_key,
+                info,
+                args,
+                kwargs,
+                reuse=self.reuse_steps,
+                before_store=lambda: self._check_live(f"step {info.name!r}"),
             )
             self.step_stats["reused" if reused else "ran"] += 1
         self.step_results[info.name] = result
@@ -462,6 +490,7 @@ class StepContextFactory:
 
 
 __all__ = [
+    "AttemptAbandoned",
     "ProcessDefinition",
     "ProcessOptions",
     "StepContext",
