@@ -8,12 +8,13 @@ Tracebacks are shown only with ``--debug``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,8 +29,11 @@ if TYPE_CHECKING:
 # `mlops --help`, `--version` and completion stay fast.
 
 
-@dataclass(frozen=True)
+@dataclass
 class CliState:
+    """The global options, given before or after the subcommand (``mlops -q run x``, or
+    ``mlops run x -q``)."""
+
     workspace_arg: Path | None
     debug: bool
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
@@ -37,35 +41,82 @@ class CliState:
     def workspace(self) -> Workspace:
         return Workspace.resolve(self.workspace_arg)
 
-    def global_args(self) -> list[str]:
-        """The global options as arguments, for running ``mlops`` again elsewhere."""
-        args = ["--debug"] if self.debug else []
-        return [*args, *(["-q"] if self.verbosity < 0 else ["-v"] * self.verbosity)]
-
     def projects(self) -> ProjectManager:
         from mlops.managers.project_manager import ProjectManager
 
         return ProjectManager(self.workspace())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="mlops")
-@click.option(
-    "--workspace",
-    "workspace_arg",
-    type=click.Path(path_type=Path),
-    help="Workspace folder (default: $MLOPS_WORKSPACE_DIR, else the nearest folder "
-    "with .mlops/, else the current directory).",
+def _set_global(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Fold a global option into the state, wherever on the line it was given."""
+    if ctx.obj is None:
+        ctx.obj = CliState(workspace_arg=None, debug=False)
+    state: CliState = ctx.obj
+    if param.name == "workspace_arg" and isinstance(value, Path):
+        state.workspace_arg = value
+    elif param.name == "debug" and value:
+        state.debug = True
+    elif param.name == "verbose" and isinstance(value, int) and value:
+        state.verbosity = max(state.verbosity, 0) + value
+    elif param.name == "quiet" and value:
+        state.verbosity = -1
+    show_debug_log(state.verbosity)
+    return value
+
+
+class _DebugLog(logging.Handler):
+    """mlops' debug log on the stderr of the moment (tests swap it between commands)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"mlops: debug: {record.getMessage()}\n")
+
+
+_DEBUG_LOG = _DebugLog()
+
+
+def show_debug_log(verbosity: int) -> None:
+    """From ``-vv`` on, mlops' debug log (which files a command reads, ...) goes to stderr."""
+    logger = logging.getLogger("mlops")
+    if verbosity >= 2 and _DEBUG_LOG not in logger.handlers:
+        logger.addHandler(_DEBUG_LOG)
+        logger.setLevel(logging.DEBUG)
+
+
+def _hide_debug_log() -> None:
+    logger = logging.getLogger("mlops")
+    logger.removeHandler(_DEBUG_LOG)
+    logger.setLevel(logging.NOTSET)
+
+
+def _global(decls: list[str], help_text: str, **kind: Any) -> click.Option:
+    return click.Option(decls, expose_value=False, callback=_set_global, help=help_text, **kind)
+
+
+def global_options() -> list[click.Option]:
+    """The options every command accepts, before or after its name."""
+    return [
+        _global(
+            ["--workspace", "workspace_arg"],
+            "Workspace folder (default: $MLOPS_WORKSPACE_DIR, else the nearest folder "
+            "with .mlops/, else the current directory).",
+            type=click.Path(path_type=Path),
+        ),
+        _global(["--debug"], "Show tracebacks for errors.", is_flag=True),
+        _global(["-v", "--verbose"], "Say more (process tracebacks with -v).", count=True),
+        _global(["-q", "--quiet"], "Only the final line and errors.", is_flag=True),
+    ]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    params=global_options(),
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.option("-v", "--verbose", count=True, help="Say more (process tracebacks with -v).")
-@click.option("-q", "--quiet", is_flag=True, help="Only the final line and errors.")
+@click.version_option(__version__, "--version", prog_name="mlops")
 @click.pass_context
-def cli(
-    ctx: click.Context, workspace_arg: Path | None, debug: bool, verbose: int, quiet: bool
-) -> None:
+def cli(ctx: click.Context) -> None:
     """Run ML pipelines as projects: cached, tracked, reproducible."""
-    ctx.obj = CliState(workspace_arg=workspace_arg, debug=debug, verbosity=-1 if quiet else verbose)
+    if ctx.obj is None:
+        ctx.obj = CliState(workspace_arg=None, debug=False)
 
 
 @cli.command("workspace")
@@ -308,32 +359,48 @@ def run_command(
     Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
     """
     from mlops.runner import run_project
+    from mlops.runtime.request import RunRequest
 
-    options = {
-        "--from": from_process,
-        "--only": only,
-        "--executor": executor,
-        "--cluster": cluster,
-        "--scheduler": scheduler,
-    }
-    args = [*state.global_args(), "run", name, "--local"]
-    args += [part for flag, value in options.items() if value for part in (flag, value)]
-    args += [flag for flag, on in (("--no-cache", no_cache), ("--explain", explain)) if on]
-    return run_project(
-        state.workspace(),
+    request = RunRequest(
         name,
-        verbosity=state.verbosity,
-        debug=state.debug,
-        executor=executor,
-        use_cache=not no_cache,
         from_process=from_process,
         only=only,
+        use_cache=not no_cache,
         explain=explain,
-        local=local,
-        reexec_args=args,
+        executor=executor,
         cluster=cluster,
         scheduler=scheduler,
+        local=local,
+        verbosity=state.verbosity,
+        debug=state.debug,
     )
+    return run_project(state.workspace(), request)
+
+
+@cli.group("job")
+def job_group() -> None:
+    """Entry points of batch jobs and of runs inside a project's environment."""
+
+
+@job_group.command("run")
+@click.option(
+    "--request",
+    "request_json",
+    required=True,
+    metavar="JSON",
+    help="The run request as JSON (what `mlops run` sends into the project's environment).",
+)
+@click.pass_obj
+def job_run_command(state: CliState, request_json: str) -> int:
+    """Run one request in this interpreter, with progress like `mlops run --local`."""
+    from dataclasses import replace
+
+    from mlops.runner import run_project
+    from mlops.runtime.request import RunRequest
+
+    request = RunRequest.from_json(request_json)
+    show_debug_log(request.verbosity)
+    return run_project(state.workspace(), replace(request, local=True))
 
 
 @cli.command("quickstart")
@@ -425,10 +492,22 @@ def _size(size: int) -> str:
     return f"{value:.1f} GiB"
 
 
+def _accept_global_options(group: click.Group) -> None:
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _accept_global_options(command)
+        else:
+            command.params.extend(global_options())
+
+
+_accept_global_options(cli)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlops`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _hide_debug_log()  # until this command's options say otherwise
     try:
         outcome = cli.main(args=args, prog_name="mlops", standalone_mode=False)
     except MlopsError as exc:

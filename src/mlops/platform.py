@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +29,16 @@ from mlops.core.dask_networkx_executor import (
 from mlops.core.executors import create_executor
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
-from mlops.core.networkx_parser import ADJLIST_KEY, check_processes, parse_process_adjlist
+from mlops.core.networkx_parser import ADJLIST_KEY, check_processes
 from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.store_transport import LiveStores
 from mlops.core.workspace import Workspace
 from mlops.environment.base import EnvironmentManager, PrefixEnvironmentManager
-from mlops.environment.factory import spec_from_config
 from mlops.environment.setup_env import project_manager
 from mlops.environment.utils import CommandRunner
 from mlops.errors import ConfigError, MlopsError
+from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.project_manager import ProjectManager
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.reporting.entrypoint import ChartWarning, render_charts
@@ -49,14 +49,10 @@ from mlops.run_settings import (
     execution_context,
     failed_run_id,
     open_tracker,
-    process_config,
-    project_objects,
-    run_params,
-    runtime_extras,
-    spill_threshold,
     store_handle,
 )
 from mlops.runtime.context import RuntimeContext, activated
+from mlops.runtime.request import RunRequest
 from mlops.storage.factory import create_kv_store, create_object_store
 
 
@@ -146,40 +142,54 @@ class MLPlatform:
 
     # -------------------------------------------------------------- pieces
 
+    def load_project(self, project_id: str) -> LoadedProject:
+        """The project with its config validated: a command's one read of the config."""
+        return self.projects.load(project_id)
+
+    def _loaded(self, project: str | LoadedProject) -> LoadedProject:
+        return project if isinstance(project, LoadedProject) else self.load_project(project)
+
     def load(self, project_id: str) -> tuple[Path, ProjectConfig]:
-        project_dir = self.projects.require(project_id)
-        return project_dir, self.projects.load_config(project_id)
+        project = self.load_project(project_id)
+        return project.path, project.config
 
     def graph(self, project_id: str, config: ProjectConfig | None = None) -> PipelineGraph:
         """The project's pipeline graph, parsed and checked for cycles (not for processes)."""
-        config = config or self.load(project_id)[1]
-        pipeline = config.model.parameters.pipeline
-        declaration = pipeline.process_adjlist if pipeline else None
-        source = f"{self.projects.display_config_path(project_id)}: {ADJLIST_KEY}"
-        return parse_process_adjlist(declaration, source=source)
+        if config is None:
+            return self.load_project(project_id).graph
+        return self._as_loaded(project_id, config).graph
 
-    def open_stores(self, project_id: str, config: ProjectConfig) -> ProjectStores:
-        """The project's KV store (namespaced by id) and object store (under its prefix)."""
-        state_dir = self.workspace.ensure().state_dir
-        kv_config = config.storage.kv.model_dump() if config.storage.kv else None
-        objects_config = project_objects(
-            config.storage.objects.model_dump() if config.storage.objects else None, project_id
+    def _as_loaded(self, project_id: str, config: ProjectConfig) -> LoadedProject:
+        return LoadedProject(
+            project_id,
+            self.projects.project_dir(project_id),
+            config,
+            self.projects.display_config_path(project_id),
         )
-        kv = create_kv_store(kv_config, state_dir=state_dir, namespace=project_id)
+
+    def open_stores(
+        self, project: str | LoadedProject, config: ProjectConfig | None = None
+    ) -> ProjectStores:
+        """The project's KV store (namespaced by id) and object store (under its prefix)."""
+        if isinstance(project, str):
+            project = self._as_loaded(project, config) if config else self.load_project(project)
+        state_dir = self.workspace.ensure().state_dir
+        kv_config, objects_config = project.kv_settings, project.object_settings
+        kv = create_kv_store(kv_config, state_dir=state_dir, namespace=project.id)
         objects = create_object_store(objects_config, state_dir=state_dir)
         return ProjectStores(kv, objects, kv_config, objects_config)
 
     def environment_manager(
-        self, project_id: str, *, runner: CommandRunner | None = None
+        self, project: str | LoadedProject, *, runner: CommandRunner | None = None
     ) -> EnvironmentManager:
         """The manager of the project's environment, under the workspace's ``.mlops/envs``."""
-        project_dir, config = self.load(project_id)
+        project = self._loaded(project)
         return project_manager(
-            config.environment.manager,
-            config.environment.spec.model_dump(),
-            project_dir=project_dir,
+            project.environment_manager,
+            project.config.environment.spec.model_dump(),
+            project_dir=project.path,
             envs_dir=self.workspace.ensure().envs_dir,
-            extras=runtime_extras(config),
+            extras=project.runtime_extras,
             runner=runner,
         )
 
@@ -199,68 +209,90 @@ class MLPlatform:
                 used.setdefault(manager.path.name, []).append(info.id)
         return used
 
-    def _check_processes(
-        self, project_id: str, graph: PipelineGraph, definitions: Mapping[str, Any]
-    ) -> list[str]:
+    def _check_processes(self, project: LoadedProject, definitions: Mapping[str, Any]) -> list[str]:
         """Check the graph against the discovered processes; each note is also a warning."""
-        source = f"{self.projects.display_config_path(project_id)}: {ADJLIST_KEY}"
-        notes = check_processes(graph, definitions, source=source)
+        source = f"{project.display_path}: {ADJLIST_KEY}"
+        notes = check_processes(project.graph, definitions, source=source)
         for note in notes:
             warnings.warn(note, PipelineWarning, stacklevel=3)
         return notes
 
     # -------------------------------------------------------------- the run
 
-    def run_pipeline_for_project(
+    def execute(
         self,
-        project_id: str,
+        request: RunRequest,
+        project: LoadedProject | None = None,
         *,
-        executor: str | None = None,
-        client: Any = None,
-        use_cache: bool = True,
-        from_process: str | None = None,
-        only: str | None = None,
-        run_id: str | None = None,
         on_update: Callable[[ProcessRecord], None] | None = None,
+    ) -> RunReport:
+        """Run ``request`` in this interpreter: on its Dask cluster when the request or the
+        config asks for one (locally, with a warning, when it is unreachable), else here."""
+        project = project or self.load_project(request.project)
+        if not (request.wants_cluster or project.config.executor.type == "dask"):
+            return self.run(request, project, on_update=on_update)
+        return self._run_on_cluster(request, project, on_update)
+
+    def _run_on_cluster(
+        self,
+        request: RunRequest,
+        project: LoadedProject,
+        on_update: Callable[[ProcessRecord], None] | None,
+    ) -> RunReport:
+        controller = self.cluster_controller(project, request)
+
+        def pipeline(executor: str, client: Any, execution: RuntimeContext) -> RunReport:
+            return self.run(
+                replace(request, executor=executor),
+                project,
+                on_update=on_update,
+                client=client,
+                execution=execution,
+            )
+
+        return controller.run(pipeline, executor=request.executor)
+
+    def run(
+        self,
+        request: RunRequest,
+        project: LoadedProject | None = None,
+        *,
+        on_update: Callable[[ProcessRecord], None] | None = None,
+        client: Any = None,
         execution: RuntimeContext | None = None,
-        param_overrides: Mapping[str, Any] | None = None,
-        n_workers: int | None = None,
     ) -> RunReport:
         """Run the project's pipeline; see the module docstring for the steps.
 
         ``execution`` says which path the run takes (a cluster's client is
         ``client``); it is recorded and is :func:`mlops.runtime.context.current`
-        during the run. ``param_overrides`` replace top-level model parameters;
-        ``n_workers`` replaces ``executor.n_workers``.
+        during the run.
         """
-        project_dir, config = self.load(project_id)
+        project = project or self.load_project(request.project)
+        config, project_dir = project.config, project.path
         reproducibility = ReproducibilityManager(config.reproducibility)
         seeds = reproducibility.apply_seed()
-        env_hash = spec_from_config(
-            config.environment.manager, config.environment.spec.model_dump(), project_dir
-        ).hash_for(config.environment.manager)
+        env_hash = project.env_hash
         adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
         definitions = adapter.discover()
-        graph = self.graph(project_id, config)
-        notes = self._check_processes(project_id, graph, definitions)
-        params, pipeline_options = run_params(config, param_overrides)
-        per_process = process_config(pipeline_options, graph)
-        stores = self.open_stores(project_id, config)
-        context = execution_context(execution, project_id, self.workspace.root, project_dir, stores)
-        run_id = run_id or new_run_id()
+        graph = project.graph
+        notes = self._check_processes(project, definitions)
+        params = project.params(request.overrides)
+        stores = self.open_stores(project)
+        context = execution_context(execution, project.id, self.workspace.root, project_dir, stores)
+        run_id = request.run_id or new_run_id()
         previous = latest_run(stores.kv)
+        selection = Selection(from_process=request.from_process, only=request.only)
         with contextlib.ExitStack() as cleanup:
             cleanup.callback(stores.objects.close)
             cleanup.callback(stores.kv.close)
-            kind = executor or config.executor.type
             engine = create_executor(
-                kind,
-                n_workers=n_workers or config.executor.n_workers,
+                request.executor or config.executor.type,
+                n_workers=request.n_workers or config.executor.n_workers,
                 threads_per_worker=config.executor.threads_per_worker,
                 client=client,
             )
             cleanup.callback(engine.close)
-            handle = store_handle(engine, stores, self.workspace.state_dir, project_id)
+            handle = store_handle(engine, stores, self.workspace.state_dir, project.id)
             if isinstance(handle, LiveStores):
                 cleanup.callback(handle.release)
             listeners = _RunListeners(notes, on_update)
@@ -272,37 +304,37 @@ class MLPlatform:
                 state=StepStateManager(stores.kv, stores.objects),
                 stores=handle,
                 run_id=run_id,
-                project=project_id,
+                project=project.id,
                 params=params,
-                process_config=per_process,
+                process_config=project.process_config,
                 env_hash=env_hash,
                 source_root=adapter.source_root.resolve(),
                 project_dir=project_dir.resolve(),
                 seed=seeds.seed,
-                use_cache=use_cache,
-                selection=Selection(from_process=from_process, only=only),
-                spill_threshold=spill_threshold(pipeline_options),
+                use_cache=request.use_cache,
+                selection=selection,
+                spill_threshold=project.spill_threshold,
                 on_update=listeners.update,
             )
             tracker = open_tracker(config, stores, self.workspace.state_dir)
-            tracker.start_run(run_id, project=project_id, params=params)
+            tracker.start_run(run_id, project=project.id, params=params)
             listeners.tracking = MidRunTracking(tracker, run_id)
             details = {
                 "executor": engine.name,
-                "use_cache": use_cache,
-                "selection": {"from": from_process, "only": only},
+                "use_cache": request.use_cache,
+                "selection": {"from": request.from_process, "only": request.only},
                 "resumed_from": failed_run_id(previous),
                 "seed": seeds.seed,
                 "seeded": list(seeds.seeded),
                 "framework": adapter.framework,
-                "environment": {"manager": config.environment.manager, "spec_hash": env_hash},
+                "environment": {"manager": project.environment_manager, "spec_hash": env_hash},
                 "execution": context.as_record(),
                 "warnings": notes,
             }
             recorder = listeners.recorder = RunRecorder(
                 stores.kv,
                 run_id=run_id,
-                project=project_id,
+                project=project.id,
                 graph=graph,
                 details=details,
                 environment=reproducibility.environment_record(),
@@ -321,7 +353,7 @@ class MLPlatform:
             listeners.finish(pipeline.status, error)
             charts = (
                 self._charts_after_run(
-                    project_id=project_id,
+                    project_id=project.id,
                     config=config,
                     adapter=adapter,
                     stores=stores,
@@ -331,7 +363,36 @@ class MLPlatform:
                 if pipeline.status is RunStatus.COMPLETED
                 else []
             )
-        return RunReport(project_id, recorder.record, pipeline, notes, charts)
+        return RunReport(project.id, recorder.record, pipeline, notes, charts)
+
+    def run_pipeline_for_project(
+        self,
+        project_id: str,
+        *,
+        executor: str | None = None,
+        client: Any = None,
+        use_cache: bool = True,
+        from_process: str | None = None,
+        only: str | None = None,
+        run_id: str | None = None,
+        on_update: Callable[[ProcessRecord], None] | None = None,
+        execution: RuntimeContext | None = None,
+        param_overrides: Mapping[str, Any] | None = None,
+        n_workers: int | None = None,
+    ) -> RunReport:
+        """:meth:`run` with the request spelled as keywords (the Python API of one run)."""
+        request = RunRequest(
+            project_id,
+            executor=executor,
+            use_cache=use_cache,
+            from_process=from_process,
+            only=only,
+            run_id=run_id,
+            overrides=dict(param_overrides or {}),
+            n_workers=n_workers,
+            local=True,
+        )
+        return self.run(request, on_update=on_update, client=client, execution=execution)
 
     def _charts_after_run(
         self,
@@ -385,14 +446,15 @@ class MLPlatform:
         """Render the charts of a finished run (the latest when ``run_id`` is None)."""
         if run_id is not None:
             check_part(run_id, "run")
-        project_dir, config = self.load(project_id)
+        project = self.load_project(project_id)
+        config = project.config
         if not config.reporting.charts:
             raise ConfigError(
                 f"{self.projects.display_config_path(project_id)}: reporting.charts is empty",
                 hint="list the charts to render, e.g. charts: [{name: metrics}]",
             )
-        adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
-        stores = self.open_stores(project_id, config)
+        adapter = self.plugins.create_adapter(config.model, project_dir=project.path)
+        stores = self.open_stores(project)
         try:
             latest = latest_run(stores.kv) if run_id is None else None
             wanted = run_id or (str(latest["run_id"]) if latest else None)
@@ -404,7 +466,7 @@ class MLPlatform:
                     else f"project {project_id} has no runs yet",
                     hint=f"run it with `mlops run {project_id}`",
                 )
-            params, _ = run_params(config, None)
+            params = project.params()
             return self._render(
                 project_id=project_id,
                 config=config,
@@ -418,21 +480,17 @@ class MLPlatform:
             stores.objects.close()
 
     def cluster_controller(
-        self,
-        project_id: str,
-        *,
-        provider: str | None = None,
-        scheduler_address: str | None = None,
+        self, project: str | LoadedProject, request: RunRequest | None = None
     ) -> ClusterController:
         """The project's cluster controller (settings merged and checked, nothing started)."""
-        project_dir, config = self.load(project_id)
+        project = self._loaded(project)
         return ClusterController(
-            project_id,
-            project_dir=project_dir,
-            config=config,
+            project.id,
+            project_dir=project.path,
+            config=project.config,
             workspace=self.workspace.ensure().root,
-            provider=provider,
-            scheduler_address=scheduler_address,
+            provider=request.cluster if request else None,
+            scheduler_address=request.scheduler if request else None,
         )
 
     def run_on_cluster(
@@ -441,25 +499,24 @@ class MLPlatform:
         *,
         provider: str | None = None,
         scheduler_address: str | None = None,
-        controller: ClusterController | None = None,
         executor: str | None = None,
         **run_options: Any,
     ) -> RunReport:
         """Run the pipeline on the project's Dask cluster; locally with a warning when it is
         unreachable (unless required). ``run_options`` are those of
         :meth:`run_pipeline_for_project`."""
-        controller = controller or self.cluster_controller(
-            project_id, provider=provider, scheduler_address=scheduler_address
+        on_update = run_options.pop("on_update", None)
+        overrides = run_options.pop("param_overrides", None) or {}
+        request = RunRequest(
+            project_id,
+            cluster=provider,
+            scheduler=scheduler_address,
+            executor=executor,
+            overrides=dict(overrides),
+            local=True,
+            **run_options,
         )
-
-        def pipeline(**options: Any) -> RunReport:
-            return self.run_pipeline_for_project(project_id, **options)
-
-        return controller.run(pipeline, executor=executor, **run_options)
-
-    def wants_cluster(self, project_id: str) -> bool:
-        """The config asks for its cluster (``executor.type: dask``)."""
-        return self.load(project_id)[1].executor.type == "dask"
+        return self._run_on_cluster(request, self.load_project(project_id), on_update)
 
 
 __all__ = ["MLPlatform", "PipelineWarning", "RunReport"]

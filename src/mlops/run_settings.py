@@ -16,8 +16,7 @@ from typing import Any
 from mlops.adapters.config_schema import ProjectConfig
 from mlops.core.executors import Executor
 from mlops.core.experiment_tracker import ExperimentTracker, create_tracker
-from mlops.core.graph_types import PipelineGraph, RunStatus
-from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
+from mlops.core.graph_types import RunStatus
 from mlops.core.store_transport import LiveStores, StoreHandle, StoreSettings
 from mlops.errors import ConfigError
 from mlops.runtime.context import RuntimeContext
@@ -58,74 +57,6 @@ def execution_context(
     )
 
 
-def run_params(
-    config: ProjectConfig, overrides: Mapping[str, Any] | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The model parameters (with ``overrides``) and, apart, their ``pipeline`` options."""
-    params = {**config.model.parameters.as_dict(), **(overrides or {})}
-    pipeline = params.pop("pipeline", {}) or {}
-    return params, dict(pipeline)
-
-
-def runtime_extras(config: ProjectConfig) -> list[str]:
-    """The mlops extras a project's run needs inside its environment."""
-    extras = set()
-    if config.reproducibility.experiment_tracking.backend == "mlflow":
-        extras.add("mlflow")
-    extra_of = {"redis": "redis", "gcp": "gcp", "gcs": "gcp"}
-    for store, aliases in (
-        (config.storage.kv, KV_ALIASES),
-        (config.storage.objects, OBJECT_ALIASES),
-    ):
-        name = str(getattr(store, "backend", "") or "").strip().lower()
-        extra = extra_of.get(aliases.get(name, ""))
-        if extra:
-            extras.add(extra)
-    return sorted(extras)
-
-
-def project_objects(config: dict[str, Any] | None, project_id: str) -> dict[str, Any]:
-    """Object-store options scoped to the project: its own folder or key prefix."""
-    options = dict(config or {"backend": "local"})
-    backend = OBJECT_ALIASES.get(str(options.get("backend", "local")).strip().lower(), "local")
-    if backend == "local":
-        options.setdefault("root", f"objects/{project_id}")
-    elif backend == "gcs":
-        prefix = str(options.get("prefix", "")).strip("/")
-        options["prefix"] = f"{prefix}/{project_id}" if prefix else project_id
-    return options
-
-
-def process_config(pipeline: Mapping[str, Any], graph: PipelineGraph) -> dict[str, dict[str, Any]]:
-    """``pipeline.processes``: per-process options and params, checked against the graph."""
-    processes = pipeline.get("processes") or {}
-    key = "model.parameters.pipeline.processes"
-    if not isinstance(processes, Mapping):
-        raise ConfigError(f"{key}: expected a mapping of process name -> options")
-    for name, options in processes.items():
-        if name not in graph:
-            raise ConfigError(
-                f"{key}.{name}: no such process in the pipeline",
-                hint=f"processes: {', '.join(graph.order)}",
-            )
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"{key}.{name}: expected a mapping of options")
-        params = options.get("params")
-        if params is not None and not isinstance(params, Mapping):
-            raise ConfigError(f"{key}.{name}.params: expected a mapping")
-    return {str(k): dict(v) for k, v in processes.items()}
-
-
-def spill_threshold(pipeline: Mapping[str, Any]) -> int:
-    value = pipeline.get("spill_threshold_bytes", DEFAULT_SPILL_THRESHOLD)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(
-            f"model.parameters.pipeline.spill_threshold_bytes: expected a size in bytes, "
-            f"found {value!r}"
-        )
-    return value
-
-
 def store_handle(
     engine: Executor, stores: ProjectStores, state_dir: Path, project_id: str
 ) -> StoreHandle:
@@ -163,10 +94,5 @@ __all__ = [
     "execution_context",
     "failed_run_id",
     "open_tracker",
-    "process_config",
-    "project_objects",
-    "run_params",
-    "runtime_extras",
-    "spill_threshold",
     "store_handle",
 ]

@@ -17,96 +17,74 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
 
 from rich.console import Console
 
 from mlops.core.workspace import Workspace
 from mlops.environment.setup_env import inside, reexec_command
 from mlops.errors import ExitCode
+from mlops.managers.loaded_project import LoadedProject
 from mlops.platform import MLPlatform, RunReport
 from mlops.progress import RunDisplay
 from mlops.runtime.messages import warnings_as_lines
+from mlops.runtime.request import RunRequest
 
 
 def run_project(
-    workspace: Workspace,
-    name: str,
-    *,
-    verbosity: int = 0,
-    debug: bool = False,
-    executor: str | None = None,
-    use_cache: bool = True,
-    from_process: str | None = None,
-    only: str | None = None,
-    explain: bool = False,
-    console: Console | None = None,
-    local: bool = True,
-    reexec_args: Sequence[str] = (),
-    cluster: str | None = None,
-    scheduler: str | None = None,
+    workspace: Workspace, request: RunRequest, *, console: Console | None = None
 ) -> int:
-    """Run ``name`` with progress on ``console``; returns the exit status.
+    """Run ``request`` with progress on ``console``; returns the exit status.
 
-    Unless ``local``, the project's environment is ensured first and, when it
-    is not this interpreter, ``mlops <reexec_args>`` runs again inside it and
-    its exit status is returned. With ``cluster`` (or ``executor.type: dask``
-    in the config) the processes run on that provider's Dask cluster.
+    The project and its config are loaded once, here. Unless
+    ``request.local``, the project's environment is ensured first and, when
+    it is not this interpreter, the request runs again inside it (``mlops job
+    run``, the request as JSON) and the child's exit status is returned. With
+    a cluster asked for (``--cluster``, ``--scheduler`` or ``executor.type:
+    dask``) the processes run on that provider's Dask cluster.
     """
     out = console or Console(highlight=False, soft_wrap=True)
     platform = MLPlatform(workspace)
-    if not local:
-        status = run_in_project_environment(platform, name, reexec_args, verbosity=verbosity)
+    project = platform.load_project(request.project)
+    if not request.local:
+        status = run_in_project_environment(platform, project, request)
         if status is not None:
             return status
-    order = list(platform.graph(name).order)
-    controller = (
-        platform.cluster_controller(name, provider=cluster, scheduler_address=scheduler)
-        if cluster or scheduler or platform.wants_cluster(name)
-        else None
-    )
+    order = list(project.graph.order)
     with warnings_as_lines(sys.stderr):
-        display = RunDisplay(out, order, quiet=verbosity < 0, explain=explain)
+        display = RunDisplay(out, order, quiet=request.verbosity < 0, explain=request.explain)
         with display:
-            options: dict[str, Any] = {
-                "executor": executor,
-                "use_cache": use_cache,
-                "from_process": from_process,
-                "only": only,
-                "on_update": display.update,
-            }
-            report = (
-                platform.run_on_cluster(name, controller=controller, **options)
-                if controller is not None
-                else platform.run_pipeline_for_project(name, **options)
-            )
+            report = platform.execute(request, project, on_update=display.update)
     display.summary(report.record)
     if report.ok:
         return int(ExitCode.OK)
-    _report_failure(report, name, show_traceback=verbosity > 0 or debug)
+    show_traceback = request.verbosity > 0 or request.debug
+    _report_failure(report, request.project, show_traceback=show_traceback)
     return int(ExitCode.RUN_FAILED)
 
 
 def run_in_project_environment(
-    platform: MLPlatform, name: str, args: Sequence[str], *, verbosity: int = 0
+    platform: MLPlatform, project: LoadedProject, request: RunRequest
 ) -> int | None:
-    """Ensure ``name``'s environment and run ``mlops ARGS`` in it; None when this is it."""
-    manager = platform.environment_manager(name)
+    """Ensure the project's environment and run ``request`` in it; None when this is it."""
+    manager = platform.environment_manager(project)
     building = not manager.exists()
-    if building and verbosity >= 0:
-        _note(f"building the {manager.name} environment for {name} (first run of this spec)")
+    talk = request.verbosity >= 0
+    if building and talk:
+        _note(f"building the {manager.name} environment for {project.id} (first run of this spec)")
     started = time.perf_counter()
     environment = manager.ensure()
     if inside(environment):
         return None
-    if verbosity >= 0:
+    if talk:
         how = (
             f"built in {time.perf_counter() - started:.1f} s with {environment.tool}"
             if environment.created
             else "reused"
         )
         _note(f"running in {environment.prefix} ({how})")
+    child = replace(request, local=True)
+    args = ["job", "run", "--request", child.to_json()]
     command = reexec_command(environment, args, os.environ, platform.workspace.root)
     # Not through CommandRunner, which captures output: the child's progress goes
     # straight to this terminal, and its exit status is the run's.
@@ -151,11 +129,12 @@ def quickstart(
         info = projects.create(name, template=template)
         out.print(f"Created project {name} from the {template} template at {info.path}")
     out.print(f"\n[bold]1. Running {name}[/bold]")
-    status = run_project(workspace, name, verbosity=verbosity, console=out)
+    request = RunRequest(name, verbosity=verbosity, local=True)
+    status = run_project(workspace, request, console=out)
     if status != ExitCode.OK:
         return status
     out.print(f"\n[bold]2. Running {name} again: unchanged processes are reused[/bold]")
-    status = run_project(workspace, name, verbosity=verbosity, explain=True, console=out)
+    status = run_project(workspace, replace(request, explain=True), console=out)
     if status != ExitCode.OK:
         return status
     project_dir = projects.project_dir(name)
@@ -166,8 +145,7 @@ def quickstart(
     outputs = project_dir / "outputs"
     if outputs.is_dir():
         out.print(f"  outputs      {outputs}")
-    _, config = platform.load(name)
-    kv = platform.open_stores(name, config).kv
+    kv = platform.open_stores(name).kv
     out.print(f"  run records  runs/<run id> in {kv.describe()} (namespace {name})")
     kv.close()
     out.print(

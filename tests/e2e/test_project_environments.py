@@ -77,9 +77,13 @@ def test_run_happens_inside_the_project_environment(
     assert record["environment"]["executable"] != sys.executable
     assert record["environment"]["spec_hash"] == env_row["spec_hash"]
 
-    again = run_mlops(tmp_workspace, "run", "isolated")
+    again = run_mlops(tmp_workspace, "run", "isolated", "-vv")
     assert again.returncode == 0, again.stderr
     assert f"running in {prefix} (reused)" in again.stderr
+    # One read of the config here, one in the environment: the request crosses as JSON.
+    validated = [line for line in again.stderr.splitlines() if line.endswith("validated "
+                 "projects/isolated/configs/project_config.yaml")]  # fmt: skip
+    assert len(validated) == 2, again.stderr
     assert "reused" in again.stdout  # the process result too: same code, same environment
 
     local = run_mlops(tmp_workspace, "run", "isolated", "--local", "--no-cache")

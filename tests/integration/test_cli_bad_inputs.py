@@ -26,12 +26,19 @@ def workspace(tmp_path: Path) -> Path:
     (ws / "projects" / "broken" / "configs" / "project_config.yaml").write_text(
         "model:\n  name: b\n  framwork: x\n"
     )
+    for name, adjlist in (("piped", "load fit"), ("cyclic", "load fit\n        fit load")):
+        assert main(["--workspace", str(ws), "create", name]) == 0
+        (ws / "projects" / name / "configs" / "project_config.yaml").write_text(
+            f"model:\n  name: {name}\n  parameters:\n    pipeline:\n"
+            f"      process_adjlist: |\n        {adjlist}\n"
+        )
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     (tmp_path / "syntax.yaml").write_text("model:\n  name: [\n")
     (tmp_path / "ok.yaml").write_text("executor:\n  n_workers: 2\n")
     return ws
 
 
+PROCESSES = "model.parameters.pipeline.processes"
 CASES = [
     ("empty-id", ["create", ""], "project id is empty"),
     ("dotdot-id", ["create", ".."], "invalid project id '..'"),
@@ -68,6 +75,21 @@ CASES = [
     ("merge-and-action", ["config", "demo", "set", "a=1", "--file", "{tmp}/ok.yaml"],
      "--file cannot be combined"),
     ("validate-broken", ["config", "broken", "validate"], "did you mean 'framework'"),
+    ("set-retries-word", ["config", "piped", "set", f"{PROCESSES}.fit.retries=one"],
+     f"project_config.yaml:4:5: {PROCESSES}.fit.retries: expected an integer, found 'one'"),
+    ("set-negative-timeout", ["config", "piped", "set", f"{PROCESSES}.fit.timeout=-5"],
+     f"{PROCESSES}.fit.timeout: expected a value > 0, found -5"),
+    ("set-adjlist-typo", ["config", "piped", "set", "model.parameters.pipeline.proces_adjlist=a"],
+     "pipeline.proces_adjlist: unknown key (did you mean 'process_adjlist'?)"),
+    ("set-unknown-process", ["config", "piped", "set", f"{PROCESSES}.fitt.retries=1"],
+     f"{PROCESSES}.fitt: no such process in the pipeline (did you mean 'fit'?)"),
+    ("set-cycle", ["config", "piped", "set",
+                   "model.parameters.pipeline.process_adjlist={load: [fit], fit: [load]}"],
+     "the pipeline has a cycle: load -> fit -> load"),
+    ("validate-cycle", ["config", "cyclic", "validate"],
+     ("project_config.yaml:5:7: model.parameters.pipeline.process_adjlist: the pipeline has a "
+      "cycle: load -> fit -> load")),
+    ("run-cycle", ["run", "cyclic", "--local"], "the pipeline has a cycle: load -> fit -> load"),
     ("unknown-command", ["frobnicate"], "No such command 'frobnicate'"),
     ("unknown-option", ["create", "x", "--colour"], "No such option '--colour'"),
 ]  # fmt: skip

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from fixtures.cli import run_mlops
 from fixtures.projects import ProjectFactory
-from mlops.core.run_records import list_runs
+from mlops.core.run_records import get_run, list_runs
 from mlops.main import cli, main
 from mlops.platform import MLPlatform
 
@@ -89,6 +89,85 @@ def test_run_usage_errors_exit_2_and_record_nothing(
     assert message.lower() in err.lower()
     platform = MLPlatform()
     assert list_runs(platform.open_stores("calc", platform.load("calc")[1]).kv) == []
+
+
+def test_a_run_reads_and_validates_its_config_once(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 2})
+    assert main(["run", "calc", "--local", "-vv"]) == 0
+    validated = [line for line in capsys.readouterr().err.splitlines() if "validated" in line]
+    assert validated == ["mlops: debug: validated projects/calc/configs/project_config.yaml"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-q", "run", "calc"], ["run", "calc", "-q"], ["run", "-q", "calc"]],
+    ids=["before", "after", "between"],
+)
+def test_global_flags_work_before_and_after_the_subcommand(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 2})
+    assert main([*args, "--no-cache"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.splitlines() == [out]
+    assert out.startswith("completed: run ")
+
+
+def test_workspace_given_after_the_subcommand_is_used(
+    make_project: ProjectFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "elsewhere"
+    assert main(["create", "away", "--workspace", str(other)]) == 0
+    assert (other / "projects" / "away" / "configs" / "project_config.yaml").is_file()
+    capsys.readouterr()
+    assert main(["list", "--json", "--workspace", str(other)]) == 0
+    assert [p["id"] for p in json.loads(capsys.readouterr().out)] == ["away"]
+
+
+def test_job_run_takes_the_whole_request_as_json(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 2})
+    assert main(["run", "calc"]) == 0
+    selected = {"project": "calc", "only": "total", "use_cache": False, "explain": True}
+    assert main(["job", "run", "--request", json.dumps(selected)]) == 0
+    explained = capsys.readouterr().out.splitlines()[-2]
+    assert explained.split()[:2] == ["ran", "total"]
+    assert explained.endswith("ran: selected by --only")
+    overridden = {"project": "calc", "overrides": {"size": 3}, "verbosity": -1}
+    assert main(["job", "run", "--request", json.dumps(overridden)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.splitlines() == [out]
+    platform = MLPlatform()
+    runs = list_runs(platform.open_stores("calc").kv)
+    assert [r["selection"]["only"] for r in runs] == [None, "total", None]
+    newest = get_run(platform.open_stores("calc").kv, runs[-1]["run_id"])
+    assert newest is not None
+    assert newest["metrics"] == {"total.total": 3.0}
+
+
+@pytest.mark.parametrize(
+    ("request_json", "message"),
+    [
+        ("{not json", "run request: not json"),
+        ('{"project": "calc", "colour": "red"}', "run request: unknown field 'colour'"),
+        ("[1, 2]", "run request: expected a json object with a 'project'"),
+    ],
+    ids=["not-json", "unknown-field", "not-an-object"],
+)
+def test_a_bad_request_is_one_line_and_exit_2(
+    make_project: ProjectFactory,
+    capsys: pytest.CaptureFixture[str],
+    request_json: str,
+    message: str,
+) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 2})
+    assert main(["job", "run", "--request", request_json]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err.lower()
 
 
 def test_unused_process_warning_is_one_line(

@@ -15,22 +15,27 @@ pipeline declaration the engine reads.
 
 from __future__ import annotations
 
-import difflib
-import io
-import re
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
+from mlops.adapters.config_errors import config_error, describe
+from mlops.adapters.config_yaml import (
+    dump_yaml,
+    parse_scalar,
+    parse_yaml,
+    plain_data,
+    yaml_round_trip,
+)
+from mlops.adapters.pipeline_schema import PipelineConfig, ProcessConfig
 from mlops.errors import ConfigError
 from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES
 
 CONFIG_RELATIVE_PATH = Path("configs") / "project_config.yaml"
+_log = logging.getLogger(__name__)
 ENV_MANAGERS = ("venv", "conda", "pyenv", "system")
 
 
@@ -142,14 +147,6 @@ class EnvironmentConfig(_Strict):
 
 
 # ------------------------------------------------------------------ model
-
-
-class PipelineConfig(BaseModel):
-    """``model.parameters.pipeline``: the DAG, parsed and checked by the engine."""
-
-    model_config = ConfigDict(extra="allow")
-
-    process_adjlist: str | dict[str, list[str] | str | None] | None = None
 
 
 class ModelParameters(BaseModel):
@@ -273,41 +270,6 @@ class ProjectConfig(_Strict):
 # ------------------------------------------------------------------ loading with precise errors
 
 
-def yaml_round_trip() -> YAML:
-    """The YAML codec for user files: keeps comments, key order and quoting on rewrite."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    return yaml
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML text for data loaded by :func:`parse_yaml` (or plain data), comments kept."""
-    buffer = io.StringIO()
-    yaml_round_trip().dump(data, buffer)
-    return buffer.getvalue()
-
-
-def parse_scalar(text: str) -> Any:
-    """A value typed on the command line, read as YAML (``1`` int, ``[a, b]`` list, ``x`` str)."""
-    return YAML(typ="safe", pure=True).load(text)
-
-
-def parse_yaml(text: str, source: str) -> Any:
-    """Parse YAML text; a syntax error becomes ``source:line:col: invalid YAML: ...``."""
-    try:
-        return yaml_round_trip().load(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
-        raise ConfigError(
-            f"{where}: invalid YAML: {problem}",
-            hint="check the indentation and the ':' after each key there",
-        ) from exc
-
-
 def load_project_config(path: Path, *, display: str | None = None) -> ProjectConfig:
     """Read and validate ``project_config.yaml``; every problem is one ConfigError line."""
     source = display or str(path)
@@ -329,12 +291,16 @@ def validate_project_config(data: Any, source: str) -> ProjectConfig:
     if not isinstance(data, Mapping):
         raise ConfigError(
             f"{source}:1:1: expected a mapping of sections (model:, environment:, ...), "
-            f"found {_kind(data)}"
+            f"found {describe(data)}"
         )
     try:
-        return ProjectConfig.model_validate(plain_data(data))
+        config = ProjectConfig.model_validate(plain_data(data))
     except ValidationError as exc:
-        raise _config_error(exc, data, source) from None
+        raise config_error(exc, data, source, root=ProjectConfig) from None
+    if config.model.parameters.pipeline is not None:
+        config.model.parameters.pipeline.check(data, source)
+    _log.debug("validated %s", source)  # `mlops -vv` shows every config a command reads
+    return config
 
 
 def load_cluster_config(path: Path, *, display: str | None = None) -> ClusterConfig | None:
@@ -355,184 +321,12 @@ def load_cluster_config(path: Path, *, display: str | None = None) -> ClusterCon
         return ClusterConfig()
     if not isinstance(data, Mapping):
         raise ConfigError(
-            f"{source}:1:1: expected a mapping (provider:, options:, ...), found {_kind(data)}"
+            f"{source}:1:1: expected a mapping (provider:, options:, ...), found {describe(data)}"
         )
     try:
         return ClusterConfig.model_validate(plain_data(data))
     except ValidationError as exc:
-        raise _config_error(exc, data, source, root=ClusterConfig) from None
-
-
-_UNION_TAG = re.compile(r"^(str|int|float|bool|none|[a-z-]+\[.*\]|[A-Z][A-Za-z]*)$")
-
-
-def _field_loc(loc: Sequence[Any], data: Any) -> tuple[Any, ...]:
-    """The key path of an error in the user's data, without pydantic's union-member tags.
-
-    A part that is a key (or index) of the data where it stands is kept, even
-    when it looks like a tag (an env variable named ``PATH``); other parts
-    that look like tags (``str``, ``dict[...]``, a model's name) are dropped.
-    """
-    path: list[Any] = []
-    node = data
-    for part in loc:
-        if _holds(node, part):
-            node = node[part]
-        elif isinstance(part, int) or not _UNION_TAG.match(str(part)):
-            node = None  # past what the user wrote: a missing key
-        else:
-            continue
-        path.append(part)
-    return tuple(path)
-
-
-def _holds(node: Any, part: Any) -> bool:
-    if isinstance(node, Mapping):
-        return part in node
-    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-
-
-def _within(inner: tuple[Any, ...], outer: tuple[Any, ...]) -> bool:
-    return inner[: len(outer)] == outer
-
-
-def _config_error(
-    exc: ValidationError, data: Any, source: str, *, root: type[BaseModel] = ProjectConfig
-) -> ConfigError:
-    errors = exc.errors(include_url=False)
-    by_loc: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
-    for error in errors:
-        by_loc.setdefault(_field_loc(error["loc"], data), []).append(error)
-    # One problem may be reported at several depths: a union whose container
-    # alternative got further (``{a: 5}`` fails as a string at the key and as
-    # a list under ``a``). The deepest report says where the mistake is.
-    reported = next(iter(by_loc))
-    problem = [loc for loc in by_loc if _within(loc, reported) or _within(reported, loc)]
-    loc = max(problem, key=len)
-    group = by_loc[loc]
-    where = _position(data, loc, source)
-    path = _dotted(loc) or "(top level)"
-    rest = [other for other in by_loc if other not in problem]
-    others = sum(1 for a in rest if not any(b != a and _within(a, b) for b in rest))
-    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
-    first = group[0]
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        parent, unknown = loc[:-1], str(loc[-1])
-        known = _known_keys(parent, root)
-        suggestion = difflib.get_close_matches(unknown, known, n=1)
-        hint = (
-            f"did you mean '{suggestion[0]}'?"
-            if suggestion
-            else f"valid keys here: {', '.join(known)}"
-        )
-        return ConfigError(f"{where}: {path}: unknown key{more}", hint=hint)
-    if kind == "missing":
-        return ConfigError(f"{where}: {path}: required key is missing{more}")
-    if len(group) > 1:  # a union: every alternative failed
-        wanted = " or ".join(dict.fromkeys(_expectation(e) for e in group))
-        found = _show(first.get("input"))
-        return ConfigError(f"{where}: {path}: expected {wanted}, found {found}{more}")
-    return ConfigError(f"{where}: {path}: {_expected(first)}{more}")
-
-
-_EXPECTATIONS = {
-    "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer",
-    "bool_parsing": "true or false", "bool_type": "true or false",
-    "string_type": "a string", "dict_type": "a mapping", "list_type": "a list",
-    "float_parsing": "a number", "float_type": "a number", "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-}  # fmt: skip
-
-
-def _expectation(error: Mapping[str, Any]) -> str:
-    return _EXPECTATIONS.get(error["type"], str(error.get("msg", "a valid value")).lower())
-
-
-def _expected(error: Mapping[str, Any]) -> str:
-    kind, found = error["type"], error.get("input")
-    if kind == "value_error":
-        return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "one of the allowed values")
-        return f"expected {expected}, found {_show(found)}"
-    if kind in _EXPECTATIONS:
-        return f"expected {_EXPECTATIONS[kind]}, found {_show(found)}"
-    return f"{str(error.get('msg', 'invalid value')).lower()}, found {_show(found)}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _kind(value: Any) -> str:
-    return "a string" if isinstance(value, str) else _show(value)
-
-
-def _dotted(loc: Sequence[Any]) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        elif parts:
-            parts.append(f".{part}")
-        else:
-            parts.append(str(part))
-    return "".join(parts)
-
-
-def _position(data: Any, loc: Sequence[Any], source: str) -> str:
-    """``source:line:col`` of the deepest node of ``loc`` present in the YAML."""
-    node, line, col = data, None, None
-    for part in loc:
-        try:
-            if isinstance(node, CommentedMap) and part in node:
-                line, col = node.lc.key(part)
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-                line, col = node.lc.item(part)
-            else:
-                break
-        except (KeyError, IndexError, TypeError):  # added by an edit: it has no line yet
-            break
-        node = node[part]
-    return f"{source}:{line + 1}:{col + 1}" if line is not None and col is not None else source
-
-
-def _known_keys(parent: Sequence[Any], root: type[BaseModel]) -> list[str]:
-    model: type[BaseModel] | None = root
-    for part in parent:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        model = _model_of(field.annotation) if field else None
-    return sorted(model.model_fields) if model else []
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    candidates = [annotation, *getattr(annotation, "__args__", ())]
-    for candidate in candidates:
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-        for inner in getattr(candidate, "__args__", ()):
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                return inner
-    return None
-
-
-def plain_data(value: Any) -> Any:
-    """Round-trip YAML nodes as plain dicts, lists and scalars (for pydantic and JSON)."""
-    if isinstance(value, Mapping):
-        return {str(k): plain_data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_data(v) for v in value]
-    if hasattr(value, "value") and type(value).__module__.startswith("ruamel"):
-        return value.value  # ruamel scalar wrappers (quoted strings, tagged scalars)
-    return value
+        raise config_error(exc, data, source, root=ClusterConfig) from None
 
 
 __all__ = [
@@ -545,6 +339,7 @@ __all__ = [
     "ExecutorConfig",
     "ModelParameters",
     "PipelineConfig",
+    "ProcessConfig",
     "ProjectConfig",
     "ReportingConfig",
     "ReproducibilityConfig",

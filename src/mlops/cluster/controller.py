@@ -1,8 +1,8 @@
 """The cluster controller: one run of a project on a Dask cluster, or locally when it cannot.
 
 ``ClusterController(...).run(pipeline, ...)`` calls ``pipeline`` (the
-platform's ``run_pipeline_for_project`` for the project) once, with the
-client, executor and execution context it settled on. The controller sits
+platform's run of one request) once, with the executor, client and
+execution context it settled on. The controller sits
 below the platform in the layers, so it is handed the run function rather
 than importing it:
 
@@ -26,10 +26,10 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mlops.adapters.config_schema import ClusterConfig, ProjectConfig, load_cluster_config
 from mlops.cluster.providers import ClusterProvider, ClusterWarning, create_provider
@@ -44,6 +44,13 @@ if TYPE_CHECKING:  # distributed is imported when a cluster is used, not with th
 CLUSTER_CONFIG_RELATIVE_PATH = Path("configs") / "cluster_config.yaml"
 LOCAL_EXECUTORS = tuple(kind for kind in EXECUTOR_KINDS if kind != "dask")
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pipeline(Protocol[T_co]):
+    """The run the controller places: ``(executor, client or None, execution) -> result``."""
+
+    def __call__(self, executor: str, client: Any, execution: RuntimeContext, /) -> T_co: ...
 
 
 @dataclass(frozen=True)
@@ -186,14 +193,10 @@ class ClusterController:
                 return kind
         return "sequential"
 
-    def run(
-        self, pipeline: Callable[..., T], *, executor: str | None = None, **run_options: Any
-    ) -> T:
-        """Call ``pipeline`` on the cluster (or locally, see the module docstring).
-
-        ``pipeline`` gets ``run_options`` plus ``executor``, ``execution`` and,
-        on the cluster, ``client``.
-        """
+    def run(self, pipeline: Pipeline[T], *, executor: str | None = None) -> T:
+        """Call ``pipeline(executor, client, execution)`` once: on the cluster (executor
+        ``dask`` and its client), or locally (``executor`` when it runs on this machine,
+        no client); ``execution`` says which path and why."""
         from mlops.cluster import worker_runtime
 
         settings = self.settings
@@ -202,7 +205,7 @@ class ClusterController:
         try:
             client, _ = provider.start()
             if client is None:
-                return self._run_locally(pipeline, provider, executor, run_options)
+                return self._run_locally(pipeline, provider, executor)
             runtime = self.runtime(exports, ship_code=provider.remote and settings.code == "upload")
             worker_runtime.register(client, runtime)
             try:
@@ -214,18 +217,14 @@ class ClusterController:
                     scheduler=provider.address,
                     details={"workers": workers, "code": code},
                 )
-                return pipeline(executor="dask", client=client, execution=context, **run_options)
+                return pipeline("dask", client, context)
             finally:
                 worker_runtime.unregister(client, runtime)
         finally:
             provider.stop()
 
     def _run_locally(
-        self,
-        pipeline: Callable[..., T],
-        provider: ClusterProvider,
-        executor: str | None,
-        run_options: dict[str, Any],
+        self, pipeline: Pipeline[T], provider: ClusterProvider, executor: str | None
     ) -> T:
         settings = self.settings
         reason = provider.failure or "the cluster did not start"
@@ -248,7 +247,7 @@ class ClusterController:
             scheduler=provider.scheduler_address,
             details={"fallback": reason},
         )
-        return pipeline(executor=kind, execution=context, **run_options)
+        return pipeline(kind, None, context)
 
 
 __all__ = [

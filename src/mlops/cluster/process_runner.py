@@ -28,13 +28,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from mlops.core.executors import EXECUTOR_KINDS
 from mlops.core.workspace import Workspace
 from mlops.errors import ConfigError, ExitCode, MlopsError
 from mlops.platform import MLPlatform, RunReport
 from mlops.runtime.messages import warnings_as_lines
+from mlops.runtime.request import RunRequest
 
 SLURM_CPU_VARIABLES = ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE")
 DEFAULT_DATA_PARAM = "data_file"
@@ -148,35 +149,47 @@ def resolve_data_path(path: str, *, project_dir: Path, workspace: Path) -> Path:
     )
 
 
+def request_for(
+    args: RunnerArgs,
+    *,
+    project_dir: Path,
+    workspace: Path,
+    configured_workers: int | None,
+    environ: Mapping[str, str],
+) -> RunRequest:
+    """The run request ``args`` describe (paths resolved, SLURM's CPUs applied)."""
+    overrides = {}
+    if args.training_data:
+        data = resolve_data_path(args.training_data, project_dir=project_dir, workspace=workspace)
+        overrides[args.data_param] = str(data)
+    return RunRequest(
+        args.project,
+        from_process=args.resume_from_process,
+        only=args.single_process,
+        use_cache=args.use_cache,
+        executor=args.executor,
+        n_workers=args.n_workers or suggested_workers(configured_workers, environ),
+        cluster=args.cluster,
+        scheduler=args.scheduler_address,
+        overrides=overrides,
+        run_id=args.run_id,
+        local=True,
+    )
+
+
 def run(args: RunnerArgs, *, environ: Mapping[str, str] | None = None) -> RunReport:
     """Run the project as ``args`` say; MlopsError for every usage or config problem."""
     env = os.environ if environ is None else environ
     platform = MLPlatform(Workspace.resolve(args.workspace, environ=env))
-    project_dir, config = platform.load(args.project)
-    overrides = {}
-    if args.training_data:
-        data = resolve_data_path(
-            args.training_data, project_dir=project_dir, workspace=platform.workspace.root
-        )
-        overrides[args.data_param] = str(data)
-    n_workers = args.n_workers or suggested_workers(config.executor.n_workers, env)
-    options: dict[str, Any] = {
-        "use_cache": args.use_cache,
-        "from_process": args.resume_from_process,
-        "only": args.single_process,
-        "run_id": args.run_id,
-        "param_overrides": overrides,
-        "n_workers": n_workers,
-    }
-    if args.cluster or config.executor.type == "dask":
-        return platform.run_on_cluster(
-            args.project,
-            provider=args.cluster,
-            scheduler_address=args.scheduler_address,
-            executor=args.executor,
-            **options,
-        )
-    return platform.run_pipeline_for_project(args.project, executor=args.executor, **options)
+    project = platform.load_project(args.project)
+    request = request_for(
+        args,
+        project_dir=project.path,
+        workspace=platform.workspace.root,
+        configured_workers=project.config.executor.n_workers,
+        environ=env,
+    )
+    return platform.execute(request, project)
 
 
 def summary(report: RunReport) -> str:

@@ -34,7 +34,8 @@ from mlops.adapters.config_schema import (
     validate_project_config,
 )
 from mlops.core.workspace import STATE_DIR_NAME, Workspace
-from mlops.errors import ConfigError, ProjectError
+from mlops.errors import ConfigError, GraphError, ProjectError
+from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.templates import render_template, template_names
 from mlops.storage.atomic import atomic_write_text, file_lock
 
@@ -199,7 +200,7 @@ class ProjectManager:
         path = self.workspace.project_dir(project_id)
         try:
             config = self.load_config(project_id)
-        except ConfigError as exc:
+        except (ConfigError, GraphError) as exc:
             return ProjectInfo(
                 project_id, path, entry.get("created_at"), entry.get("template"), None, False,
                 exc.one_line(),
@@ -212,6 +213,16 @@ class ProjectManager:
     def load_config(self, project_id: str) -> ProjectConfig:
         path = self.config_path(project_id)
         return load_project_config(path, display=self._display(path))
+
+    def load(self, project_id: str) -> LoadedProject:
+        """The project, its config read and validated (graph included): once per command."""
+        path = self.require(project_id)
+        return LoadedProject(
+            project_id,
+            path,
+            self.load_config(project_id),
+            self.display_config_path(project_id),
+        )
 
     # ------------------------------------------------------------------ create and delete
 

@@ -20,7 +20,7 @@ from mlops.adapters.config_schema import (
     plain_data,
     validate_project_config,
 )
-from mlops.errors import ConfigError, ExitCode
+from mlops.errors import ConfigError, ExitCode, MlopsError
 
 
 def test_seed_sample_project_config_loads_as_is(
@@ -103,7 +103,7 @@ BAD_CONFIGS = [
     ("empty", "", "bad.yaml: the file is empty"),
     ("only-comments", "# nothing here\n", "bad.yaml: the file is empty"),
     ("workers", "model: {name: m}\nexecutor:\n  n_workers: 0\n",
-     "bad.yaml:3:3: executor.n_workers: input should be greater than or equal to 1, found 0"),
+     "bad.yaml:3:3: executor.n_workers: expected a value >= 1, found 0"),
     ("language", "model:\n  name: m\n  language: R\n",
      "bad.yaml:3:3: model.language: expected 'python', found 'R'"),
     ("empty-name", "model:\n  name: ''\n", "model.name"),
@@ -147,6 +147,15 @@ def test_a_dumped_config_loads_back_equal(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ exact messages
 
+
+def _pipeline(rest: str, adjlist: str = "load fit") -> str:
+    """A config whose pipeline declares ``adjlist`` (lines 5-6) followed by ``rest`` (line 7 on)."""
+    return (
+        "model:\n  name: m\n  parameters:\n    pipeline:\n"
+        f"      process_adjlist: |\n        {adjlist}\n      {rest}"
+    )
+
+
 EXACT_MESSAGES = [
     ("typo", "model: {name: m}\nreproducibilty: {}\n",
      "bad.yaml:2:1: reproducibilty: unknown key (did you mean 'reproducibility'?)"),
@@ -171,6 +180,31 @@ EXACT_MESSAGES = [
      "bad.yaml:3:3: cluster.connect_timeout: expected a number, found 'soon'"),
     ("list-type", "model: {name: m}\ncluster:\n  passthrough: PATH\n",
      "bad.yaml:3:3: cluster.passthrough: expected a list, found 'PATH'"),
+    ("process-retries", _pipeline("processes:\n        fit:\n          retries: one\n"),
+     ("bad.yaml:9:11: model.parameters.pipeline.processes.fit.retries: "
+      "expected an integer, found 'one'")),
+    ("process-timeout", _pipeline("processes:\n        fit:\n          timeout: -5\n"),
+     ("bad.yaml:9:11: model.parameters.pipeline.processes.fit.timeout: "
+      "expected a value > 0, found -5")),
+    ("process-bool-count", _pipeline("processes:\n        fit:\n          retries: true\n"),
+     ("bad.yaml:9:11: model.parameters.pipeline.processes.fit.retries: "
+      "expected a number, not true or false")),
+    ("process-option-typo", _pipeline("processes:\n        fit:\n          retires: 2\n"),
+     ("bad.yaml:9:11: model.parameters.pipeline.processes.fit.retires: "
+      "unknown key (did you mean 'retries'?)")),
+    ("pipeline-typo", ("model:\n  name: m\n  parameters:\n    pipeline:\n"
+     "      proces_adjlist: a b\n"),
+     ("bad.yaml:5:7: model.parameters.pipeline.proces_adjlist: "
+      "unknown key (did you mean 'process_adjlist'?)")),
+    ("unknown-process", _pipeline("processes:\n        fitt: {retries: 1}\n"),
+     ("bad.yaml:8:9: model.parameters.pipeline.processes.fitt: no such process in the "
+      "pipeline (did you mean 'fit'?)")),
+    ("cycle", _pipeline("", adjlist="load fit\n        fit load"),
+     ("bad.yaml:5:7: model.parameters.pipeline.process_adjlist: the pipeline has a cycle: "
+      "load -> fit -> load (a pipeline must be acyclic; remove one of these edges)")),
+    ("spill-threshold", _pipeline("spill_threshold_bytes: lots\n"),
+     ("bad.yaml:7:7: model.parameters.pipeline.spill_threshold_bytes: "
+      "expected an integer, found 'lots'")),
     ("invalid-yaml", "model:\n  name: m\n   bad: indent\n",
      ("bad.yaml:3:7: invalid YAML: mapping values are not allowed here "
      "(check the indentation and the ':' after each key there)")),
@@ -189,7 +223,7 @@ def test_every_mistake_is_one_line_naming_file_position_and_key(
 ) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(MlopsError) as info:  # a ConfigError, or a GraphError for the graph
         load_project_config(path, display="bad.yaml")
     line = str(info.value)
     assert line == message if exact else message in line

@@ -12,6 +12,7 @@ from mlops.adapters.config_schema import ClusterConfig, load_cluster_config
 from mlops.cluster.controller import ClusterController, merge_settings
 from mlops.errors import ConfigError
 from mlops.platform import MLPlatform
+from mlops.runtime.request import RunRequest
 
 PIPELINE = """
 from mlops.core.step_system import process
@@ -88,7 +89,7 @@ def test_a_missing_cluster_file_is_none_and_an_empty_one_is_an_empty_section(
             r"c.yaml:2:1: schedular_address: unknown key \(did you mean 'scheduler_address'\?\)",
         ),
         ("provider: kube\n", r"c.yaml:1:1: provider: expected 'local', 'ansible' or 'slurm'"),
-        ("connect_timeout: 0\n", r"c.yaml:1:1: connect_timeout: .*greater than 0"),
+        ("connect_timeout: 0\n", r"c.yaml:1:1: connect_timeout: expected a value > 0, found 0"),
         (
             "- provider\n",
             r"c.yaml:1:1: expected a mapping \(provider:, options:, ...\), found a list",
@@ -169,7 +170,7 @@ def test_a_missing_project_is_a_project_error_before_any_cluster_starts(
     from mlops.errors import ProjectError
 
     with pytest.raises(ProjectError, match="no project 'ghost'"):
-        MLPlatform().cluster_controller("ghost", provider="local")
+        MLPlatform().cluster_controller("ghost", RunRequest("ghost", cluster="local"))
 
 
 def test_a_controller_can_be_built_without_a_platform(tmp_path: Path) -> None:

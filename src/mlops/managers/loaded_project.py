@@ -1,0 +1,125 @@
+"""``LoadedProject``: a project's folder and its config, read and validated once per command.
+
+Everything a run derives from the config without running anything is a
+property here: the pipeline graph, the environment spec and its hash, the
+parameters, the per-process options, the store settings scoped to the
+project, and the mlops extras its environment needs. The platform, the
+runner and the cluster controller take the loaded project as it is and never
+read the config file again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from mlops.adapters.config_schema import ProjectConfig
+from mlops.core.graph_types import PipelineGraph
+from mlops.core.networkx_parser import ADJLIST_KEY, parse_process_adjlist
+from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
+from mlops.environment.base import EnvironmentSpec
+from mlops.environment.factory import spec_from_config
+from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES
+
+# Which mlops extra a store backend needs inside the project's environment.
+_STORE_EXTRAS = {"redis": "redis", "gcp": "gcp", "gcs": "gcp"}
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedProject:
+    """One project as this command read it: see the module docstring."""
+
+    id: str
+    path: Path
+    config: ProjectConfig
+    display_path: str  # the config file as messages name it (relative to the workspace)
+
+    @cached_property
+    def graph(self) -> PipelineGraph:
+        """The pipeline graph (cycles refused; an empty pipeline is a GraphError)."""
+        pipeline = self.config.model.parameters.pipeline
+        source = f"{self.display_path}: {ADJLIST_KEY}"
+        if pipeline is None:
+            return parse_process_adjlist(None, source=source)
+        return pipeline.graph(source=source)
+
+    # -------------------------------------------------------------- environment
+
+    @property
+    def environment_manager(self) -> str:
+        return self.config.environment.manager
+
+    @cached_property
+    def environment_spec(self) -> EnvironmentSpec:
+        environment = self.config.environment
+        return spec_from_config(environment.manager, environment.spec.model_dump(), self.path)
+
+    @cached_property
+    def env_hash(self) -> str:
+        """The environment spec's hash: part of every cache key."""
+        return self.environment_spec.hash_for(self.environment_manager)
+
+    @property
+    def runtime_extras(self) -> list[str]:
+        """The mlops extras a run of this project needs inside its environment."""
+        extras = set()
+        if self.config.reproducibility.experiment_tracking.backend == "mlflow":
+            extras.add("mlflow")
+        for store, aliases in (
+            (self.config.storage.kv, KV_ALIASES),
+            (self.config.storage.objects, OBJECT_ALIASES),
+        ):
+            name = str(getattr(store, "backend", "") or "").strip().lower()
+            extra = _STORE_EXTRAS.get(aliases.get(name, ""))
+            if extra:
+                extras.add(extra)
+        return sorted(extras)
+
+    # -------------------------------------------------------------- parameters and options
+
+    def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The model parameters every process can take by name (with ``overrides``)."""
+        params = {**self.config.model.parameters.as_dict(), **(overrides or {})}
+        params.pop("pipeline", None)
+        return params
+
+    @property
+    def process_config(self) -> dict[str, dict[str, Any]]:
+        """``pipeline.processes`` as the scheduler reads it: run options, ``params``, ``inputs``."""
+        pipeline = self.config.model.parameters.pipeline
+        processes = pipeline.processes if pipeline is not None else {}
+        return {
+            name: {**options.run_options(), "params": options.params, "inputs": options.inputs}
+            for name, options in processes.items()
+        }
+
+    @property
+    def spill_threshold(self) -> int:
+        pipeline = self.config.model.parameters.pipeline
+        return pipeline.spill_threshold_bytes if pipeline is not None else DEFAULT_SPILL_THRESHOLD
+
+    # -------------------------------------------------------------- stores
+
+    @property
+    def kv_settings(self) -> dict[str, Any] | None:
+        kv = self.config.storage.kv
+        return kv.model_dump() if kv else None
+
+    @property
+    def object_settings(self) -> dict[str, Any]:
+        """Object-store options scoped to the project: its own folder or key prefix."""
+        objects = self.config.storage.objects
+        options = objects.model_dump() if objects else {"backend": "local"}
+        backend = OBJECT_ALIASES.get(str(options.get("backend", "local")).strip().lower(), "local")
+        if backend == "local":
+            options.setdefault("root", f"objects/{self.id}")
+        elif backend == "gcs":
+            prefix = str(options.get("prefix", "")).strip("/")
+            options["prefix"] = f"{prefix}/{self.id}" if prefix else self.id
+        return options
+
+
+__all__ = ["LoadedProject"]

@@ -1,0 +1,84 @@
+"""``RunRequest``: everything one ``mlops run`` asks for, built once and passed down whole.
+
+The command line (``mlops run``), the batch job entry point and the Python
+API each build one request; the runner, the platform, the cluster controller
+and the re-execution inside a project's environment take it as it is. The
+re-execution carries it serialised (:meth:`RunRequest.to_json`), so an option
+can never be dropped on the way into the child.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops.errors import ConfigError
+
+#: Where a run's processes run on this machine (``dask`` is a cluster's client).
+LOCAL_EXECUTORS = ("sequential", "threads", "processes")
+CLUSTER_PROVIDERS = ("local", "ansible", "slurm")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run of one project, as asked for.
+
+    ``from_process`` / ``only`` select processes; ``executor`` and
+    ``n_workers`` replace the config's ``executor:``; ``cluster`` /
+    ``scheduler`` ask for a Dask cluster; ``overrides`` replace top-level
+    model parameters for this run only; ``local`` runs in this interpreter
+    rather than the project's environment; ``verbosity`` is -1 quiet, 0
+    normal, 1+ verbose.
+    """
+
+    project: str
+    from_process: str | None = None
+    only: str | None = None
+    use_cache: bool = True
+    explain: bool = False
+    executor: str | None = None
+    n_workers: int | None = None
+    cluster: str | None = None
+    scheduler: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+    local: bool = False
+    verbosity: int = 0
+    debug: bool = False
+
+    @property
+    def wants_cluster(self) -> bool:
+        """The command line asks for a cluster (the config may, too)."""
+        return bool(self.cluster or self.scheduler)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, default=_refuse)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunRequest:
+        """The request :meth:`to_json` wrote; anything else is a ConfigError."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"run request: not JSON: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("project"), str):
+            raise ConfigError("run request: expected a JSON object with a 'project'")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"run request: unknown field {unknown[0]!r}",
+                hint="the request was written by another version of mlops; "
+                "install the same version in the project's environment",
+            )
+        return cls(**data)
+
+
+def _refuse(value: Any) -> Any:
+    raise ConfigError(f"run request: {value!r} cannot be sent to another process (not plain data)")
+
+
+__all__ = ["CLUSTER_PROVIDERS", "LOCAL_EXECUTORS", "RunRequest"]
