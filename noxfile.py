@@ -37,6 +37,9 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 # Offline-friendly: never download an interpreter unless asked (--download-python auto).
 nox.options.download_python = "never"
+# uv installs without byte-compiling; the suite starts hundreds of interpreters (the CLI,
+# Dask workers, project environments), and each would compile dask and mlops again.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 PYPROJECT = fingerprint.load_pyproject(ROOT / "pyproject.toml")
 PYTHONS = fingerprint.python_versions(PYPROJECT)
