@@ -8,103 +8,31 @@ Tracebacks are shown only with ``--debug``.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from mlops import __version__
-from mlops.core.workspace import Workspace, infer_source_root
+from mlops.cli_state import (
+    CliState,
+    accept_global_options,
+    global_options,
+    hide_debug_log,
+    pass_state,
+    show_debug_log,
+)
 from mlops.errors import ExitCode, MlopsError, ProjectError
+from mlops.runtime.workspace import infer_source_root
 
 if TYPE_CHECKING:
-    from mlops.managers.project_manager import ProjectInfo, ProjectManager
+    from mlops.managers.project_manager import ProjectInfo
 
 # Commands import their machinery (pydantic, ruamel, storage) when they run, so
 # `mlops --help`, `--version` and completion stay fast.
-
-
-@dataclass
-class CliState:
-    """The global options, given before or after the subcommand (``mlops -q run x``, or
-    ``mlops run x -q``)."""
-
-    workspace_arg: Path | None
-    debug: bool
-    verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
-
-    def workspace(self) -> Workspace:
-        return Workspace.resolve(self.workspace_arg)
-
-    def projects(self) -> ProjectManager:
-        from mlops.managers.project_manager import ProjectManager
-
-        return ProjectManager(self.workspace())
-
-
-def _set_global(ctx: click.Context, param: click.Parameter, value: object) -> object:
-    """Fold a global option into the state, wherever on the line it was given."""
-    if ctx.obj is None:
-        ctx.obj = CliState(workspace_arg=None, debug=False)
-    state: CliState = ctx.obj
-    if param.name == "workspace_arg" and isinstance(value, Path):
-        state.workspace_arg = value
-    elif param.name == "debug" and value:
-        state.debug = True
-    elif param.name == "verbose" and isinstance(value, int) and value:
-        state.verbosity = max(state.verbosity, 0) + value
-    elif param.name == "quiet" and value:
-        state.verbosity = -1
-    show_debug_log(state.verbosity)
-    return value
-
-
-class _DebugLog(logging.Handler):
-    """mlops' debug log on the stderr of the moment (tests swap it between commands)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        sys.stderr.write(f"mlops: debug: {record.getMessage()}\n")
-
-
-_DEBUG_LOG = _DebugLog()
-
-
-def show_debug_log(verbosity: int) -> None:
-    """From ``-vv`` on, mlops' debug log (which files a command reads, ...) goes to stderr."""
-    logger = logging.getLogger("mlops")
-    if verbosity >= 2 and _DEBUG_LOG not in logger.handlers:
-        logger.addHandler(_DEBUG_LOG)
-        logger.setLevel(logging.DEBUG)
-
-
-def _hide_debug_log() -> None:
-    logger = logging.getLogger("mlops")
-    logger.removeHandler(_DEBUG_LOG)
-    logger.setLevel(logging.NOTSET)
-
-
-def _global(decls: list[str], help_text: str, **kind: Any) -> click.Option:
-    return click.Option(decls, expose_value=False, callback=_set_global, help=help_text, **kind)
-
-
-def global_options() -> list[click.Option]:
-    """The options every command accepts, before or after its name."""
-    return [
-        _global(
-            ["--workspace", "workspace_arg"],
-            "Workspace folder (default: $MLOPS_WORKSPACE_DIR, else the nearest folder "
-            "with .mlops/, else the current directory).",
-            type=click.Path(path_type=Path),
-        ),
-        _global(["--debug"], "Show tracebacks for errors.", is_flag=True),
-        _global(["-v", "--verbose"], "Say more (process tracebacks with -v).", count=True),
-        _global(["-q", "--quiet"], "Only the final line and errors.", is_flag=True),
-    ]
 
 
 @click.group(
@@ -115,13 +43,12 @@ def global_options() -> list[click.Option]:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Run ML pipelines as projects: cached, tracked, reproducible."""
-    if ctx.obj is None:
-        ctx.obj = CliState(workspace_arg=None, debug=False)
+    ctx.ensure_object(CliState)
 
 
 @cli.command("workspace")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.pass_obj
+@pass_state
 def workspace_command(state: CliState, as_json: bool) -> None:
     """Show where the workspace is and how it was chosen."""
     ws = state.workspace()
@@ -175,7 +102,7 @@ def _echo_info(info: ProjectInfo, as_json: bool) -> None:
     help="Template to start from (an unknown name lists the installed ones); "
     "default: a minimal project.",
 )
-@click.pass_obj
+@pass_state
 def create_command(state: CliState, name: str, template: str | None) -> None:
     """Create project NAME in the workspace."""
     info = state.projects().create(name, template=template)
@@ -184,7 +111,7 @@ def create_command(state: CliState, name: str, template: str | None) -> None:
 
 @cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.pass_obj
+@pass_state
 def list_command(state: CliState, as_json: bool) -> None:
     """List the workspace's projects."""
     projects = state.projects().list()
@@ -215,7 +142,7 @@ def _echo_table(rows: list[list[str]]) -> None:
 @cli.command("info")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.pass_obj
+@pass_state
 def info_command(state: CliState, name: str, as_json: bool) -> None:
     """Show a project's location, framework, template and whether its config is valid."""
     _echo_info(state.projects().info(name), as_json)
@@ -224,7 +151,7 @@ def info_command(state: CliState, name: str, as_json: bool) -> None:
 @cli.command("delete")
 @click.argument("name")
 @click.option("--force", "-f", is_flag=True, help="Delete without asking.")
-@click.pass_obj
+@pass_state
 def delete_command(state: CliState, name: str, force: bool) -> None:
     """Delete project NAME and everything in its folder."""
     manager = state.projects()
@@ -253,7 +180,7 @@ CONFIG_ACTIONS = ("show", "get", "set", "validate")
     type=click.Path(path_type=Path, dir_okay=False),
     help="Merge this YAML file into the config.",
 )
-@click.pass_obj
+@pass_state
 def config_command(
     state: CliState, name: str, action: str | None, args: tuple[str, ...], merge_file: Path | None
 ) -> None:
@@ -334,7 +261,7 @@ def config_command(
     metavar="ADDRESS",
     help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
 )
-@click.pass_obj
+@pass_state
 def run_command(
     state: CliState,
     *,
@@ -390,7 +317,7 @@ def job_group() -> None:
     metavar="JSON",
     help="The run request as JSON (what `mlops run` sends into the project's environment).",
 )
-@click.pass_obj
+@pass_state
 def job_run_command(state: CliState, request_json: str) -> int:
     """Run one request in this interpreter, with progress like `mlops run --local`."""
     from dataclasses import replace
@@ -408,7 +335,7 @@ def job_run_command(state: CliState, request_json: str) -> int:
 @click.option(
     "--template", "-t", default="custom", show_default=True, help="Template of the demo project."
 )
-@click.pass_obj
+@pass_state
 def quickstart_command(state: CliState, *, name: str, template: str) -> int:
     """Create a demo project, run it, and run it again from the cache."""
     from mlops.runner import quickstart
@@ -426,7 +353,7 @@ def env_group() -> None:
 
 @env_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.pass_obj
+@pass_state
 def env_list_command(state: CliState, as_json: bool) -> None:
     """Show every environment: manager, state, size and the projects using it."""
     from mlops.environment.inventory import list_environments
@@ -453,7 +380,7 @@ def env_list_command(state: CliState, as_json: bool) -> None:
 @env_group.command("prune")
 @click.option("--all", "everything", is_flag=True, help="Remove every environment.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
-@click.pass_obj
+@pass_state
 def env_prune_command(state: CliState, everything: bool, dry_run: bool) -> None:
     """Remove environments no project uses now, and interrupted builds."""
     from mlops.environment.inventory import prune
@@ -473,7 +400,7 @@ def env_prune_command(state: CliState, everything: bool, dry_run: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token", help="Require this token (needed off loopback; or $MLOPS_UI_TOKEN).")
-@click.pass_obj
+@pass_state
 def serve_command(state: CliState, host: str, port: int, token: str | None) -> None:
     """Serve the web UI and its JSON API (projects, runs, graph, charts) for this workspace."""
     from mlops.web.serve import serve, settle_token
@@ -492,22 +419,22 @@ def _size(size: int) -> str:
     return f"{value:.1f} GiB"
 
 
-def _accept_global_options(group: click.Group) -> None:
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            _accept_global_options(command)
-        else:
-            command.params.extend(global_options())
+# The command names the platform's spec and its users' tests import.
+create_project_command = create_command
+delete_project_command = delete_command
+list_projects_command = list_command
+run_project_command = run_command
+config_project_command = config_command
 
 
-_accept_global_options(cli)
+accept_global_options(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlops`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    _hide_debug_log()  # until this command's options say otherwise
+    hide_debug_log()  # until this command's options say otherwise
     try:
         outcome = cli.main(args=args, prog_name="mlops", standalone_mode=False)
     except MlopsError as exc:

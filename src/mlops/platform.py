@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.cluster.controller import ClusterController
 from mlops.core.dask_networkx_executor import (
     DaskNetworkXExecutor,
-    PipelineRun,
     ProcessRecord,
     Selection,
 )
@@ -33,7 +32,6 @@ from mlops.core.networkx_parser import ADJLIST_KEY, check_processes
 from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.store_transport import LiveStores
-from mlops.core.workspace import Workspace
 from mlops.environment.base import EnvironmentManager, PrefixEnvironmentManager
 from mlops.environment.setup_env import project_manager
 from mlops.environment.utils import CommandRunner
@@ -44,6 +42,7 @@ from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.reporting.entrypoint import ChartWarning, render_charts
 from mlops.reporting.kv_utils import check_part
 from mlops.reporting.registry import discover_charts
+from mlops.run_report import RunListeners, RunReport
 from mlops.run_settings import (
     ProjectStores,
     execution_context,
@@ -53,78 +52,12 @@ from mlops.run_settings import (
 )
 from mlops.runtime.context import RuntimeContext, activated
 from mlops.runtime.request import RunRequest
+from mlops.runtime.workspace import Workspace
 from mlops.storage.factory import create_kv_store, create_object_store
 
 
 class PipelineWarning(UserWarning):
     """Something about the pipeline the user should know; the run goes on."""
-
-
-@dataclass
-class RunReport:
-    """What ``run_pipeline_for_project`` returns: the run and where it is recorded."""
-
-    project: str
-    record: dict[str, Any]
-    pipeline: PipelineRun
-    warnings: list[str] = field(default_factory=list)
-    charts: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def run_id(self) -> str:
-        return self.pipeline.run_id
-
-    @property
-    def status(self) -> RunStatus:
-        return self.pipeline.status
-
-    @property
-    def processes(self) -> dict[str, ProcessRecord]:
-        return self.pipeline.processes
-
-    @property
-    def ok(self) -> bool:
-        return self.status is RunStatus.COMPLETED
-
-    @property
-    def failed_process(self) -> str | None:
-        return self.pipeline.failed_process
-
-    def result(self, process: str) -> Any:
-        return self.pipeline.result(process)
-
-
-class _RunListeners:
-    """Where a run's progress goes: the run record, the experiment tracker, the caller.
-
-    The scheduler is built (and checks its arguments) before the record and the
-    tracker exist, so both are attached once the run is about to start.
-    """
-
-    def __init__(self, notes: list[str], on_update: Callable[[ProcessRecord], None] | None) -> None:
-        self.notes = notes  # the run summary's "warnings"
-        self.on_update = on_update
-        self.recorder: RunRecorder | None = None
-        self.tracking: MidRunTracking | None = None
-
-    def update(self, record: ProcessRecord) -> None:
-        if self.recorder is not None:
-            self.recorder.update(record)
-        if self.tracking is not None and record.status.finished_ok:
-            for point in record.metrics:
-                self.tracking.log_metric(
-                    f"{record.name}.{point['name']}", point["value"], point.get("step")
-                )
-        if self.on_update is not None:
-            self.on_update(record)
-
-    def finish(self, status: RunStatus, error: dict[str, Any] | None) -> None:
-        if self.tracking is not None:
-            self.tracking.end_run(status.value)
-            if self.tracking.lost:
-                self.notes.append(self.tracking.lost)  # before the summary is written
-        if self.recorder is not None:
-            self.recorder.finish(status, error=error)
 
 
 class MLPlatform:
@@ -295,7 +228,7 @@ class MLPlatform:
             handle = store_handle(engine, stores, self.workspace.state_dir, project.id)
             if isinstance(handle, LiveStores):
                 cleanup.callback(handle.release)
-            listeners = _RunListeners(notes, on_update)
+            listeners = RunListeners(notes, on_update)
             # Built first: it checks arguments and selections before anything is recorded.
             scheduler = DaskNetworkXExecutor(
                 graph,

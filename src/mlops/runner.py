@@ -21,14 +21,15 @@ from dataclasses import replace
 
 from rich.console import Console
 
-from mlops.core.workspace import Workspace
 from mlops.environment.setup_env import inside, reexec_command
 from mlops.errors import ExitCode
 from mlops.managers.loaded_project import LoadedProject
+from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.platform import MLPlatform, RunReport
 from mlops.progress import RunDisplay
 from mlops.runtime.messages import warnings_as_lines
 from mlops.runtime.request import RunRequest
+from mlops.runtime.workspace import Workspace
 
 
 def run_project(
@@ -73,7 +74,8 @@ def run_in_project_environment(
     if building and talk:
         _note(f"building the {manager.name} environment for {project.id} (first run of this spec)")
     started = time.perf_counter()
-    environment = manager.ensure()
+    reproducibility = ReproducibilityManager(project.config.reproducibility)
+    environment = reproducibility.setup_environment(manager)
     if inside(environment):
         return None
     if talk:

@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from mlops.core.executors import EXECUTOR_KINDS
-from mlops.core.workspace import Workspace
 from mlops.errors import ConfigError, ExitCode, MlopsError
 from mlops.platform import MLPlatform, RunReport
 from mlops.runtime.messages import warnings_as_lines
 from mlops.runtime.request import RunRequest
+from mlops.runtime.workspace import Workspace
 
 SLURM_CPU_VARIABLES = ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE")
 DEFAULT_DATA_PARAM = "data_file"
@@ -219,6 +219,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write(summary(report) + "\n")
     sys.stdout.flush()
     return int(ExitCode.OK if report.ok else ExitCode.RUN_FAILED)
+
+
+def __getattr__(name: str) -> Path:
+    """``WORKSPACE_ROOT``: the workspace a job started here would use, resolved when read."""
+    if name == "WORKSPACE_ROOT":
+        return Workspace.resolve().root
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised as a subprocess

@@ -1,149 +1,17 @@
-"""Where a workspace lives and how its folders are laid out.
-
-A workspace is a folder holding ``projects/<id>/`` and mlops' own state in
-``.mlops/`` (stores, environments, caches). Its root is chosen, in order, by:
-
-1. an explicit argument (``mlops --workspace DIR``),
-2. the ``MLOPS_WORKSPACE_DIR`` environment variable,
-3. the nearest folder at or above the current directory holding ``.mlops/``
-   (so commands work from inside a project, as git does from a subfolder),
-4. the current directory.
-
-Resolution never creates anything; :meth:`Workspace.ensure` does, on purpose.
-Every function takes its inputs (environment, cwd) as optional arguments so
-callers and tests can resolve without touching the process state.
-"""
+"""Where a workspace lives: :mod:`mlops.runtime.workspace`, importable here by its older name."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
-
-import mlops
-from mlops.errors import WorkspaceError
-
-WORKSPACE_ENV_VAR = "MLOPS_WORKSPACE_DIR"
-STATE_DIR_NAME = ".mlops"
-PROJECTS_DIR_NAME = "projects"
-
-
-class RootSource(StrEnum):
-    """How the workspace root was chosen, for ``mlops workspace`` and error messages."""
-
-    EXPLICIT = "explicit argument"
-    ENVIRONMENT = f"${WORKSPACE_ENV_VAR}"
-    MARKER = f"nearest folder with {STATE_DIR_NAME}/"
-    CWD = "current directory"
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """A resolved workspace root and the folders derived from it."""
-
-    root: Path
-    source: RootSource
-
-    @property
-    def projects_dir(self) -> Path:
-        return self.root / PROJECTS_DIR_NAME
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / STATE_DIR_NAME
-
-    @property
-    def envs_dir(self) -> Path:
-        return self.state_dir / "envs"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.state_dir / "cache"
-
-    def project_dir(self, project_id: str) -> Path:
-        return self.projects_dir / project_id
-
-    def ensure(self) -> Workspace:
-        """Create the workspace folders; an existing file in the way is an error."""
-        for folder in (self.root, self.projects_dir, self.state_dir):
-            if folder.exists() and not folder.is_dir():
-                raise WorkspaceError(
-                    f"workspace folder {folder} exists but is not a directory",
-                    hint="move the file away or choose another --workspace",
-                )
-            folder.mkdir(parents=True, exist_ok=True)
-        return self
-
-    @classmethod
-    def resolve(
-        cls,
-        explicit: str | os.PathLike[str] | None = None,
-        *,
-        environ: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-    ) -> Workspace:
-        """Resolve the workspace root by the rules in this module's docstring."""
-        env = os.environ if environ is None else environ
-        here = Path.cwd() if cwd is None else cwd
-        if explicit is not None and str(explicit).strip():
-            return cls(_absolute(Path(explicit), here, "--workspace"), RootSource.EXPLICIT)
-        from_env = env.get(WORKSPACE_ENV_VAR, "").strip()
-        if from_env:
-            return cls(_absolute(Path(from_env), here, WORKSPACE_ENV_VAR), RootSource.ENVIRONMENT)
-        marked = _nearest_marked_parent(here)
-        if marked is not None:
-            return cls(marked, RootSource.MARKER)
-        return cls(here.resolve(), RootSource.CWD)
-
-
-def _absolute(path: Path, cwd: Path, given_by: str) -> Path:
-    resolved = (cwd / path.expanduser()).resolve()
-    if resolved.exists() and not resolved.is_dir():
-        raise WorkspaceError(
-            f"workspace {resolved} (from {given_by}) is a file, not a directory",
-            hint="point it at a directory; it is created when first used",
-        )
-    return resolved
-
-
-def _nearest_marked_parent(start: Path) -> Path | None:
-    for folder in (start.resolve(), *start.resolve().parents):
-        if (folder / STATE_DIR_NAME).is_dir():
-            return folder
-    return None
-
-
-def get_workspace_root(
-    explicit: str | os.PathLike[str] | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Path:
-    """The workspace root folder (see :meth:`Workspace.resolve`)."""
-    return Workspace.resolve(explicit, environ=environ, cwd=cwd).root
-
-
-def get_projects_root(
-    explicit: str | os.PathLike[str] | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Path:
-    """The folder holding one subfolder per project."""
-    return Workspace.resolve(explicit, environ=environ, cwd=cwd).projects_dir
-
-
-def infer_source_root() -> Path:
-    """The folder that contains the importable ``mlops`` package.
-
-    Workers started elsewhere (cluster jobs, re-executed interpreters) put it
-    on ``PYTHONPATH`` so they import the same mlops as the process that
-    launched them, whether it is installed or run from a checkout.
-    """
-    return Path(mlops.__file__).resolve().parent.parent
-
+from mlops.runtime.workspace import (
+    PROJECTS_DIR_NAME,
+    STATE_DIR_NAME,
+    WORKSPACE_ENV_VAR,
+    RootSource,
+    Workspace,
+    get_projects_root,
+    get_workspace_root,
+    infer_source_root,
+)
 
 __all__ = [
     "PROJECTS_DIR_NAME",

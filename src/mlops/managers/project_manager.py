@@ -33,10 +33,10 @@ from mlops.adapters.config_schema import (
     plain_data,
     validate_project_config,
 )
-from mlops.core.workspace import STATE_DIR_NAME, Workspace
 from mlops.errors import ConfigError, GraphError, ProjectError
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.templates import render_template, template_names
+from mlops.runtime.workspace import STATE_DIR_NAME, Workspace
 from mlops.storage.atomic import atomic_write_text, file_lock
 
 INDEX_FILE = "projects.json"

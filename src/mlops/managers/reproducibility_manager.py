@@ -20,6 +20,7 @@ from importlib import metadata
 from typing import Any
 
 from mlops.adapters.config_schema import ReproducibilityConfig
+from mlops.environment.base import Environment, EnvironmentManager
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,15 @@ class ReproducibilityManager:
             torch.manual_seed(self.seed)
             seeded.append("torch")
         return SeedReport(self.seed, tuple(seeded))
+
+    def setup_environment(self, manager: EnvironmentManager) -> Environment:
+        """The environment a run reproduces in: ``manager``'s, built once per spec.
+
+        Content-addressed: the same spec (requirements, their files, the
+        interpreter) gives the same environment, reused; a new spec builds a
+        new one beside it.
+        """
+        return manager.ensure()
 
     def child_environment(self) -> dict[str, str]:
         """Variables for child processes so hashing (set and dict order of str) repeats too."""

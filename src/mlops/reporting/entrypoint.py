@@ -178,9 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run", dest="run_id", help="the run id (default: the latest run)")
     parser.add_argument("--workspace", help="the workspace folder (default: $MLOPS_WORKSPACE_DIR)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    from mlops.core.workspace import Workspace
     from mlops.platform import MLPlatform
     from mlops.runtime.messages import warnings_as_lines
+    from mlops.runtime.workspace import Workspace
 
     try:
         with warnings_as_lines(sys.stderr):

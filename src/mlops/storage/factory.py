@@ -7,8 +7,9 @@ workspace's ``.mlops/``). Remote backends take their endpoints from the config
 or the usual environment variables, are checked when created, and fall back
 to the local store with one warning when unreachable, unless ``required``.
 
-The caller passes ``state_dir`` (the workspace's ``.mlops/``): storage sits
-below the engine in the layers, so it does not resolve workspaces itself.
+The platform passes ``state_dir`` (the workspace's ``.mlops/``); without
+it the workspace is resolved as the CLI does (``$MLOPS_WORKSPACE_DIR``, the
+nearest folder with ``.mlops/``, else the current directory).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import ConfigError, StorageError
+from mlops.runtime.workspace import Workspace
 from mlops.storage.adapters.local_objects import LocalObjectStore
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.adapters.sqlite_kv import SqliteKVStore
@@ -26,6 +28,12 @@ from mlops.storage.fallback import FallbackKVStore, required_failure, warn_once
 from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
 from mlops.storage.interfaces.object_store import ObjectStore
 from mlops.storage.path_utils import contained_path
+
+
+def _state_dir(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """``given``, else the state folder of the workspace resolved from the environment."""
+    return given if given is not None else Workspace.resolve(environ=environ).state_dir
+
 
 KV_ALIASES: dict[str, str] = {
     "memory": "memory", "mem": "memory",
@@ -80,13 +88,14 @@ def _local_path(options: Mapping[str, Any], name: str, state_dir: Path, default:
 def create_kv_store(
     config: Mapping[str, Any] | None = None,
     *,
-    state_dir: Path,
+    state_dir: Path | None = None,
     namespace: str = DEFAULT_NAMESPACE,
     environ: Mapping[str, str] | None = None,
     key_path: str = "storage.kv",
 ) -> KVStore:
     """A KV store for ``config`` (``{"backend": "sqlite"}`` when None)."""
     env = os.environ if environ is None else environ
+    state_dir = _state_dir(state_dir, env)
     options = _options(config, key_path)
     backend = normalize_backend(options.get("backend", "sqlite"), KV_ALIASES, key_path)
     required = _required(options, key_path)
@@ -183,12 +192,13 @@ def _redis_url(options: Mapping[str, Any], env: Mapping[str, str]) -> str:
 def create_object_store(
     config: Mapping[str, Any] | None = None,
     *,
-    state_dir: Path,
+    state_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
     key_path: str = "storage.objects",
 ) -> ObjectStore:
     """An object store for ``config`` (``{"backend": "local"}`` when None)."""
     env = os.environ if environ is None else environ
+    state_dir = _state_dir(state_dir, env)
     options = _options(config, key_path)
     backend = normalize_backend(options.get("backend", "local"), OBJECT_ALIASES, key_path)
     required = _required(options, key_path)

@@ -6,8 +6,8 @@ import ipaddress
 import os
 from collections.abc import Mapping
 
-from mlops.core.workspace import Workspace
 from mlops.errors import ConfigError
+from mlops.runtime.workspace import Workspace
 
 TOKEN_VARIABLE = "MLOPS_UI_TOKEN"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_HOST = "127.0.0.1"

@@ -37,12 +37,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from mlops import __version__
 from mlops.core.graph_types import ProcessStatus
 from mlops.core.run_records import get_run, list_runs, process_counts
-from mlops.core.workspace import Workspace
 from mlops.errors import MlopsError, ProjectError
 from mlops.managers.project_manager import check_project_id
 from mlops.platform import MLPlatform
 from mlops.reporting.kv_utils import check_part, get_chart_record, list_chart_records
 from mlops.run_settings import ProjectStores
+from mlops.runtime.workspace import Workspace
 from mlops.storage.factory import fallback_kv_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
@@ -346,4 +346,17 @@ def _chart_bytes(record: dict[str, Any], stores: ProjectStores, root: Path) -> R
     raise HTTPException(404, f"the image of chart {record.get('name')!r} is not available")
 
 
-__all__ = ["UI_DIR", "WorkspaceAPI", "create_app"]
+def __getattr__(name: str) -> Path:
+    """``WORKSPACE_ROOT`` and ``PROJECTS_DIR``: the workspace as resolved when read.
+
+    Resolved on each read (``$MLOPS_WORKSPACE_DIR``, the nearest folder with
+    ``.mlops/``, else the current directory), so nothing is fixed at import.
+    """
+    if name == "WORKSPACE_ROOT":
+        return Workspace.resolve().root
+    if name == "PROJECTS_DIR":
+        return Workspace.resolve().projects_dir
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["PROJECTS_DIR", "UI_DIR", "WORKSPACE_ROOT", "WorkspaceAPI", "create_app"]  # noqa: F822 - module __getattr__

@@ -1,0 +1,88 @@
+"""What a run returns (:class:`RunReport`), and where its progress goes while it runs.
+
+The scheduler reports each process's record as it settles; the listeners
+pass it on to the run record, the experiment tracker (metrics as they come)
+and the caller's display, and close the record and the tracker's run with
+the run's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops.core.dask_networkx_executor import PipelineRun, ProcessRecord
+from mlops.core.graph_types import RunStatus
+from mlops.core.mid_run_tracking import MidRunTracking
+from mlops.core.run_records import RunRecorder
+
+
+@dataclass
+class RunReport:
+    """What ``run_pipeline_for_project`` returns: the run and where it is recorded."""
+
+    project: str
+    record: dict[str, Any]
+    pipeline: PipelineRun
+    warnings: list[str] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.pipeline.run_id
+
+    @property
+    def status(self) -> RunStatus:
+        return self.pipeline.status
+
+    @property
+    def processes(self) -> dict[str, ProcessRecord]:
+        return self.pipeline.processes
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.COMPLETED
+
+    @property
+    def failed_process(self) -> str | None:
+        return self.pipeline.failed_process
+
+    def result(self, process: str) -> Any:
+        return self.pipeline.result(process)
+
+
+class RunListeners:
+    """Where a run's progress goes: the run record, the experiment tracker, the caller.
+
+    The scheduler is built (and checks its arguments) before the record and the
+    tracker exist, so both are attached once the run is about to start.
+    """
+
+    def __init__(self, notes: list[str], on_update: Callable[[ProcessRecord], None] | None) -> None:
+        self.notes = notes  # the run summary's "warnings"
+        self.on_update = on_update
+        self.recorder: RunRecorder | None = None
+        self.tracking: MidRunTracking | None = None
+
+    def update(self, record: ProcessRecord) -> None:
+        if self.recorder is not None:
+            self.recorder.update(record)
+        if self.tracking is not None and record.status.finished_ok:
+            for point in record.metrics:
+                self.tracking.log_metric(
+                    f"{record.name}.{point['name']}", point["value"], point.get("step")
+                )
+        if self.on_update is not None:
+            self.on_update(record)
+
+    def finish(self, status: RunStatus, error: dict[str, Any] | None) -> None:
+        if self.tracking is not None:
+            self.tracking.end_run(status.value)
+            if self.tracking.lost:
+                self.notes.append(self.tracking.lost)  # before the summary is written
+        if self.recorder is not None:
+            self.recorder.finish(status, error=error)
+
+
+__all__ = ["RunListeners", "RunReport"]
