@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import graphlib
 import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -271,21 +272,21 @@ class DaskNetworkXExecutor:
     # -------------------------------------------------------------- running
 
     def run(self) -> PipelineRun:
-        # Each process waits for a count of unsettled upstream processes; when the
-        # count reaches zero it joins a heap ordered by declaration, so the work per
-        # process is constant however large the graph.
-        waiting = {name: len(self.graph.upstream(name)) for name in self.graph.order}
+        # graphlib keeps the count of unsettled upstream processes; what it releases
+        # joins a heap ordered by declaration, so processes start in the user's order.
+        sorter = graphlib.TopologicalSorter({n: self.graph.upstream(n) for n in self.graph.order})
+        sorter.prepare()
         position = self.graph.position
-        ready = [(position[n], n) for n, count in waiting.items() if count == 0]
-        heapq.heapify(ready)
+        ready: list[tuple[int, str]] = []
         running: dict[ResultFuture, str] = {}
 
-        def settle(name: str) -> None:
-            for child in self.graph.downstream(name):
-                waiting[child] -= 1
-                if waiting[child] == 0:
-                    heapq.heappush(ready, (position[child], child))
+        def settle(name: str | None = None) -> None:
+            if name is not None:
+                sorter.done(name)
+            for released in sorter.get_ready():
+                heapq.heappush(ready, (position[released], released))
 
+        settle()
         while ready or running:
             while ready:
                 _, name = heapq.heappop(ready)
