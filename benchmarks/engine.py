@@ -37,9 +37,10 @@ from mlops.core.executors import Executor, create_executor
 from mlops.core.graph_types import PipelineGraph
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessDefinition, ProcessOptions
-from mlops.core.store_transport import LiveStores, StoreHandle, StoreSettings
+from mlops.core.store_transport import LiveStores, StoreHandle
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.factory import create_kv_store, create_object_store
+from mlops.storage.settings import StoreSettings
 
 PROCESSES_MODULE = """
 import time

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ class CliState:
 
     def workspace(self) -> Workspace:
         return Workspace.resolve(self.workspace_arg)
+
+    def request(self, project: str, **options: Any) -> RunRequest:
+        """A run request with these global options (verbosity, debug) and ``options``."""
+        return RunRequest(project, verbosity=self.verbosity, debug=self.debug, **options)
 
     def projects(self) -> ProjectManager:
         from mlops.managers.project_manager import ProjectManager

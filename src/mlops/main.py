@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,7 +26,9 @@ from mlops.cli_state import (
     pass_state,
     show_debug_log,
 )
+from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
 from mlops.errors import ExitCode, MlopsError, ProjectError
+from mlops.runtime.request import CLUSTER_PROVIDERS, LOCAL_EXECUTORS, RunRequest
 from mlops.runtime.workspace import infer_source_root
 
 if TYPE_CHECKING:
@@ -180,10 +183,21 @@ CONFIG_ACTIONS = ("show", "get", "set", "validate")
     type=click.Path(path_type=Path, dir_okay=False),
     help="Merge this YAML file into the config.",
 )
+@click.option(
+    "--local",
+    is_flag=True,
+    help="validate: check the code in this interpreter, not the project's environment.",
+)
 @pass_state
 def config_command(
-    state: CliState, name: str, action: str | None, args: tuple[str, ...], merge_file: Path | None
-) -> None:
+    state: CliState,
+    *,
+    name: str,
+    action: str | None,
+    args: tuple[str, ...],
+    merge_file: Path | None,
+    local: bool,
+) -> int:
     """Show, query or edit a project's config.
 
     \b
@@ -191,7 +205,8 @@ def config_command(
     mlops config NAME get model.name      one value
     mlops config NAME set a.b=1 c=[x, y]  edit (values are YAML; comments are kept)
     mlops config NAME --file patch.yaml   merge a YAML file
-    mlops config NAME validate            check it
+    mlops config NAME validate            check it as a run does (config, graph,
+                                          and the code: processes and arguments)
     """
     manager = state.projects()
     if merge_file is not None:
@@ -199,7 +214,7 @@ def config_command(
             raise click.UsageError("--file cannot be combined with an action")
         manager.config_merge(name, merge_file)
         click.echo(f"Merged {merge_file} into {name}'s config")
-        return
+        return int(ExitCode.OK)
     action = action or "show"
     expected_args = {"show": (0, 0), "get": (1, 1), "set": (1, None), "validate": (0, 0)}[action]
     low, high = expected_args
@@ -227,12 +242,44 @@ def config_command(
         manager.config_set(name, args)
         click.echo(f"Updated {name}: {', '.join(a.partition('=')[0] for a in args)}")
     else:
-        config = manager.load_config(name)
-        click.echo(f"{name}: config is valid ({config.environment.manager} environment, "
-                   f"framework {config.model.framework})")  # fmt: skip
+        from mlops.runner import validate_project
+
+        return validate_project(state.workspace(), name, local=local, verbosity=state.verbosity)
+    return int(ExitCode.OK)
 
 
 # ------------------------------------------------------------------ running
+
+
+_RUN_OPTIONS = (
+    click.option(
+        "--from", "from_process", metavar="PROCESS", help="Rerun PROCESS and everything after it."
+    ),
+    click.option("--only", metavar="PROCESS", help="Run only PROCESS (its inputs must be cached)."),
+    click.option("--no-cache", is_flag=True, help="Run every process; reuse nothing."),
+    click.option(
+        "--executor",
+        type=click.Choice(LOCAL_EXECUTORS),
+        help="Where processes run (default: executor.type in the config, else sequential).",
+    ),
+    click.option(
+        "--cluster",
+        type=click.Choice(CLUSTER_PROVIDERS),
+        help="Run the processes on a Dask cluster from this provider (see cluster: in the config).",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
+    ),
+)
+
+
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a run, shared by ``mlops run`` and ``mlops job run``."""
+    for option in reversed(_RUN_OPTIONS):
+        command = option(command)
+    return command
 
 
 @cli.command("run")
@@ -240,27 +287,8 @@ def config_command(
 @click.option(
     "--local", is_flag=True, help="Run in this interpreter, not the project's environment."
 )
-@click.option(
-    "--from", "from_process", metavar="PROCESS", help="Rerun PROCESS and everything after it."
-)
-@click.option("--only", metavar="PROCESS", help="Run only PROCESS (its inputs must be cached).")
-@click.option("--no-cache", is_flag=True, help="Run every process; reuse nothing.")
+@run_options
 @click.option("--explain", is_flag=True, help="Say why each process ran or was reused.")
-@click.option(
-    "--executor",
-    type=click.Choice(["sequential", "threads", "processes"]),
-    help="Where processes run (default: executor.type in the config, else sequential).",
-)
-@click.option(
-    "--cluster",
-    type=click.Choice(["local", "ansible", "slurm"]),
-    help="Run the processes on a Dask cluster from this provider (see cluster: in the config).",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
-)
 @pass_state
 def run_command(
     state: CliState,
@@ -286,21 +314,10 @@ def run_command(
     Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
     """
     from mlops.runner import run_project
-    from mlops.runtime.request import RunRequest
 
-    request = RunRequest(
-        name,
-        from_process=from_process,
-        only=only,
-        use_cache=not no_cache,
-        explain=explain,
-        executor=executor,
-        cluster=cluster,
-        scheduler=scheduler,
-        local=local,
-        verbosity=state.verbosity,
-        debug=state.debug,
-    )
+    selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}
+    placement = {"executor": executor, "cluster": cluster, "scheduler": scheduler}
+    request = state.request(name, **selection, **placement, explain=explain, local=local)
     return run_project(state.workspace(), request)
 
 
@@ -313,21 +330,92 @@ def job_group() -> None:
 @click.option(
     "--request",
     "request_json",
-    required=True,
     metavar="JSON",
-    help="The run request as JSON (what `mlops run` sends into the project's environment).",
+    help="A whole run request as JSON (what `mlops run` sends into the project's environment).",
+)
+@click.option("--project", metavar="NAME", help="The project a batch job runs.")
+@run_options
+@click.option(
+    "--n-workers", type=click.IntRange(min=1), help="Executor workers (default: SLURM's CPUs)."
+)
+@click.option("--training-data", metavar="PATH", help="The data the run trains on.")
+@click.option(
+    "--data-param",
+    default=DEFAULT_DATA_PARAM,
+    show_default=True,
+    metavar="NAME",
+    help="The parameter --training-data sets.",
+)
+@click.option("--run-id", help="The id of the run (default: a new one).")
+@pass_state
+def job_run_command(
+    state: CliState,
+    *,
+    request_json: str | None,
+    project: str | None,
+    from_process: str | None,
+    only: str | None,
+    no_cache: bool,
+    executor: str | None,
+    cluster: str | None,
+    scheduler: str | None,
+    n_workers: int | None,
+    training_data: str | None,
+    data_param: str,
+    run_id: str | None,
+) -> int:
+    """Run a project as a batch job (--project), or a whole request (--request).
+
+    A job prints one line (the run, its status, counts) and runs in this
+    interpreter; `python -m mlops.cluster.process_runner` is the same command.
+    Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
+    """
+    from mlops.runner import run_job, run_project
+
+    if request_json is not None:
+        if project is not None:
+            raise click.UsageError("--request and --project cannot be used together")
+        request = RunRequest.from_json(request_json)
+        show_debug_log(request.verbosity)
+        return run_project(state.workspace(), replace(request, local=True))
+    if project is None:
+        raise click.UsageError("one of --project or --request is required")
+    selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}
+    placement = {"executor": executor, "cluster": cluster, "scheduler": scheduler}
+    request = state.request(
+        project, **selection, **placement, n_workers=n_workers, run_id=run_id, local=True
+    )
+    return run_job(state.workspace(), request, training_data=training_data, data_param=data_param)
+
+
+@cli.group("charts")
+def charts_group() -> None:
+    """Charts of a project's runs (reporting.charts in the config)."""
+
+
+@charts_group.command("render")
+@click.argument("name", required=False)
+@click.option("--project", "project_option", metavar="NAME", hidden=True)
+@click.option("--run", "run_id", metavar="RUN", help="The run (default: the latest).")
+@click.option(
+    "--local", is_flag=True, help="Render in this interpreter, not the project's environment."
 )
 @pass_state
-def job_run_command(state: CliState, request_json: str) -> int:
-    """Run one request in this interpreter, with progress like `mlops run --local`."""
-    from dataclasses import replace
+def charts_render_command(
+    state: CliState, name: str | None, project_option: str | None, run_id: str | None, local: bool
+) -> int:
+    """Render the charts of project NAME's latest run (or --run), in its environment.
 
-    from mlops.runner import run_project
-    from mlops.runtime.request import RunRequest
+    One line per chart; exit status 1 when a chart failed.
+    """
+    from mlops.runner import render_project_charts
 
-    request = RunRequest.from_json(request_json)
-    show_debug_log(request.verbosity)
-    return run_project(state.workspace(), replace(request, local=True))
+    project = name or project_option
+    if project is None:
+        raise click.UsageError("the project is missing: mlops charts render NAME")
+    return render_project_charts(
+        state.workspace(), project, run_id=run_id, local=local, verbosity=state.verbosity
+    )
 
 
 @cli.command("quickstart")

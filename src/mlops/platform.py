@@ -24,6 +24,7 @@ from mlops.core.dask_networkx_executor import (
     DaskNetworkXExecutor,
     ProcessRecord,
     Selection,
+    check_arguments,
 )
 from mlops.core.executors import create_executor
 from mlops.core.graph_types import PipelineGraph, RunStatus
@@ -31,6 +32,7 @@ from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes
 from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
+from mlops.core.step_system import ProcessDefinition
 from mlops.core.store_transport import LiveStores
 from mlops.environment.base import EnvironmentManager, PrefixEnvironmentManager
 from mlops.environment.setup_env import project_manager
@@ -142,13 +144,27 @@ class MLPlatform:
                 used.setdefault(manager.path.name, []).append(info.id)
         return used
 
-    def _check_processes(self, project: LoadedProject, definitions: Mapping[str, Any]) -> list[str]:
-        """Check the graph against the discovered processes; each note is also a warning."""
+    def check_project(
+        self, project: LoadedProject, overrides: Mapping[str, Any] | None = None
+    ) -> tuple[Any, dict[str, ProcessDefinition], list[str]]:
+        """What a run checks before anything runs, beyond the config: the project's code.
+
+        Imports the project's modules, checks that every process in the graph is
+        defined and every argument it takes is filled (GraphError otherwise), and
+        returns the adapter, the definitions and the notes (each also a warning).
+        """
+        adapter = self.plugins.create_adapter(project.config.model, project_dir=project.path)
+        definitions = adapter.discover()
         source = f"{project.display_path}: {ADJLIST_KEY}"
         notes = check_processes(project.graph, definitions, source=source)
+        params = project.params(overrides)
+        own = {
+            name: options.get("params") or {} for name, options in project.process_config.items()
+        }
+        check_arguments(project.graph, definitions, lambda name: {**params, **own.get(name, {})})
         for note in notes:
             warnings.warn(note, PipelineWarning, stacklevel=3)
-        return notes
+        return adapter, definitions, notes
 
     # -------------------------------------------------------------- the run
 
@@ -205,10 +221,8 @@ class MLPlatform:
         reproducibility = ReproducibilityManager(config.reproducibility)
         seeds = reproducibility.apply_seed()
         env_hash = project.env_hash
-        adapter = self.plugins.create_adapter(config.model, project_dir=project_dir)
-        definitions = adapter.discover()
+        adapter, definitions, notes = self.check_project(project, request.overrides)
         graph = project.graph
-        notes = self._check_processes(project, definitions)
         params = project.params(request.overrides)
         stores = self.open_stores(project)
         context = execution_context(execution, project.id, self.workspace.root, project_dir, stores)
@@ -375,15 +389,18 @@ class MLPlatform:
             params=params,
         )
 
-    def render_charts(self, project_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
+    def render_charts(
+        self, project: str | LoadedProject, run_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """Render the charts of a finished run (the latest when ``run_id`` is None)."""
         if run_id is not None:
             check_part(run_id, "run")
-        project = self.load_project(project_id)
+        project = self._loaded(project)
+        project_id = project.id
         config = project.config
         if not config.reporting.charts:
             raise ConfigError(
-                f"{self.projects.display_config_path(project_id)}: reporting.charts is empty",
+                f"{project.display_path}: reporting.charts is empty",
                 hint="list the charts to render, e.g. charts: [{name: metrics}]",
             )
         adapter = self.plugins.create_adapter(config.model, project_dir=project.path)

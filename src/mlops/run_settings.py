@@ -17,12 +17,12 @@ from mlops.adapters.config_schema import ProjectConfig
 from mlops.core.executors import Executor
 from mlops.core.experiment_tracker import ExperimentTracker, create_tracker
 from mlops.core.graph_types import RunStatus
-from mlops.core.store_transport import LiveStores, StoreHandle, StoreSettings
+from mlops.core.store_transport import LiveStores, StoreHandle
 from mlops.errors import ConfigError
 from mlops.runtime.context import RuntimeContext
-from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
+from mlops.storage.settings import StoreSettings
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,12 @@ def store_handle(
 ) -> StoreHandle:
     if engine.in_process:
         return LiveStores(stores.kv, stores.objects)
-    for name, config, aliases in (
-        ("storage.kv", stores.kv_config, KV_ALIASES),
-        ("storage.objects", stores.objects_config, OBJECT_ALIASES),
+    # The settings come from a validated config: backend names are canonical.
+    for name, config in (
+        ("storage.kv", stores.kv_config),
+        ("storage.objects", stores.objects_config),
     ):
-        backend = aliases.get(str((config or {}).get("backend", "")).strip().lower())
-        if backend == "memory":
+        if (config or {}).get("backend") == "memory":
             raise ConfigError(
                 f"{name}: the memory backend cannot be shared with the {engine.name} "
                 "executor's worker processes",

@@ -17,10 +17,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from rich.console import Console
 
+from mlops.batch_job import job_request, summary
+from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
 from mlops.environment.setup_env import inside, reexec_command
 from mlops.errors import ExitCode
 from mlops.managers.loaded_project import LoadedProject
@@ -48,7 +51,9 @@ def run_project(
     platform = MLPlatform(workspace)
     project = platform.load_project(request.project)
     if not request.local:
-        status = run_in_project_environment(platform, project, request)
+        # The whole request crosses as JSON: no option is rebuilt (or dropped) on the way.
+        child = ["job", "run", "--request", replace(request, local=True).to_json()]
+        status = run_in_project_environment(platform, project, child, verbosity=request.verbosity)
         if status is not None:
             return status
     order = list(project.graph.order)
@@ -65,12 +70,12 @@ def run_project(
 
 
 def run_in_project_environment(
-    platform: MLPlatform, project: LoadedProject, request: RunRequest
+    platform: MLPlatform, project: LoadedProject, args: Sequence[str], *, verbosity: int = 0
 ) -> int | None:
-    """Ensure the project's environment and run ``request`` in it; None when this is it."""
+    """Ensure the project's environment and run ``mlops ARGS`` in it; None when this is it."""
     manager = platform.environment_manager(project)
     building = not manager.exists()
-    talk = request.verbosity >= 0
+    talk = verbosity >= 0
     if building and talk:
         _note(f"building the {manager.name} environment for {project.id} (first run of this spec)")
     started = time.perf_counter()
@@ -85,13 +90,85 @@ def run_in_project_environment(
             else "reused"
         )
         _note(f"running in {environment.prefix} ({how})")
-    child = replace(request, local=True)
-    args = ["job", "run", "--request", child.to_json()]
     command = reexec_command(environment, args, os.environ, platform.workspace.root)
     # Not through CommandRunner, which captures output: the child's progress goes
     # straight to this terminal, and its exit status is the run's.
     completed = subprocess.run(command.argv, env=command.env, check=False)
     return completed.returncode
+
+
+def run_job(
+    workspace: Workspace,
+    request: RunRequest,
+    *,
+    training_data: str | None = None,
+    data_param: str = DEFAULT_DATA_PARAM,
+) -> int:
+    """Run a batch job in this interpreter: one summary line, the exit status."""
+    platform = MLPlatform(workspace)
+    project = platform.load_project(request.project)
+    job = job_request(
+        project,
+        request,
+        workspace=platform.workspace.root,
+        environ=os.environ,
+        training_data=training_data,
+        data_param=data_param,
+    )
+    with warnings_as_lines(sys.stderr):
+        report = platform.execute(job, project)
+    sys.stdout.write(summary(report) + "\n")
+    sys.stdout.flush()
+    return int(ExitCode.OK if report.ok else ExitCode.RUN_FAILED)
+
+
+def render_project_charts(
+    workspace: Workspace,
+    name: str,
+    *,
+    run_id: str | None = None,
+    local: bool = False,
+    verbosity: int = 0,
+) -> int:
+    """Render a finished run's charts in the project's environment (where its chart code
+    imports what it needs); one line per chart; exit 1 when one failed."""
+    platform = MLPlatform(workspace)
+    project = platform.load_project(name)
+    if not local:
+        args = ["charts", "render", name, "--local", *(["--run", run_id] if run_id else [])]
+        status = run_in_project_environment(platform, project, args, verbosity=verbosity)
+        if status is not None:
+            return status
+    with warnings_as_lines(sys.stderr):
+        outcomes = platform.render_charts(project, run_id)
+    for outcome in outcomes:
+        where = outcome.get("cache_path") or ("data" if outcome.get("data") else "")
+        detail = outcome.get("error") or where
+        sys.stdout.write(f"{outcome['name']}: {outcome['status']} {detail}".rstrip() + "\n")
+    failed = any(o["status"] != "rendered" for o in outcomes)
+    return int(ExitCode.RUN_FAILED if failed else ExitCode.OK)
+
+
+def validate_project(
+    workspace: Workspace, name: str, *, local: bool = False, verbosity: int = 0
+) -> int:
+    """Check a project as a run would before running anything: its config (schema, graph)
+    here, then its code (every process defined, every argument filled) in its environment."""
+    platform = MLPlatform(workspace)
+    project = platform.load_project(name)
+    if not local:
+        args = ["config", name, "validate", "--local"]
+        status = run_in_project_environment(platform, project, args, verbosity=verbosity)
+        if status is not None:
+            return status
+    with warnings_as_lines(sys.stderr):
+        platform.check_project(project)
+    config = project.config
+    sys.stdout.write(
+        f"{name}: config is valid ({config.environment.manager} environment, framework "
+        f"{config.model.framework}, {len(project.graph.order)} processes checked)\n"
+    )
+    return int(ExitCode.OK)
 
 
 def _note(text: str) -> None:
@@ -157,4 +234,11 @@ def quickstart(
     return int(ExitCode.OK)
 
 
-__all__ = ["quickstart", "run_project", "warnings_as_lines"]
+__all__ = [
+    "quickstart",
+    "render_project_charts",
+    "run_job",
+    "run_project",
+    "validate_project",
+    "warnings_as_lines",
+]

@@ -32,6 +32,15 @@ def workspace(tmp_path: Path) -> Path:
             f"model:\n  name: {name}\n  parameters:\n    pipeline:\n"
             f"      process_adjlist: |\n        {adjlist}\n"
         )
+    for name, adjlist in (("typo", "load fitt"), ("unfilled", "load fit")):
+        assert main(["--workspace", str(ws), "create", name]) == 0
+        project = ws / "projects" / name
+        (project / "configs" / "project_config.yaml").write_text(
+            f"model:\n  name: {name}\n  parameters:\n    pipeline:\n"
+            f"      process_adjlist: {adjlist}\n"
+        )
+        (project / "src").mkdir(exist_ok=True)
+        (project / "src" / "pipeline.py").write_text(CODE)
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     (tmp_path / "syntax.yaml").write_text("model:\n  name: [\n")
     (tmp_path / "ok.yaml").write_text("executor:\n  n_workers: 2\n")
@@ -39,6 +48,17 @@ def workspace(tmp_path: Path) -> Path:
 
 
 PROCESSES = "model.parameters.pipeline.processes"
+CODE = """
+from mlops.core.step_system import process
+
+@process
+def load():
+    return [1, 2]
+
+@process
+def fit(load, epochs):
+    return sum(load) * epochs
+"""
 CASES = [
     ("empty-id", ["create", ""], "project id is empty"),
     ("dotdot-id", ["create", ".."], "invalid project id '..'"),
@@ -90,6 +110,10 @@ CASES = [
      ("project_config.yaml:5:7: model.parameters.pipeline.process_adjlist: the pipeline has a "
       "cycle: load -> fit -> load")),
     ("run-cycle", ["run", "cyclic", "--local"], "the pipeline has a cycle: load -> fit -> load"),
+    ("validate-unknown-process", ["config", "typo", "validate"],
+     "unknown process 'fitt' (did you mean 'fit'?)"),
+    ("validate-unfilled-argument", ["config", "unfilled", "validate"],
+     "process 'fit' takes argument 'epochs', which is not an upstream process, a parameter"),
     ("unknown-command", ["frobnicate"], "No such command 'frobnicate'"),
     ("unknown-option", ["create", "x", "--colour"], "No such option '--colour'"),
 ]  # fmt: skip

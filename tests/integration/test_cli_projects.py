@@ -26,7 +26,10 @@ def test_lifecycle_through_the_console_script(tmp_path: Path) -> None:
     info = json.loads(_mlops(ws, "info", "demo", "--json").stdout)
     assert info["valid"] is True
     assert info["framework"] == "custom"
-    assert "config is valid" in _mlops(ws, "config", "demo", "validate").stdout
+    # A minimal project declares no pipeline yet: validate says what a run would.
+    validated = _mlops(ws, "config", "demo", "validate")
+    assert validated.returncode == 2
+    assert "the pipeline is empty (declare processes" in validated.stderr
     deleted = _mlops(ws, "delete", "demo", "--force")
     assert deleted.returncode == 0
     assert _mlops(ws, "list").stdout.startswith("No projects in ")

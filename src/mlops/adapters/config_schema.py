@@ -32,6 +32,7 @@ from mlops.adapters.config_yaml import (
 )
 from mlops.adapters.pipeline_schema import PipelineConfig, ProcessConfig
 from mlops.errors import ConfigError
+from mlops.runtime.request import CLUSTER_PROVIDERS, ExecutorName, ProviderName
 from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES
 
 CONFIG_RELATIVE_PATH = Path("configs") / "project_config.yaml"
@@ -208,10 +209,12 @@ class _StoreConfig(BaseModel):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, backend: str) -> str:
-        if backend.strip().lower() not in cls.aliases:
+        """The backend's canonical name (``mem`` is ``memory``): aliases stop here."""
+        canonical = cls.aliases.get(backend.strip().lower())
+        if canonical is None:
             valid = ", ".join(sorted(cls.aliases))
             raise ValueError(f"unknown storage backend {backend!r}; choose one of: {valid}")
-        return backend
+        return canonical
 
 
 class KVStoreConfig(_StoreConfig):
@@ -228,12 +231,9 @@ class StorageConfig(_Strict):
 
 
 class ExecutorConfig(_Strict):
-    type: Literal["sequential", "threads", "processes", "dask"] | None = None
+    type: ExecutorName | None = None
     n_workers: int | None = Field(default=None, ge=1)
     threads_per_worker: int | None = Field(default=None, ge=1)
-
-
-CLUSTER_PROVIDERS = ("local", "ansible", "slurm")
 
 
 class ClusterConfig(_Strict):
@@ -245,7 +245,7 @@ class ClusterConfig(_Strict):
     ``env`` and ``passthrough`` are exported to the workers.
     """
 
-    provider: Literal["local", "ansible", "slurm"] | None = None
+    provider: ProviderName | None = None
     scheduler_address: str | None = None
     required: bool = False
     connect_timeout: float = Field(default=10.0, gt=0)

@@ -33,16 +33,15 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mlops.adapters.config_schema import ClusterConfig, ProjectConfig, load_cluster_config
 from mlops.cluster.providers import ClusterProvider, ClusterWarning, create_provider
-from mlops.core.executors import EXECUTOR_KINDS
 from mlops.errors import ClusterError, ConfigError
 from mlops.runtime import env_export
 from mlops.runtime.context import RuntimeContext
+from mlops.runtime.request import LOCAL_EXECUTORS
 
 if TYPE_CHECKING:  # distributed is imported when a cluster is used, not with the platform
     from mlops.cluster.worker_runtime import ProjectRuntime
 
 CLUSTER_CONFIG_RELATIVE_PATH = Path("configs") / "cluster_config.yaml"
-LOCAL_EXECUTORS = tuple(kind for kind in EXECUTOR_KINDS if kind != "dask")
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 

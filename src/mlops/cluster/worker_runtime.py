@@ -32,9 +32,9 @@ from typing import Any
 from distributed import WorkerPlugin
 
 from mlops.core.code_loading import map_project_path, unmap_project_path
-from mlops.core.store_transport import close_opened_stores
 from mlops.errors import ClusterError
 from mlops.runtime import env_export
+from mlops.storage.settings import close_opened_stores
 
 #: Folders of a project that are results or caches, never code.
 SKIPPED_DIRS = frozenset(

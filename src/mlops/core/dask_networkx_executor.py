@@ -129,6 +129,21 @@ class Selection:
             raise GraphError("--from and --only cannot be used together")
 
 
+def check_arguments(
+    graph: PipelineGraph,
+    definitions: Mapping[str, ProcessDefinition],
+    params_for: Callable[[str], Mapping[str, Any]],
+) -> None:
+    """Every argument a process takes must be filled (context, upstream, parameter, default):
+    a GraphError naming the first that is not, before anything runs."""
+    for name in graph.order:
+        function = definitions[name].function
+        missing = unfilled_argument(function, graph.upstream(name), params_for(name))
+        if missing is not None:
+            message, hint = unfilled_argument_message(name, missing)
+            raise GraphError(message, hint=hint)
+
+
 class DaskNetworkXExecutor:
     """Runs a :class:`PipelineGraph` of process definitions on an executor."""
 
@@ -213,13 +228,7 @@ class DaskNetworkXExecutor:
         return digests
 
     def _check_arguments(self) -> None:
-        """Every argument a process takes must be filled: caught before anything runs."""
-        for name in self.graph.order:
-            function = self.definitions[name].function
-            missing = unfilled_argument(function, self.graph.upstream(name), self.params_for(name))
-            if missing is not None:
-                message, hint = unfilled_argument_message(name, missing)
-                raise GraphError(message, hint=hint)
+        check_arguments(self.graph, self.definitions, self.params_for)
 
     def _check_only_inputs_cached(self) -> None:
         """``--only P`` needs every process upstream of P in the cache; say so up front."""

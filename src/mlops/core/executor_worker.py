@@ -31,7 +31,7 @@ from mlops.core.graph_types import ProcessStatus
 from mlops.core.payload_spill import PayloadRef, encode_result, hydrate, should_spill, spill
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessOptions, StepContext, process_options
-from mlops.core.store_transport import LiveStores, StoreHandle, StoreSettings
+from mlops.core.store_transport import LiveStores, StoreHandle
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,6 @@ __all__ = [
     "ProcessTask",
     "ProcessTimeoutError",
     "StoreHandle",
-    "StoreSettings",
     "execute_process",
     "local_path",
     "map_project_path",

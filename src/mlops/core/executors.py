@@ -23,8 +23,8 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from mlops.errors import ConfigError
+from mlops.runtime.request import EXECUTOR_KINDS
 
-EXECUTOR_KINDS = ("sequential", "threads", "processes", "dask")
 DEFAULT_EXECUTOR = "sequential"
 
 

@@ -22,9 +22,8 @@ from mlops.core.networkx_parser import ADJLIST_KEY, parse_process_adjlist
 from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
 from mlops.environment.base import EnvironmentSpec
 from mlops.environment.factory import spec_from_config
-from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES
 
-# Which mlops extra a store backend needs inside the project's environment.
+# Which mlops extra a store backend (its canonical name) needs inside the project's environment.
 _STORE_EXTRAS = {"redis": "redis", "gcp": "gcp", "gcs": "gcp"}
 
 
@@ -68,12 +67,8 @@ class LoadedProject:
         extras = set()
         if self.config.reproducibility.experiment_tracking.backend == "mlflow":
             extras.add("mlflow")
-        for store, aliases in (
-            (self.config.storage.kv, KV_ALIASES),
-            (self.config.storage.objects, OBJECT_ALIASES),
-        ):
-            name = str(getattr(store, "backend", "") or "").strip().lower()
-            extra = _STORE_EXTRAS.get(aliases.get(name, ""))
+        for store in (self.config.storage.kv, self.config.storage.objects):
+            extra = _STORE_EXTRAS.get(store.backend) if store is not None else None
             if extra:
                 extras.add(extra)
         return sorted(extras)
@@ -113,7 +108,7 @@ class LoadedProject:
         """Object-store options scoped to the project: its own folder or key prefix."""
         objects = self.config.storage.objects
         options = objects.model_dump() if objects else {"backend": "local"}
-        backend = OBJECT_ALIASES.get(str(options.get("backend", "local")).strip().lower(), "local")
+        backend = options.get("backend", "local")  # canonical: the schema folds aliases
         if backend == "local":
             options.setdefault("root", f"objects/{self.id}")
         elif backend == "gcs":

@@ -1,4 +1,4 @@
-"""Render a finished run's charts: after the run, or ``python -m mlops.reporting.entrypoint``.
+"""Render a finished run's charts: after the run, or ``mlops charts render NAME``.
 
 :func:`render_charts` renders every chart ``reporting.charts`` names, each
 on its own: a chart that fails is recorded as failed (with its error) and
@@ -16,8 +16,8 @@ Matplotlib draws with the Agg backend: no display, same pixels everywhere.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
+import importlib
 import json
 import sys
 import warnings
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.adapters.config_schema import ChartConfig
-from mlops.errors import ConfigError, ExitCode, MlopsError
+from mlops.errors import ConfigError, MlopsError
 from mlops.reporting.context import ChartContext
 from mlops.reporting.kv_utils import check_part, put_chart_record
 from mlops.reporting.registry import ChartRegistry, ChartSpec, load_entrypoint
@@ -169,32 +169,14 @@ def _dynamic_data(result: Any, name: str) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mlops.reporting.entrypoint --project P [--run R] [--workspace W]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m mlops.reporting.entrypoint",
-        description="Render the charts of a finished run (the latest one by default).",
-    )
-    parser.add_argument("--project", required=True)
-    parser.add_argument("--run", dest="run_id", help="the run id (default: the latest run)")
-    parser.add_argument("--workspace", help="the workspace folder (default: $MLOPS_WORKSPACE_DIR)")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    from mlops.platform import MLPlatform
-    from mlops.runtime.messages import warnings_as_lines
-    from mlops.runtime.workspace import Workspace
+    """``python -m mlops.reporting.entrypoint --project P [--run R]``: ``mlops charts render``.
 
-    try:
-        with warnings_as_lines(sys.stderr):
-            platform = MLPlatform(Workspace.resolve(args.workspace))
-            outcomes = platform.render_charts(args.project, args.run_id)
-    except MlopsError as exc:
-        sys.stderr.write(f"mlops: error: {exc.one_line()}\n")
-        return int(exc.exit_code)
-    for outcome in outcomes:
-        where = outcome.get("cache_path") or ("data" if outcome.get("data") else "")
-        detail = outcome.get("error") or where
-        sys.stdout.write(f"{outcome['name']}: {outcome['status']} {detail}\n".rstrip() + "\n")
-    failed = any(o["status"] != "rendered" for o in outcomes)
-    return int(ExitCode.RUN_FAILED if failed else ExitCode.OK)
+    The command line is the top layer and this package sits below it, so it is
+    reached by name when called, as a console script does.
+    """
+    cli = importlib.import_module("mlops.main")
+    status: int = cli.main(["charts", "render", *(sys.argv[1:] if argv is None else argv)])
+    return status
 
 
 __all__ = ["ChartWarning", "chart_spec_for", "main", "render_charts"]

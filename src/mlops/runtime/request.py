@@ -13,13 +13,19 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from mlops.errors import ConfigError
 
-#: Where a run's processes run on this machine (``dask`` is a cluster's client).
-LOCAL_EXECUTORS = ("sequential", "threads", "processes")
-CLUSTER_PROVIDERS = ("local", "ansible", "slurm")
+# The names are written once, here: the config schema, the command line's choices and
+# the executor and provider registries all take them from these literals.
+LocalExecutorName = Literal["sequential", "threads", "processes"]
+#: Where a run's processes run: on this machine, or ``dask`` (a cluster's client).
+ExecutorName = Literal[LocalExecutorName, "dask"]
+ProviderName = Literal["local", "ansible", "slurm"]
+LOCAL_EXECUTORS: tuple[str, ...] = get_args(LocalExecutorName)
+EXECUTOR_KINDS: tuple[str, ...] = (*LOCAL_EXECUTORS, "dask")
+CLUSTER_PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 
 
 @dataclass(frozen=True)
@@ -81,4 +87,12 @@ def _refuse(value: Any) -> Any:
     raise ConfigError(f"run request: {value!r} cannot be sent to another process (not plain data)")
 
 
-__all__ = ["CLUSTER_PROVIDERS", "LOCAL_EXECUTORS", "RunRequest"]
+__all__ = [
+    "CLUSTER_PROVIDERS",
+    "EXECUTOR_KINDS",
+    "LOCAL_EXECUTORS",
+    "ExecutorName",
+    "LocalExecutorName",
+    "ProviderName",
+    "RunRequest",
+]

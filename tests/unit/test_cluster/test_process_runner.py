@@ -8,14 +8,10 @@ import pytest
 
 from fixtures.projects import ProjectFactory
 from mlops.cluster import process_runner
-from mlops.cluster.process_runner import (
-    RunnerArgs,
-    parse_args,
-    resolve_data_path,
-    slurm_cpus,
-    suggested_workers,
-)
+from mlops.cluster.process_runner import resolve_data_path, slurm_cpus, suggested_workers
+from mlops.core.run_records import get_run
 from mlops.errors import ConfigError
+from mlops.platform import MLPlatform
 
 PIPELINE = """
 from pathlib import Path
@@ -37,41 +33,42 @@ def fail(ctx, fail_now=False):
 """
 
 
-def test_arguments_map_to_the_runner_fields() -> None:
-    args = parse_args(
-        ["--project", "p", "--workspace", "/ws", "--from", "a", "--no-cache", "--executor",
-         "threads", "--n-workers", "3", "--cluster", "ansible", "--scheduler", "tcp://h:1",
-         "--training-data", "d.csv", "--data-param", "rows", "--run-id", "r1"]
-    )  # fmt: skip
-
-    assert args == RunnerArgs(
-        project="p",
-        workspace="/ws",
-        resume_from_process="a",
-        single_process=None,
-        use_cache=False,
-        executor="threads",
-        n_workers=3,
-        cluster="ansible",
-        scheduler_address="tcp://h:1",
-        training_data="d.csv",
-        data_param="rows",
-        run_id="r1",
-    )
+def test_every_argument_reaches_the_run(
+    make_project: ProjectFactory, tmp_workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project("mapped", PIPELINE, "read shout\nfail", params={"data_file": "x.csv"})
+    (project / "rows.csv").write_text("rows")
+    argv = ["--project", "mapped", "--workspace", str(tmp_workspace), "--no-cache",
+            "--executor", "threads", "--n-workers", "2", "--training-data", "rows.csv",
+            "--data-param", "data_file", "--run-id", "r1"]  # fmt: skip
+    assert process_runner.main(argv) == 0, capsys.readouterr().err
+    assert process_runner.main([*argv[:4], "--from", "shout", "--run-id", "r2"]) == 0
+    kv = MLPlatform().open_stores("mapped").kv
+    first, second = get_run(kv, "r1"), get_run(kv, "r2")
+    assert first is not None
+    assert second is not None
+    assert (first["executor"], first["use_cache"]) == ("threads", False)
+    assert second["selection"] == {"from": "shout", "only": None}
+    assert first["processes"]["shout"]["status"] == "completed"
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--project", "p", "--executor", "dask"], "invalid choice: 'dask'"),
-        (["--project", "p", "--n-workers", "many"], "invalid int value: 'many'"),
-        (["--project", "p", "--n-workers", "0"], "--n-workers: expected at least 1, found 0"),
+        (["--project", "p", "--executor", "dask"], "'dask' is not one of 'sequential'"),
+        (["--project", "p", "--n-workers", "many"], "'many' is not a valid integer"),
+        (["--project", "p", "--n-workers", "0"], "0 is not in the range x>=1"),
+        (["--project", "p", "--request", "{}"], "--request and --project cannot be used together"),
     ],
-    ids=["dask-executor", "non-numeric-workers", "zero-workers"],
+    ids=["dask-executor", "non-numeric-workers", "zero-workers", "request-and-project"],
 )
-def test_bad_arguments_are_config_errors(argv: list[str], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        parse_args(argv)
+def test_bad_arguments_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert process_runner.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert message in err[0]
 
 
 def test_a_missing_project_argument_exits_2_with_one_line(
@@ -80,8 +77,7 @@ def test_a_missing_project_argument_exits_2_with_one_line(
     assert process_runner.main([]) == 2
     err = capsys.readouterr().err
     assert err == (
-        "mlops: error: process_runner: the following arguments are required: --project "
-        "(see --help)\n"
+        "mlops: error: one of --project or --request is required (see 'mlops job run --help')\n"
     )
 
 
@@ -221,14 +217,22 @@ def workers(ctx):
     ids=["slurm-sizes-it", "config-wins"],
 )
 def test_slurm_cpus_size_the_executor_when_the_config_does_not(
-    make_project: ProjectFactory, tmp_workspace: Path, configured: int | None, expected: int
+    make_project: ProjectFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    configured: int | None,
+    expected: int,
 ) -> None:
     extra = {"executor": {"n_workers": configured}} if configured else None
     make_project("sized", WORKERS_PIPELINE, "workers", extra=extra)
-    args = RunnerArgs(project="sized", workspace=str(tmp_workspace), executor="threads")
+    monkeypatch.setenv("SLURM_CPUS_PER_TASK", "3")
 
-    report = process_runner.run(args, environ={"SLURM_CPUS_PER_TASK": "3"})
+    argv = ["--project", "sized", "--executor", "threads", "--run-id", "sized-run"]
+    assert process_runner.main(argv) == 0, capsys.readouterr().err
 
-    assert report.ok
-    assert report.record["executor"] == "threads"
-    assert report.result("workers") == expected
+    record = get_run(MLPlatform().open_stores("sized").kv, "sized-run")
+    assert record is not None
+    assert record["executor"] == "threads"
+    cached = MLPlatform().run_pipeline_for_project("sized")
+    assert cached.processes["workers"].cache_hit
+    assert cached.result("workers") == expected

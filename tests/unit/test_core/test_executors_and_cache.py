@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mlops.core.dask_networkx_executor import ProcessRecord
-from mlops.core.executor_worker import FunctionRef, LiveStores, StoreSettings
+from mlops.core.executor_worker import FunctionRef, LiveStores
 from mlops.core.executors import (
     DaskExecutor,
     SequentialExecutor,
@@ -39,6 +39,7 @@ from mlops.core.step_state_manager import CacheEntry, StepStateManager
 from mlops.errors import ConfigError, ExecutionError
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.interfaces.kv_store import KVStore
+from mlops.storage.settings import StoreSettings
 
 # ------------------------------------------------------------------ executors
 

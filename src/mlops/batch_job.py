@@ -1,0 +1,68 @@
+"""A batch job's run: ``mlops job run --project NAME``, alias ``process_runner``.
+
+A job (a SLURM script, a scheduled container) runs one project's pipeline
+with no terminal and no prompt, in the environment it was started in:
+
+- inside a SLURM allocation, when neither ``--n-workers`` nor
+  ``executor.n_workers`` is set, the CPUs SLURM granted size the executor;
+- ``--training-data PATH`` replaces the ``--data-param`` parameter (default
+  ``data_file``) with an absolute path: ``PATH`` as given when absolute, else
+  under the project folder, else under the workspace (the first that exists).
+
+It prints one line per run (:func:`summary`) and exits 0 when the run
+completed, 1 when a process failed, 2 on a usage or config error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from mlops.cluster.process_runner import DEFAULT_DATA_PARAM, resolve_data_path, suggested_workers
+from mlops.managers.loaded_project import LoadedProject
+from mlops.platform import RunReport
+from mlops.runtime.request import RunRequest
+
+
+def job_request(
+    project: LoadedProject,
+    request: RunRequest,
+    *,
+    workspace: Path,
+    environ: Mapping[str, str],
+    training_data: str | None = None,
+    data_param: str = DEFAULT_DATA_PARAM,
+) -> RunRequest:
+    """``request`` completed for a job: the training data path resolved into the
+    parameters, SLURM's CPUs sizing the executor when neither it nor the config does."""
+    overrides = dict(request.overrides)
+    if training_data:
+        data = resolve_data_path(training_data, project_dir=project.path, workspace=workspace)
+        overrides[data_param] = str(data)
+    configured = request.n_workers or project.config.executor.n_workers
+    return replace(
+        request,
+        overrides=overrides,
+        n_workers=suggested_workers(configured, environ),
+        local=True,
+    )
+
+
+def summary(report: RunReport) -> str:
+    """One line: the run, its status, how many processes ran and were reused, the path."""
+    counts: dict[str, int] = {}
+    for record in report.processes.values():
+        counts[record.status.value] = counts.get(record.status.value, 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    execution = report.record.get("execution") or {}
+    where = execution.get("path", "local")
+    if execution.get("provider"):
+        where += f" ({execution['provider']})"
+    line = f"run {report.run_id} {report.status.value} on {where}: {parts}"
+    if report.failed_process:
+        line += f"; failed: {report.failed_process}"
+    return line
+
+
+__all__ = ["job_request", "summary"]
