@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from _timing import median_seconds
+from mlops.cluster.local_executors import create_executor
 from mlops.core.dask_networkx_executor import DaskNetworkXExecutor
-from mlops.core.executors import Executor, create_executor
+from mlops.core.executors import Executor
 from mlops.core.graph_types import PipelineGraph
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessDefinition, ProcessOptions

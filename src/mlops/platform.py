@@ -20,13 +20,13 @@ from typing import Any
 from mlops.adapters.config_schema import ProjectConfig
 from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.cluster.controller import ClusterController
+from mlops.cluster.local_executors import create_executor
 from mlops.core.dask_networkx_executor import (
     DaskNetworkXExecutor,
     ProcessRecord,
     Selection,
     check_arguments,
 )
-from mlops.core.executors import create_executor
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes

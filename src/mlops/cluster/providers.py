@@ -28,7 +28,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from mlops.core.executors import environ_restored, local_client
+from mlops.cluster.local_executors import environ_restored, local_client
 from mlops.errors import ConfigError
 from mlops.runtime.env_export import to_shell
 

@@ -9,14 +9,10 @@ from typing import Any
 
 import pytest
 
+from mlops.cluster.local_executors import create_executor, environ_restored
 from mlops.core.dask_networkx_executor import ProcessRecord
 from mlops.core.executor_worker import FunctionRef, LiveStores
-from mlops.core.executors import (
-    DaskExecutor,
-    SequentialExecutor,
-    create_executor,
-    environ_restored,
-)
+from mlops.core.executors import DaskExecutor, SequentialExecutor
 from mlops.core.graph_types import ProcessStatus, RunStatus
 from mlops.core.networkx_parser import parse_process_adjlist
 from mlops.core.payload_spill import (
