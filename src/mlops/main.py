@@ -10,29 +10,31 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from mlops import __version__
+from mlops.cli_output import echo_info, echo_table, human_size
 from mlops.cli_state import (
     CliState,
     accept_global_options,
     global_options,
     hide_debug_log,
     pass_state,
+    run_options,
     show_debug_log,
 )
 from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
 from mlops.errors import ExitCode, MlopsError, ProjectError
-from mlops.runtime.request import CLUSTER_PROVIDERS, LOCAL_EXECUTORS, RunRequest
+from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import infer_source_root
 
 if TYPE_CHECKING:
-    from mlops.managers.project_manager import ProjectInfo
+    pass
 
 # Commands import their machinery (pydantic, ruamel, storage) when they run, so
 # `mlops --help`, `--version` and completion stay fast.
@@ -79,23 +81,6 @@ def can_prompt() -> bool:
     return sys.stdin.isatty()
 
 
-def _echo_info(info: ProjectInfo, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(info.to_json(), indent=2))
-        return
-    rows = {
-        "project": info.id,
-        "path": str(info.path),
-        "framework": info.framework or "-",
-        "template": info.template or "-",
-        "created": info.created_at or "-",
-        "config": "valid" if info.valid else f"INVALID: {info.problem}",
-    }
-    width = max(map(len, rows))
-    for key, value in rows.items():
-        click.echo(f"{key.ljust(width)}  {value}")
-
-
 @cli.command("create")
 @click.argument("name")
 @click.option(
@@ -132,14 +117,7 @@ def list_command(state: CliState, as_json: bool) -> None:
          "valid" if p.valid else "invalid")
         for p in projects
     ]  # fmt: skip
-    _echo_table([list(header), *(list(r) for r in rows)])
-
-
-def _echo_table(rows: list[list[str]]) -> None:
-    """Rows as left-aligned columns, the first row being the header."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    echo_table([list(header), *(list(r) for r in rows)])
 
 
 @cli.command("info")
@@ -148,7 +126,7 @@ def _echo_table(rows: list[list[str]]) -> None:
 @pass_state
 def info_command(state: CliState, name: str, as_json: bool) -> None:
     """Show a project's location, framework, template and whether its config is valid."""
-    _echo_info(state.projects().info(name), as_json)
+    echo_info(state.projects().info(name), as_json)
 
 
 @cli.command("delete")
@@ -249,37 +227,6 @@ def config_command(
 
 
 # ------------------------------------------------------------------ running
-
-
-_RUN_OPTIONS = (
-    click.option(
-        "--from", "from_process", metavar="PROCESS", help="Rerun PROCESS and everything after it."
-    ),
-    click.option("--only", metavar="PROCESS", help="Run only PROCESS (its inputs must be cached)."),
-    click.option("--no-cache", is_flag=True, help="Run every process; reuse nothing."),
-    click.option(
-        "--executor",
-        type=click.Choice(LOCAL_EXECUTORS),
-        help="Where processes run (default: executor.type in the config, else sequential).",
-    ),
-    click.option(
-        "--cluster",
-        type=click.Choice(CLUSTER_PROVIDERS),
-        help="Run the processes on a Dask cluster from this provider (see cluster: in the config).",
-    ),
-    click.option(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
-    ),
-)
-
-
-def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of a run, shared by ``mlops run`` and ``mlops job run``."""
-    for option in reversed(_RUN_OPTIONS):
-        command = option(command)
-    return command
 
 
 @cli.command("run")
@@ -460,9 +407,9 @@ def env_list_command(state: CliState, as_json: bool) -> None:
     table = [["NAME", "STATE", "SIZE", "TOOL", "USED BY"]]
     for r in records:
         state_text = "ready" if r.complete else "incomplete"
-        table.append([r.name, state_text, _size(r.size_bytes), r.tool or "-",
+        table.append([r.name, state_text, human_size(r.size_bytes), r.tool or "-",
                       ", ".join(used.get(r.name, [])) or "-"])  # fmt: skip
-    _echo_table(table)
+    echo_table(table)
 
 
 @env_group.command("prune")
@@ -479,8 +426,8 @@ def env_prune_command(state: CliState, everything: bool, dry_run: bool) -> None:
     removed = prune(platform.workspace.envs_dir, keep, everything=everything, dry_run=dry_run)
     verb = "Would remove" if dry_run else "Removed"
     for record in removed:
-        click.echo(f"{verb} {record.name} ({_size(record.size_bytes)})")
-    total = _size(sum(r.size_bytes for r in removed))
+        click.echo(f"{verb} {record.name} ({human_size(record.size_bytes)})")
+    total = human_size(sum(r.size_bytes for r in removed))
     click.echo(f"{verb} {len(removed)} environment(s), {total}.")
 
 
@@ -496,15 +443,6 @@ def serve_command(state: CliState, host: str, port: int, token: str | None) -> N
     settle_token(host, token, os.environ)  # refuse a bad bind before importing the server
     click.echo(f"mlops: serving {state.workspace().root} on http://{host}:{port}/", err=True)
     serve(state.workspace(), host=host, port=port, token=token)
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 # The command names the platform's spec and its users' tests import.

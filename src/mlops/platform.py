@@ -341,29 +341,15 @@ class MLPlatform:
         )
         return self.run(request, on_update=on_update, client=client, execution=execution)
 
-    def _charts_after_run(
-        self,
-        *,
-        project_id: str,
-        config: ProjectConfig,
-        adapter: Any,
-        stores: ProjectStores,
-        record: Mapping[str, Any],
-        params: Mapping[str, Any],
-    ) -> list[dict[str, Any]]:
-        """The run's charts; charts that cannot be set up are a warning, never a failed run."""
-        if not config.reporting.charts:
+    def _charts_after_run(self, **parts: Any) -> list[dict[str, Any]]:
+        """The run's charts (``parts`` as :meth:`_render` takes them); charts that cannot be
+        set up are a warning, never a failed run."""
+        if not parts["config"].reporting.charts:
             return []
         try:
-            return self._render(
-                project_id=project_id,
-                config=config,
-                adapter=adapter,
-                stores=stores,
-                record=record,
-                params=params,
-            )
+            return self._render(**parts)
         except MlopsError as exc:
+            project_id = parts["project_id"]
             warnings.warn(f"charts of {project_id}: {exc.one_line()}", ChartWarning, stacklevel=3)
             return []
 

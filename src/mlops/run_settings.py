@@ -15,9 +15,10 @@ from typing import Any
 
 from mlops.adapters.config_schema import ProjectConfig
 from mlops.core.executors import Executor
-from mlops.core.experiment_tracker import ExperimentTracker, create_tracker
+from mlops.core.experiment_tracker import ExperimentTracker
 from mlops.core.graph_types import RunStatus
 from mlops.core.store_transport import LiveStores, StoreHandle
+from mlops.core.trackers import create_tracker
 from mlops.errors import ConfigError
 from mlops.runtime.context import RuntimeContext
 from mlops.storage.interfaces.kv_store import KVStore

@@ -154,8 +154,10 @@ def test_job_run_takes_the_whole_request_as_json(
         ("{not json", "run request: not json"),
         ('{"project": "calc", "colour": "red"}', "run request: unknown field 'colour'"),
         ("[1, 2]", "run request: expected a json object with a 'project'"),
+        ('{"project": "calc", "use_cache": "no"}', "run request: use_cache: unexpected value 'no'"),
+        ('{"project": "calc", "n_workers": true}', "run request: n_workers: unexpected value true"),
     ],
-    ids=["not-json", "unknown-field", "not-an-object"],
+    ids=["not-json", "unknown-field", "not-an-object", "wrong-type", "bool-as-count"],
 )
 def test_a_bad_request_is_one_line_and_exit_2(
     make_project: ProjectFactory,

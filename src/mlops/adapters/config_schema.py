@@ -47,7 +47,7 @@ class _Strict(BaseModel):
 # ------------------------------------------------------------------ reproducibility
 
 
-# The names mlops.core.experiment_tracker.TRACKERS serves.
+# The names mlops.core.trackers.TRACKERS serves.
 TRACKING_BACKENDS = ("local", "mlflow", "noop")
 
 

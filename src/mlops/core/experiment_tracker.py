@@ -7,6 +7,8 @@ One protocol, several backends chosen by ``reproducibility.experiment_tracking.b
   object store holds artifacts, so the web UI reads them from the same place;
 - ``mlflow``: an MLflow tracking store (:mod:`mlops.core.mlflow_tracker`, extra ``mlflow``).
 
+:mod:`mlops.core.trackers` builds the one a config names.
+
 Metric points are stored one key each (``tracking/runs/<id>/metrics/<name>/<seq>``), so
 processes logging in parallel (Dask workers) never overwrite each other.
 """
@@ -19,12 +21,12 @@ import numbers
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from mlops.errors import ConfigError, MlopsError
+from mlops.errors import MlopsError
 from mlops.storage.interfaces.kv_store import JSONValue, KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
 from mlops.storage.path_utils import normalize_key
@@ -237,46 +239,3 @@ def _json_safe(value: Any) -> JSONValue:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return repr(value)
-
-
-@dataclass(frozen=True)
-class TrackerSetup:
-    """What a backend may build its tracker from."""
-
-    parameters: Mapping[str, Any]
-    kv: KVStore
-    objects: ObjectStore
-    #: The workspace's ``.mlops/`` folder, home of local tracking files.
-    state_dir: Path
-
-
-def _mlflow(setup: TrackerSetup) -> ExperimentTracker:
-    from mlops.core.mlflow_tracker import create_mlflow_tracker
-
-    return create_mlflow_tracker(setup.parameters, setup.state_dir)
-
-
-TrackerFactory = Callable[[TrackerSetup], ExperimentTracker]
-TRACKERS: dict[str, TrackerFactory] = {
-    "noop": lambda setup: NoOpExperimentTracker(),
-    "local": lambda setup: LocalExperimentTracker(setup.kv, setup.objects),
-    "mlflow": _mlflow,
-}
-
-
-def create_tracker(
-    backend: str,
-    parameters: Mapping[str, Any] | None,
-    *,
-    kv: KVStore,
-    objects: ObjectStore,
-    state_dir: Path,
-) -> ExperimentTracker:
-    """The tracker named by ``reproducibility.experiment_tracking.backend``."""
-    factory = TRACKERS.get(backend.strip().lower())
-    if factory is None:
-        raise ConfigError(
-            f"reproducibility.experiment_tracking.backend: unknown tracker {backend!r}",
-            hint=f"choose one of: {', '.join(sorted(TRACKERS))}",
-        )
-    return factory(TrackerSetup(parameters or {}, kv, objects, state_dir))

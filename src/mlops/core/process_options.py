@@ -1,4 +1,4 @@
-"""How a process runs: retries, timeout, loops, caching; from ``@process`` and the config.
+"""How a process or a step runs: retries, timeout, loops, caching (decorators, config).
 
 The decorator's arguments are the defaults; ``pipeline.processes.<name>`` in
 the project config overrides them key by key (that section is validated by
@@ -77,4 +77,11 @@ def _check_number(
         )
 
 
-__all__ = ["ENGINE_OPTIONS", "ProcessOptions"]
+@dataclass(frozen=True)
+class StepInfo:
+    name: str
+    function: Callable[..., Any]
+    cache: bool = True
+
+
+__all__ = ["ENGINE_OPTIONS", "ProcessOptions", "StepInfo"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlops.core.experiment_tracker import json_params
 from mlops.core.payload_spill import (
@@ -29,11 +29,9 @@ from mlops.core.payload_spill import (
     hydrate,
 )
 from mlops.core.process_hashing import code_hash, hash_bytes, stable_hash
+from mlops.core.process_options import StepInfo
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectStore
-
-if TYPE_CHECKING:
-    from mlops.core.step_system import StepInfo
 
 _MISSING = object()
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
 
 from mlops.core.experiment_tracker import check_metric
-from mlops.core.process_options import ENGINE_OPTIONS, ProcessOptions
+from mlops.core.process_options import ENGINE_OPTIONS, ProcessOptions, StepInfo
 from mlops.errors import ExecutionError
 
 if TYPE_CHECKING:
@@ -108,13 +108,6 @@ def process_options(obj: object) -> ProcessOptions | None:
 
 
 # ------------------------------------------------------------------ steps
-
-
-@dataclass(frozen=True)
-class StepInfo:
-    name: str
-    function: Callable[..., Any]
-    cache: bool = True
 
 
 @overload

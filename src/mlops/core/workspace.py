@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-from mlops.runtime.workspace import (
-    PROJECTS_DIR_NAME,
-    STATE_DIR_NAME,
-    WORKSPACE_ENV_VAR,
-    RootSource,
-    Workspace,
-    get_projects_root,
-    get_workspace_root,
-    infer_source_root,
-)
+from mlops.runtime import workspace as _moved
+from mlops.runtime.workspace import *  # noqa: F403 - the same names, nothing of its own
 
-__all__ = [
-    "PROJECTS_DIR_NAME",
-    "STATE_DIR_NAME",
-    "WORKSPACE_ENV_VAR",
-    "RootSource",
-    "Workspace",
-    "get_projects_root",
-    "get_workspace_root",
-    "infer_source_root",
-]
+__all__ = list(_moved.__all__)

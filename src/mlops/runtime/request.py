@@ -13,7 +13,8 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from mlops.errors import ConfigError
 
@@ -80,12 +81,35 @@ class RunRequest:
                 hint="the request was written by another version of mlops; "
                 "install the same version in the project's environment",
             )
+        for name, value in data.items():
+            _check_field(name, _FIELD_TYPES[name], value)
         return cls(**data)
+
+
+def _check_field(name: str, hint: Any, value: Any) -> None:
+    """``value`` fits field ``name``'s annotation (plain types, ``X | None``, mappings)."""
+    options = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return
+        if option is bool and isinstance(value, bool):
+            return
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return
+        if option is str and isinstance(value, str):
+            return
+        if get_origin(option) is Mapping and isinstance(value, dict):
+            return
+        if get_origin(option) is Literal and value in get_args(option):
+            return
+    raise ConfigError(f"run request: {name}: unexpected value {value!r}")
 
 
 def _refuse(value: Any) -> Any:
     raise ConfigError(f"run request: {value!r} cannot be sent to another process (not plain data)")
 
+
+_FIELD_TYPES = get_type_hints(RunRequest)
 
 __all__ = [
     "CLUSTER_PROVIDERS",

@@ -6,12 +6,8 @@ from pathlib import Path
 import pytest
 
 from mlops.adapters.config_schema import TRACKING_BACKENDS, TrackingConfig
-from mlops.core.experiment_tracker import (
-    TRACKERS,
-    ExperimentTracker,
-    LocalExperimentTracker,
-    create_tracker,
-)
+from mlops.core.experiment_tracker import ExperimentTracker, LocalExperimentTracker
+from mlops.core.trackers import TRACKERS, create_tracker
 from mlops.errors import ConfigError
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.adapters.sqlite_kv import SqliteKVStore
