@@ -33,7 +33,7 @@ from typing import Any
 
 from _timing import median_seconds
 from mlops.cluster.local_executors import create_executor
-from mlops.core.dask_networkx_executor import DaskNetworkXExecutor
+from mlops.core.dask_networkx_executor import DaskNetworkXExecutor, RunPlan
 from mlops.core.executors import Executor
 from mlops.core.graph_types import PipelineGraph
 from mlops.core.step_state_manager import StepStateManager
@@ -96,17 +96,17 @@ def run_graph(
     definitions = {
         name: ProcessDefinition(function, ProcessOptions(name=name)) for name in graph.order
     }
-    scheduler = DaskNetworkXExecutor(
+    plan = RunPlan(
         graph,
         definitions,
-        executor=executor,
-        state=StepStateManager(kv, objects),
-        stores=stores,
         run_id=uuid.uuid4().hex,
         project="bench",
-        params=params,
+        params=params or {},
         source_root=source_root,
         use_cache=use_cache,
+    )
+    scheduler = DaskNetworkXExecutor(
+        plan, executor=executor, state=StepStateManager(kv, objects), stores=stores
     )
     run = scheduler.run()
     if run.status.value != "completed":

@@ -24,6 +24,7 @@ from mlops.cluster.local_executors import create_executor
 from mlops.core.dask_networkx_executor import (
     DaskNetworkXExecutor,
     ProcessRecord,
+    RunPlan,
     Selection,
     check_arguments,
 )
@@ -244,23 +245,26 @@ class MLPlatform:
                 cleanup.callback(handle.release)
             listeners = RunListeners(notes, on_update)
             # Built first: it checks arguments and selections before anything is recorded.
-            scheduler = DaskNetworkXExecutor(
+            plan = RunPlan(
                 graph,
                 definitions,
-                executor=engine,
-                state=StepStateManager(stores.kv, stores.objects),
-                stores=handle,
                 run_id=run_id,
                 project=project.id,
                 params=params,
                 process_config=project.process_config,
                 env_hash=env_hash,
-                source_root=adapter.source_root.resolve(),
-                project_dir=project_dir.resolve(),
                 seed=seeds.seed,
                 use_cache=request.use_cache,
                 selection=selection,
+                source_root=adapter.source_root.resolve(),
+                project_dir=project_dir.resolve(),
                 spill_threshold=project.spill_threshold,
+            )
+            scheduler = DaskNetworkXExecutor(
+                plan,
+                executor=engine,
+                state=StepStateManager(stores.kv, stores.objects),
+                stores=handle,
                 on_update=listeners.update,
             )
             tracker = open_tracker(config, stores, self.workspace.state_dir)

@@ -144,53 +144,66 @@ def check_arguments(
             raise GraphError(message, hint=hint)
 
 
+@dataclass(frozen=True)
+class RunPlan:
+    """What one run runs, decided before it starts: the graph and its processes, their
+    parameters and options, the selection, and what joins every cache key.
+
+    The platform builds it from the loaded project and the run request; the
+    scheduler only carries it out.
+    """
+
+    graph: PipelineGraph
+    definitions: Mapping[str, ProcessDefinition]
+    run_id: str
+    project: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    process_config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    env_hash: str = ""
+    seed: int | None = None
+    use_cache: bool = True
+    selection: Selection = field(default_factory=Selection)
+    source_root: Path | None = None  # where the project's modules are imported from
+    project_dir: Path | None = None  # input paths are relative to it
+    spill_threshold: int | None = None  # results over it travel through the object store
+
+
 class DaskNetworkXExecutor:
-    """Runs a :class:`PipelineGraph` of process definitions on an executor."""
+    """Carries out a :class:`RunPlan` on an executor, with the project's stores."""
 
     def __init__(
         self,
-        graph: PipelineGraph,
-        definitions: Mapping[str, ProcessDefinition],
+        plan: RunPlan,
         *,
         executor: Executor,
         state: StepStateManager,
         stores: StoreHandle,
-        run_id: str,
-        project: str,
-        params: Mapping[str, Any] | None = None,
-        process_config: Mapping[str, Mapping[str, Any]] | None = None,
-        env_hash: str = "",
-        source_root: Path | None = None,
-        project_dir: Path | None = None,
-        seed: int | None = None,
-        use_cache: bool = True,
-        selection: Selection | None = None,
-        spill_threshold: int | None = None,
         on_update: Callable[[ProcessRecord], None] | None = None,
     ) -> None:
-        self.graph = graph
-        self.definitions = definitions
+        self.plan = plan
+        self.graph = plan.graph
+        self.definitions = plan.definitions
         self.executor = executor
         self.state = state
         self.stores = stores
-        self.run_id = run_id
-        self.project = project
-        self.params = dict(params or {})
-        self.process_config = {k: dict(v or {}) for k, v in (process_config or {}).items()}
-        self.env_hash = env_hash
-        self.source_root = source_root
-        self.project_dir = project_dir
-        self.seed = seed
-        self.use_cache = use_cache
-        self.selection = selection or Selection()
-        self.spill_threshold = None if executor.in_process else spill_threshold
+        self.run_id = plan.run_id
+        self.project = plan.project
+        self.params = dict(plan.params)
+        self.process_config = {k: dict(v or {}) for k, v in plan.process_config.items()}
+        self.env_hash = plan.env_hash
+        self.source_root = plan.source_root
+        self.project_dir = plan.project_dir
+        self.seed = plan.seed
+        self.use_cache = plan.use_cache
+        self.selection = plan.selection
+        self.spill_threshold = None if executor.in_process else plan.spill_threshold
         self.on_update = on_update
-        self.records = {name: ProcessRecord(name) for name in graph.order}
+        self.records = {name: ProcessRecord(name) for name in self.graph.order}
         self._results: dict[str, Any] = {}
         self._digests: dict[str, str] = {}
         self._keys: dict[str, CacheKey] = {}
         self._inputs: dict[str, dict[str, str]] = {}
-        self.selection.check(graph)
+        self.selection.check(self.graph)
         self._check_arguments()
         self._check_only_inputs_cached()
 
@@ -466,4 +479,10 @@ class DaskNetworkXExecutor:
             self.on_update(record)
 
 
-__all__ = ["DaskNetworkXExecutor", "PipelineRun", "ProcessRecord", "Selection"]
+__all__ = [
+    "DaskNetworkXExecutor",
+    "PipelineRun",
+    "ProcessRecord",
+    "RunPlan",
+    "Selection",
+]
