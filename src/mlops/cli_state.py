@@ -77,11 +77,15 @@ _DEBUG_LOG = _DebugLog()
 
 
 def show_debug_log(verbosity: int) -> None:
-    """From ``-vv`` on, mlops' debug log (which files a command reads, ...) goes to stderr."""
+    """From ``-vv`` on, mlops' debug log (which files a command reads, ...) goes to stderr,
+    for this command only: it is taken off again when the command's context closes."""
     logger = logging.getLogger("mlops")
     if verbosity >= 2 and _DEBUG_LOG not in logger.handlers:
         logger.addHandler(_DEBUG_LOG)
         logger.setLevel(logging.DEBUG)
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            context.find_root().call_on_close(hide_debug_log)
 
 
 def hide_debug_log() -> None:

@@ -1,4 +1,5 @@
-"""The run-facing commands: ``mlops run`` and ``mlops quickstart``.
+"""The run-facing commands: ``mlops run``, ``job run``, ``charts render``, ``config validate``
+and ``quickstart``.
 
 ``mlops run`` runs in the project's environment: it is ensured (built once per
 spec) and, when it is not the running interpreter, the same command runs again
@@ -135,7 +136,8 @@ def render_project_charts(
     platform = MLPlatform(workspace)
     project = platform.load_project(name)
     if not local:
-        args = ["charts", "render", name, "--local", *(["--run", run_id] if run_id else [])]
+        selected = ["--run", run_id] if run_id else []
+        args = ["charts", "render", name, "--local", *selected, *_verbosity_flags(verbosity)]
         status = run_in_project_environment(platform, project, args, verbosity=verbosity)
         if status is not None:
             return status
@@ -157,7 +159,7 @@ def validate_project(
     platform = MLPlatform(workspace)
     project = platform.load_project(name)
     if not local:
-        args = ["config", name, "validate", "--local"]
+        args = ["config", name, "validate", "--local", *_verbosity_flags(verbosity)]
         status = run_in_project_environment(platform, project, args, verbosity=verbosity)
         if status is not None:
             return status
@@ -169,6 +171,11 @@ def validate_project(
         f"{config.model.framework}, {len(project.graph.order)} processes checked)\n"
     )
     return int(ExitCode.OK)
+
+
+def _verbosity_flags(verbosity: int) -> list[str]:
+    """``-q`` / ``-v``... for a command run again in the project's environment."""
+    return ["-q"] if verbosity < 0 else ["-v"] * verbosity
 
 
 def _note(text: str) -> None:

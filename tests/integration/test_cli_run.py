@@ -100,6 +100,17 @@ def test_a_run_reads_and_validates_its_config_once(
     assert validated == ["mlops: debug: validated projects/calc/configs/project_config.yaml"]
 
 
+def test_the_debug_log_ends_with_its_command(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project("calc", PIPELINE, "load total", params={"size": 2})
+    assert main(["-vv", "config", "calc", "validate", "--local"]) == 0
+    assert "mlops: debug: validated" in capsys.readouterr().err
+    make_project("other", PIPELINE, "load total", params={"size": 2})  # reads configs too
+    assert main(["config", "calc", "get", "model.name"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(
     "args",
     [["-q", "run", "calc"], ["run", "calc", "-q"], ["run", "-q", "calc"]],
