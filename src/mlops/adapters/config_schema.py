@@ -18,11 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mlops.adapters.config_errors import config_error, describe
 from mlops.adapters.config_yaml import (
     dump_yaml,
     parse_scalar,
@@ -32,8 +31,10 @@ from mlops.adapters.config_yaml import (
 )
 from mlops.adapters.pipeline_schema import PipelineConfig, ProcessConfig
 from mlops.errors import ConfigError
+from mlops.runtime.cluster_options import AnyProviderOptions, UncheckedOptions, tagged
+from mlops.runtime.config_errors import config_error, describe
 from mlops.runtime.request import CLUSTER_PROVIDERS, ExecutorName, ProviderName
-from mlops.storage.factory import KV_ALIASES, OBJECT_ALIASES
+from mlops.storage.options import KVOptions, ObjectOptions
 
 CONFIG_RELATIVE_PATH = Path("configs") / "project_config.yaml"
 _log = logging.getLogger(__name__)
@@ -197,37 +198,11 @@ class ReportingConfig(_Strict):
     charts: list[ChartConfig] = Field(default_factory=list)
 
 
-class _StoreConfig(BaseModel):
-    """One store: ``backend`` plus backend-specific options (checked by the storage factory)."""
-
-    model_config = ConfigDict(extra="allow")
-    aliases: ClassVar[Mapping[str, str]] = {}
-
-    backend: str
-    required: bool = False
-
-    @field_validator("backend")
-    @classmethod
-    def _known_backend(cls, backend: str) -> str:
-        """The backend's canonical name (``mem`` is ``memory``): aliases stop here."""
-        canonical = cls.aliases.get(backend.strip().lower())
-        if canonical is None:
-            valid = ", ".join(sorted(cls.aliases))
-            raise ValueError(f"unknown storage backend {backend!r}; choose one of: {valid}")
-        return canonical
-
-
-class KVStoreConfig(_StoreConfig):
-    aliases: ClassVar[Mapping[str, str]] = KV_ALIASES
-
-
-class ObjectStoreConfig(_StoreConfig):
-    aliases: ClassVar[Mapping[str, str]] = OBJECT_ALIASES
-
-
 class StorageConfig(_Strict):
-    kv: KVStoreConfig | None = None
-    objects: ObjectStoreConfig | None = None
+    """``storage:``: each store is one backend's options (see :mod:`mlops.storage.options`)."""
+
+    kv: KVOptions | None = None
+    objects: ObjectOptions | None = None
 
 
 class ExecutorConfig(_Strict):
@@ -252,7 +227,15 @@ class ClusterConfig(_Strict):
     code: Literal["upload", "shared"] = "upload"
     env: dict[str, str | int | float | bool] = Field(default_factory=dict)
     passthrough: list[str] = Field(default_factory=list)
-    options: dict[str, Any] = Field(default_factory=dict)
+    #: The provider's options, checked against its model when ``provider`` is set here.
+    options: AnyProviderOptions = Field(default_factory=UncheckedOptions)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_of_the_provider(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "options" in data:
+            return {**data, "options": tagged(data["options"], data.get("provider"))}
+        return data
 
 
 class ProjectConfig(_Strict):

@@ -15,11 +15,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from mlops.adapters.config_errors import position
 from mlops.core.graph_types import PipelineGraph
 from mlops.core.networkx_parser import ADJLIST_KEY, parse_process_adjlist
 from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
 from mlops.errors import GraphError
+from mlops.runtime.config_errors import position
 
 PIPELINE_LOC = ("model", "parameters", "pipeline")
 PIPELINE_KEY = ".".join(PIPELINE_LOC)

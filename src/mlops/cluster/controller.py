@@ -32,9 +32,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mlops.adapters.config_schema import ClusterConfig, ProjectConfig, load_cluster_config
-from mlops.cluster.providers import ClusterProvider, ClusterWarning, create_provider
+from mlops.cluster.providers import (
+    ClusterProvider,
+    ClusterWarning,
+    create_provider,
+    provider_class,
+    provider_options,
+)
 from mlops.errors import ClusterError, ConfigError
 from mlops.runtime import env_export
+from mlops.runtime.cluster_options import ProviderOptions, UncheckedOptions
 from mlops.runtime.context import RuntimeContext
 from mlops.runtime.request import LOCAL_EXECUTORS
 
@@ -63,7 +70,7 @@ class ClusterSettings:
     code: str = "upload"
     env: dict[str, Any] = field(default_factory=dict)
     passthrough: tuple[str, ...] = ()
-    options: dict[str, Any] = field(default_factory=dict)
+    options: ProviderOptions = field(default_factory=UncheckedOptions)
     sources: tuple[str, ...] = ()
 
 
@@ -81,8 +88,10 @@ def merge_settings(
     for layer in layers:
         for key in layer.model_fields_set:
             value = getattr(layer, key)
-            if key in ("env", "options"):
+            if key == "env":
                 merged[key].update(value)
+            elif key == "options":
+                merged[key].update(value.given())
             elif key == "passthrough":
                 merged[key] += [name for name in value if name not in merged[key]]
             else:
@@ -94,15 +103,16 @@ def merge_settings(
             hint="pass --cluster local|ansible|slurm, or set cluster.provider in the config "
             "or in configs/cluster_config.yaml",
         )
+    name = provider_class(name).name  # an unknown name (from the command line) lists the valid ones
     return ClusterSettings(
-        provider=str(name),
+        provider=name,
         scheduler_address=scheduler_address or merged.get("scheduler_address"),
         required=bool(merged.get("required", False)),
         connect_timeout=float(merged.get("connect_timeout", 10.0)),
         code=str(merged.get("code", "upload")),
         env=dict(merged["env"]),
         passthrough=tuple(merged["passthrough"]),
-        options=dict(merged["options"]),
+        options=provider_options(name, merged["options"]),
         sources=sources,
     )
 

@@ -25,11 +25,21 @@ import os
 import shutil
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
+
+from pydantic import ValidationError
 
 from mlops.cluster.local_executors import environ_restored, local_client
 from mlops.errors import ConfigError
+from mlops.runtime.cluster_options import (
+    OPTIONS_BY_PROVIDER,
+    AnsibleOptions,
+    LocalOptions,
+    ProviderOptions,
+    SlurmOptions,
+)
+from mlops.runtime.config_errors import config_error
 from mlops.runtime.env_export import to_shell
 
 SCHEDULER_ADDRESS_VAR = "DASK_SCHEDULER_ADDRESS"
@@ -45,12 +55,10 @@ class ClusterProvider(ABC):
     name: ClassVar[str]
     #: Workers may run on other hosts: the project's code is shipped to them.
     remote: ClassVar[bool] = True
-    #: Option names this provider reads; anything else in ``options`` is a mistake.
-    known_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
-        options: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | ProviderOptions | None = None,
         *,
         scheduler_address: str | None = None,
         connect_timeout: float = 10.0,
@@ -58,13 +66,7 @@ class ClusterProvider(ABC):
         exports: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self.options = dict(options or {})
-        unknown = sorted(set(self.options) - self.known_options)
-        if unknown:
-            raise ConfigError(
-                f"cluster.options.{unknown[0]}: not an option of the {self.name} provider",
-                hint=f"valid options: {', '.join(sorted(self.known_options))}",
-            )
+        self.options = provider_options(self.name, options)
         self.scheduler_address = scheduler_address
         self.connect_timeout = connect_timeout
         self.python = python
@@ -96,14 +98,6 @@ class ClusterProvider(ABC):
 
     # -------------------------------------------------------------- helpers
 
-    def _int_option(self, key: str, default: int | None) -> int | None:
-        value = self.options.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"cluster.options.{key}: expected a whole number, found {value!r}")
-        return value
-
     def _wait_for_workers(self, client: Any, count: int, timeout: float, where: str) -> bool:
         if count <= 0:
             return True
@@ -123,16 +117,15 @@ class LocalClusterProvider(ClusterProvider):
 
     name = "local"
     remote = False
-    known_options = frozenset({"n_workers", "threads_per_worker", "processes", "memory_limit"})
+    options: LocalOptions
 
     def start(self) -> tuple[Any, Any]:
-        extra = (
-            {"memory_limit": self.options["memory_limit"]} if "memory_limit" in self.options else {}
-        )
+        options = self.options
+        extra = {"memory_limit": options.memory_limit} if options.memory_limit is not None else {}
         self.client = local_client(
-            n_workers=self._int_option("n_workers", None),
-            threads_per_worker=self._int_option("threads_per_worker", None),
-            processes=bool(self.options.get("processes", True)),
+            n_workers=options.n_workers,
+            threads_per_worker=options.threads_per_worker,
+            processes=options.processes,
             **extra,
         )
         self.cluster = self.client.cluster
@@ -143,11 +136,11 @@ class AnsibleClusterProvider(ClusterProvider):
     """A scheduler that already runs somewhere; only the client is ours."""
 
     name = "ansible"
-    known_options = frozenset({"scheduler_address", "connect_timeout", "min_workers"})
+    options: AnsibleOptions
 
     def resolve_address(self) -> str:
         address = (
-            self.options.get("scheduler_address")
+            self.options.scheduler_address
             or self.scheduler_address
             or self.environ.get(SCHEDULER_ADDRESS_VAR)
         )
@@ -164,15 +157,15 @@ class AnsibleClusterProvider(ClusterProvider):
 
         address = self.resolve_address()
         self.scheduler_address = address
-        timeout = float(self.options.get("connect_timeout", self.connect_timeout))
+        timeout = self.options.connect_timeout or self.connect_timeout
         try:
             client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             self.failure = f"cannot reach the Dask scheduler at {address}: {reason}"
             return None, None
-        min_workers = self._int_option("min_workers", 1) or 0
-        if not self._wait_for_workers(client, min_workers, timeout, f"the scheduler at {address}"):
+        where = f"the scheduler at {address}"
+        if not self._wait_for_workers(client, self.options.min_workers, timeout, where):
             client.close()
             return None, None
         self.client = client
@@ -185,53 +178,25 @@ class AnsibleClusterProvider(ClusterProvider):
             client.close()
 
 
-SLURM_OPTIONS = (
-    "cores", "memory", "processes", "walltime", "queue", "account", "interface",
-    "job_extra_directives", "job_script_prologue", "local_directory", "log_directory",
-    "job_name", "worker_extra_args", "scheduler_options",
-)  # fmt: skip
-
-
 class SlurmClusterProvider(ClusterProvider):
     """Dask workers as SLURM jobs (dask-jobqueue)."""
 
     name = "slurm"
-    known_options = frozenset(
-        {*SLURM_OPTIONS, "jobs", "adapt", "min_workers", "worker_timeout", "submit_command"}
-    )
+    options: SlurmOptions
 
     def cluster_kwargs(self) -> dict[str, Any]:
         """The ``SLURMCluster`` arguments for these options (pure: nothing starts)."""
-        kwargs: dict[str, Any] = {
-            "cores": self._int_option("cores", 1),
-            "memory": str(self.options.get("memory", "2GB")),
-            "processes": self._int_option("processes", 1),
-        }
-        for key in (
-            "walltime",
-            "queue",
-            "account",
-            "interface",
-            "local_directory",
-            "log_directory",
-        ):
-            if self.options.get(key) is not None:
-                kwargs[key] = str(self.options[key])
-        if self.options.get("job_name"):
-            kwargs["job_name"] = str(self.options["job_name"])
-        kwargs["job_extra_directives"] = _strings(self.options, "job_extra_directives")
-        kwargs["worker_extra_args"] = _strings(self.options, "worker_extra_args")
+        options = self.options
+        passed = options.model_dump(
+            include=set(_SLURM_CLUSTER_ARGUMENTS),
+            exclude={"job_script_prologue", "scheduler_options"},
+        )
+        kwargs: dict[str, Any] = {k: v for k, v in passed.items() if v is not None}
         # The run's variables first, so a user prologue can use them.
-        kwargs["job_script_prologue"] = [
-            *to_shell(self.exports),
-            *_strings(self.options, "job_script_prologue"),
-        ]
+        kwargs["job_script_prologue"] = [*to_shell(self.exports), *options.job_script_prologue]
         if self.python:
             kwargs["python"] = self.python
-        scheduler_options = self.options.get("scheduler_options") or {}
-        if not isinstance(scheduler_options, Mapping):
-            raise ConfigError("cluster.options.scheduler_options: expected a mapping")
-        kwargs["scheduler_options"] = {"dashboard_address": ":0", **scheduler_options}
+        kwargs["scheduler_options"] = {"dashboard_address": ":0", **options.scheduler_options}
         return kwargs
 
     def make_cluster(self) -> Any:
@@ -255,34 +220,46 @@ class SlurmClusterProvider(ClusterProvider):
             client, cluster = fallback.start()
             self.client, self.cluster = client, cluster
             return client, cluster
-        submit = str(self.options.get("submit_command", "sbatch"))
+        submit = self.options.submit_command
         if shutil.which(submit, path=self.environ.get("PATH")) is None:
             self.failure = f"cannot submit SLURM jobs: {submit!r} is not on PATH"
             return None, None
         from distributed import Client
 
         self.cluster = self.make_cluster()
-        adapt = self.options.get("adapt")
-        if adapt:
-            if not isinstance(adapt, Mapping):
-                raise ConfigError("cluster.options.adapt: expected {minimum: N, maximum: M}")
-            self.cluster.adapt(**{k: int(v) for k, v in adapt.items()})
+        adapt = self.options.adapt
+        if adapt is not None:
+            self.cluster.adapt(minimum=adapt.minimum, maximum=adapt.maximum)
         else:
-            self.cluster.scale(jobs=self._int_option("jobs", 1))
+            self.cluster.scale(jobs=self.options.jobs)
         self.client = Client(self.cluster, set_as_default=False)
-        min_workers = self._int_option("min_workers", 1) or 0
-        timeout = float(self.options.get("worker_timeout", 300))
+        min_workers, timeout = self.options.min_workers, self.options.worker_timeout
         if not self._wait_for_workers(self.client, min_workers, timeout, "the SLURM cluster"):
             self.stop()
             return None, None
         return self.client, self.cluster
 
 
-def _strings(options: Mapping[str, Any], key: str) -> list[str]:
-    value = options.get(key) or []
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ConfigError(f"cluster.options.{key}: expected a list of strings, found {value!r}")
-    return [str(item) for item in value]
+# What SLURMCluster takes as it is; the rest are how mlops drives it (jobs, adapt, waiting).
+_SLURM_CLUSTER_ARGUMENTS = frozenset(
+    {
+        "cores", "memory", "processes", "walltime", "queue", "account", "interface",
+        "local_directory", "log_directory", "job_name", "job_extra_directives",
+        "worker_extra_args", "job_script_prologue", "scheduler_options",
+    }
+)  # fmt: skip
+
+
+def provider_options(provider: str, options: Mapping[str, Any] | ProviderOptions | None) -> Any:
+    """``options`` checked against ``provider``'s model: one ConfigError line when wrong."""
+    model = OPTIONS_BY_PROVIDER[provider]
+    if isinstance(options, model):
+        return options
+    values = options.given() if isinstance(options, ProviderOptions) else dict(options or {})
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise config_error(exc, values, "", root=model, prefix=("cluster", "options")) from None
 
 
 PROVIDERS: dict[str, type[ClusterProvider]] = {
@@ -304,7 +281,7 @@ def provider_class(name: str) -> type[ClusterProvider]:
 
 
 def create_provider(
-    name: str, options: Mapping[str, Any] | None = None, **kwargs: Any
+    name: str, options: Mapping[str, Any] | ProviderOptions | None = None, **kwargs: Any
 ) -> ClusterProvider:
     """The provider ``name`` configured with ``options`` (see :class:`ClusterProvider`)."""
     return provider_class(name)(options, **kwargs)

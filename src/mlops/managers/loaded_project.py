@@ -101,13 +101,13 @@ class LoadedProject:
     @property
     def kv_settings(self) -> dict[str, Any] | None:
         kv = self.config.storage.kv
-        return kv.model_dump() if kv else None
+        return kv.settings() if kv else None
 
     @property
     def object_settings(self) -> dict[str, Any]:
         """Object-store options scoped to the project: its own folder or key prefix."""
         objects = self.config.storage.objects
-        options = objects.model_dump() if objects else {"backend": "local"}
+        options = objects.settings() if objects else {"backend": "local"}
         backend = options.get("backend", "local")  # canonical: the schema folds aliases
         if backend == "local":
             options.setdefault("root", f"objects/{self.id}")

@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from mlops.errors import ConfigError, StorageError
+from mlops.errors import StorageError
 from mlops.runtime.workspace import Workspace
 from mlops.storage.adapters.local_objects import LocalObjectStore
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
@@ -27,6 +27,20 @@ from mlops.storage.adapters.sqlite_kv import SqliteKVStore
 from mlops.storage.fallback import FallbackKVStore, required_failure, warn_once
 from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
 from mlops.storage.interfaces.object_store import ObjectStore
+from mlops.storage.options import (
+    KV_ALIASES,
+    OBJECT_ALIASES,
+    FirestoreKVOptions,
+    GcsObjectOptions,
+    LocalObjectOptions,
+    MemoryKVOptions,
+    MemoryObjectOptions,
+    RedisKVOptions,
+    SqliteKVOptions,
+    StoreOptions,
+    kv_options,
+    object_options,
+)
 from mlops.storage.path_utils import contained_path
 
 
@@ -35,58 +49,31 @@ def _state_dir(given: Path | None, environ: Mapping[str, str]) -> Path:
     return given if given is not None else Workspace.resolve(environ=environ).state_dir
 
 
-KV_ALIASES: dict[str, str] = {
-    "memory": "memory", "mem": "memory",
-    "sqlite": "sqlite", "local": "sqlite", "file": "sqlite",
-    "redis": "redis",
-    "gcp": "gcp", "firestore": "gcp",
-}  # fmt: skip
-OBJECT_ALIASES: dict[str, str] = {
-    "memory": "memory", "mem": "memory",
-    "local": "local", "fs": "local",
-    "gcs": "gcs", "gs": "gcs",
-}  # fmt: skip
 KV_FILE = "kv.sqlite3"
 OBJECTS_DIR = "objects"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
 
-def normalize_backend(name: object, aliases: Mapping[str, str], key_path: str) -> str:
-    """The canonical backend for ``name``; unknown names list every valid one."""
-    if not isinstance(name, str) or name.strip().lower() not in aliases:
-        valid = ", ".join(sorted(aliases))
-        raise ConfigError(
-            f"{key_path}.backend: unknown storage backend {name!r}", hint=f"choose one of: {valid}"
-        )
-    return aliases[name.strip().lower()]
+T = TypeVar("T", bound=StoreOptions)
 
 
-def _options(config: Mapping[str, Any] | None, key_path: str) -> dict[str, Any]:
-    if config is None:
-        return {}
-    if not isinstance(config, Mapping):
-        raise ConfigError(f"{key_path}: expected a mapping, got {type(config).__name__}")
-    return dict(config)
+def _expect(options: StoreOptions, kind: type[T]) -> T:
+    """``options`` as the last backend left (the union has no other member)."""
+    if not isinstance(options, kind):
+        raise TypeError(f"no store for {type(options).__name__}")
+    return options
 
 
-def _required(options: Mapping[str, Any], key_path: str) -> bool:
-    value = options.get("required", False)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key_path}.required: expected true or false, got {value!r}")
-    return value
-
-
-def _local_path(options: Mapping[str, Any], name: str, state_dir: Path, default: str) -> Path:
+def _local_path(value: str | None, state_dir: Path, default: str, what: str) -> Path:
     """A configured local path: relative ones live under the state folder and stay inside it."""
-    value = options.get(name)
     if value is None:
         return state_dir / default
-    path = Path(str(value)).expanduser()
-    return path if path.is_absolute() else contained_path(state_dir, path, what=name)
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else contained_path(state_dir, path, what=what)
 
 
 def create_kv_store(
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | StoreOptions | None = None,
     *,
     state_dir: Path | None = None,
     namespace: str = DEFAULT_NAMESPACE,
@@ -94,37 +81,37 @@ def create_kv_store(
     key_path: str = "storage.kv",
 ) -> KVStore:
     """A KV store for ``config`` (``{"backend": "sqlite"}`` when None)."""
+    options = kv_options(config, key_path)
     env = os.environ if environ is None else environ
     state_dir = _state_dir(state_dir, env)
-    options = _options(config, key_path)
-    backend = normalize_backend(options.get("backend", "sqlite"), KV_ALIASES, key_path)
-    required = _required(options, key_path)
 
     def local(ns: str) -> KVStore:
-        return SqliteKVStore(_local_path(options, "path", state_dir, KV_FILE), ns)
+        path = getattr(options, "path", None)
+        return SqliteKVStore(_local_path(path, state_dir, KV_FILE, "path"), ns)
 
-    if backend == "memory":
+    if isinstance(options, MemoryKVOptions):
         return MemoryKVStore(namespace)
-    if backend == "sqlite":
+    if isinstance(options, SqliteKVOptions):
         return local(namespace)
-    connect = _remote_kv_connector(backend, options, env)
+    connect = _remote_kv_connector(options, env)
     try:
         primary = connect(namespace)
     except StorageUnavailableError as exc:
-        if required:
+        if options.required:
             raise required_failure(exc, key_path) from exc
         fallback = local(namespace)
+        where = getattr(options, "url", None) or getattr(options, "project", None) or "default"
         warn_once(
-            f"{backend}:{options.get('url') or options.get('project') or 'default'}",
+            f"{options.backend}:{where}",
             f"{exc.one_line()}; using {fallback.describe()} instead "
             f"(set {key_path}.required: true to stop instead)",
         )
         return fallback
-    return FallbackKVStore(primary, local, required=required, key_path=key_path)
+    return FallbackKVStore(primary, local, required=options.required, key_path=key_path)
 
 
 def fallback_kv_store(
-    config: Mapping[str, Any] | None,
+    config: Mapping[str, Any] | StoreOptions | None,
     *,
     state_dir: Path,
     namespace: str = DEFAULT_NAMESPACE,
@@ -135,104 +122,87 @@ def fallback_kv_store(
     Readers (the web API) look there too: what a run wrote while Redis or
     Firestore was unreachable is only in this file.
     """
-    options = _options(config, key_path)
-    backend = normalize_backend(options.get("backend", "sqlite"), KV_ALIASES, key_path)
-    if backend in ("memory", "sqlite"):
+    options = kv_options(config, key_path)
+    if isinstance(options, MemoryKVOptions | SqliteKVOptions):
         return None
-    path = _local_path(options, "path", state_dir, KV_FILE)
+    path = _local_path(getattr(options, "path", None), state_dir, KV_FILE, "path")
     return SqliteKVStore(path, namespace) if path.is_file() else None
 
 
-def _remote_kv_connector(
-    backend: str, options: Mapping[str, Any], env: Mapping[str, str]
-) -> Callable[[str], KVStore]:
-    if backend == "redis":
+def _remote_kv_connector(options: StoreOptions, env: Mapping[str, str]) -> Callable[[str], KVStore]:
+    if isinstance(options, RedisKVOptions):
         from mlops.storage.adapters.redis_kv import RedisKVStore
 
         url = _redis_url(options, env)
 
         def connect_redis(ns: str) -> KVStore:
-            store = RedisKVStore.from_url(
-                url,
-                ns,
-                prefix=str(options.get("prefix", "mlops")),
-                timeout=float(options.get("timeout", 5.0)),
-            )
+            store = RedisKVStore.from_url(url, ns, prefix=options.prefix, timeout=options.timeout)
             store.ping()
             return store
 
         return connect_redis
 
-    from mlops.storage.adapters.gcp_kv import DEFAULT_COLLECTION, FirestoreKVStore
+    from mlops.storage.adapters.gcp_kv import FirestoreKVStore
+
+    firestore = _expect(options, FirestoreKVOptions)
 
     def connect_firestore(ns: str) -> KVStore:
         store = FirestoreKVStore.connect(
             ns,
-            project=options.get("project") or env.get("GOOGLE_CLOUD_PROJECT"),
-            database=options.get("database"),
-            collection=str(options.get("collection", DEFAULT_COLLECTION)),
+            project=firestore.project or env.get("GOOGLE_CLOUD_PROJECT"),
+            database=firestore.database,
+            collection=firestore.collection,
         )
-        store.ping(timeout=float(options.get("timeout", 10.0)))
+        store.ping(timeout=firestore.timeout)
         return store
 
     return connect_firestore
 
 
-def _redis_url(options: Mapping[str, Any], env: Mapping[str, str]) -> str:
-    if options.get("url"):
-        return str(options["url"])
-    if any(name in options for name in ("host", "port", "db", "password")):
-        password = options.get("password")
-        auth = f":{password}@" if password else ""
-        host, port = options.get("host", "localhost"), options.get("port", 6379)
-        return f"redis://{auth}{host}:{port}/{options.get('db', 0)}"
+def _redis_url(options: RedisKVOptions, env: Mapping[str, str]) -> str:
+    if options.url:
+        return options.url
+    if options.model_fields_set & {"host", "port", "db", "password"}:
+        auth = f":{options.password}@" if options.password else ""
+        host, port = options.host or "localhost", options.port or 6379
+        return f"redis://{auth}{host}:{port}/{options.db or 0}"
     return env.get("REDIS_URL") or DEFAULT_REDIS_URL
 
 
 def create_object_store(
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | StoreOptions | None = None,
     *,
     state_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
     key_path: str = "storage.objects",
 ) -> ObjectStore:
     """An object store for ``config`` (``{"backend": "local"}`` when None)."""
+    options = object_options(config, key_path)
     env = os.environ if environ is None else environ
     state_dir = _state_dir(state_dir, env)
-    options = _options(config, key_path)
-    backend = normalize_backend(options.get("backend", "local"), OBJECT_ALIASES, key_path)
-    required = _required(options, key_path)
-    if backend == "memory":
+    if isinstance(options, MemoryObjectOptions):
         return MemoryObjectStore()
-    if backend == "local":
-        durable = options.get("durable", True)
-        if not isinstance(durable, bool):
-            raise ConfigError(f"{key_path}.durable: expected true or false, got {durable!r}")
-        return LocalObjectStore(
-            _local_path(options, "root", state_dir, OBJECTS_DIR), durable=durable
-        )
+    if isinstance(options, LocalObjectOptions):
+        root = _local_path(options.root, state_dir, OBJECTS_DIR, "root")
+        return LocalObjectStore(root, durable=options.durable)
     from mlops.storage.adapters.gcs_objects import GcsObjectStore
 
-    bucket = options.get("bucket")
-    if not bucket or not isinstance(bucket, str):
-        raise ConfigError(
-            f"{key_path}.bucket: the gcs backend needs a bucket name",
-            hint="add bucket: <name> (and optionally prefix: <folder>)",
-        )
+    gcs = _expect(options, GcsObjectOptions)
+
     try:
         return GcsObjectStore.connect(
-            bucket,
-            str(options.get("prefix", "")),
-            project=options.get("project") or env.get("GOOGLE_CLOUD_PROJECT"),
-            endpoint=options.get("endpoint") or env.get("STORAGE_EMULATOR_HOST"),
-            create_bucket=bool(options.get("create_bucket", False)),
-            timeout=float(options.get("timeout", 10.0)),
+            gcs.bucket,
+            gcs.prefix,
+            project=gcs.project or env.get("GOOGLE_CLOUD_PROJECT"),
+            endpoint=gcs.endpoint or env.get("STORAGE_EMULATOR_HOST"),
+            create_bucket=gcs.create_bucket,
+            timeout=gcs.timeout,
         )
     except StorageUnavailableError as exc:
-        if required:
+        if gcs.required:
             raise required_failure(exc, key_path) from exc
-        fallback = LocalObjectStore(_local_path(options, "root", state_dir, OBJECTS_DIR))
-        warn_once(f"gcs:{bucket}", f"{exc.one_line()}; using {fallback.describe()} instead")
+        fallback = LocalObjectStore(_local_path(gcs.root, state_dir, OBJECTS_DIR, "root"))
+        warn_once(f"gcs:{gcs.bucket}", f"{exc.one_line()}; using {fallback.describe()} instead")
         return fallback
 
 
@@ -243,5 +213,4 @@ __all__ = [
     "create_kv_store",
     "create_object_store",
     "fallback_kv_store",
-    "normalize_backend",
 ]

@@ -43,8 +43,24 @@ def test_the_file_overrides_the_section_key_by_key_and_merges_options_and_env() 
     assert settings.required is True
     assert settings.env == {"A": "1", "B": "3"}
     assert settings.passthrough == ("TOKEN", "KEY")
-    assert settings.options == {"min_workers": 1, "connect_timeout": 5}
+    assert settings.options.given() == {"min_workers": 1, "connect_timeout": 5}
     assert settings.sources == ("cluster:", "file")
+
+
+@pytest.mark.parametrize(
+    ("provider", "message"),
+    [("slurm", "cluster.options.n_workers: unknown key (did you mean 'min_workers'?)"),
+     ("local", "cluster.options.cores: unknown key (valid keys here: memory_limit, n_workers")],
+    ids=["slurm-from-the-command-line", "local-from-the-command-line"],
+)  # fmt: skip
+def test_options_are_checked_against_the_provider_once_it_is_settled(
+    provider: str, message: str
+) -> None:
+    # Without a provider in the section, its options cannot be checked when the config loads.
+    section = ClusterConfig.model_validate({"options": {"n_workers": 2, "cores": 1}})
+    with pytest.raises(ConfigError) as caught:
+        merge_settings(section, None, provider=provider)
+    assert caught.value.one_line().startswith(message)
 
 
 def test_the_command_line_wins_over_both() -> None:

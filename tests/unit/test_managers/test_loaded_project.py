@@ -18,7 +18,12 @@ def loaded(storage: dict[str, object]) -> LoadedProject:
 @pytest.mark.parametrize(
     ("storage", "kv", "objects", "extras"),
     [
-        ({"kv": {"backend": "Firestore"}, "objects": {"backend": " GS "}}, "gcp", "gcs", ["gcp"]),
+        (
+            {"kv": {"backend": "Firestore"}, "objects": {"backend": " GS ", "bucket": "b"}},
+            "gcp",
+            "gcs",
+            ["gcp"],
+        ),
         ({"kv": {"backend": "mem"}, "objects": {"backend": "fs"}}, "memory", "local", []),
         ({"kv": {"backend": "REDIS"}}, "redis", "local", ["redis"]),
     ],

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from mlops.storage.factory import (
     create_object_store,
 )
 from mlops.storage.fallback import StorageFallbackWarning
+from mlops.storage.options import RedisKVOptions, kv_options
 
 
 def test_defaults_are_sqlite_and_local_files_under_the_state_dir(tmp_path: Path) -> None:
@@ -34,9 +36,7 @@ def test_defaults_are_sqlite_and_local_files_under_the_state_dir(tmp_path: Path)
 
 @pytest.mark.parametrize(("alias", "canonical"), sorted(KV_ALIASES.items()), ids=sorted(KV_ALIASES))
 def test_every_kv_alias_names_its_backend(alias: str, canonical: str) -> None:
-    from mlops.storage.factory import normalize_backend
-
-    assert normalize_backend(alias.upper(), KV_ALIASES, "storage.kv") == canonical
+    assert kv_options({"backend": alias.upper()}).backend == canonical
 
 
 @pytest.mark.parametrize("alias", ["mem", "memory", " MEMORY "], ids=str)
@@ -68,7 +68,7 @@ def test_unknown_backend_lists_the_valid_names(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("config", "message"),
-    [({"backend": "sqlite", "required": "yes"}, "required: expected true or false"),
+    [({"backend": "sqlite", "required": "maybe"}, "required: expected true or false"),
      (["sqlite"], "expected a mapping"),
      ({"backend": 3}, "unknown storage backend 3")],
     ids=["required-not-bool", "not-a-mapping", "backend-not-str"],
@@ -90,11 +90,29 @@ def test_relative_sqlite_path_may_not_leave_the_state_dir(tmp_path: Path) -> Non
     store.close()
 
 
-def test_gcs_needs_a_bucket(tmp_path: Path) -> None:
-    with pytest.raises(
-        ConfigError, match=r"storage.objects.bucket: the gcs backend needs a bucket"
-    ):
-        create_object_store({"backend": "gs"}, state_dir=tmp_path)
+@pytest.mark.parametrize(
+    ("create", "config", "message"),
+    [(create_object_store, {"backend": "gs"}, "storage.objects.bucket: required key is missing"),
+     (create_kv_store, {"backend": "redis", "urll": "redis://h"},
+      "storage.kv.urll: unknown key (did you mean 'url'?)"),
+     (create_kv_store, {"backend": "redis", "port": "high"},
+      "storage.kv.port: expected an integer, found 'high'"),
+     (create_kv_store, {"backend": "firestore", "timeout": 0},
+      "storage.kv.timeout: expected a value > 0, found 0"),
+     (create_object_store, {"backend": "fs", "durable": "sometimes"},
+      "storage.objects.durable: expected true or false, found 'sometimes'"),
+     (create_kv_store, {"backend": "sqlite", "root": "x"},
+      "storage.kv.root: unknown key (valid keys here: backend, path, required)")],
+    ids=["gcs-bucket", "redis-typo", "redis-port", "firestore-timeout", "local-durable",
+         "sqlite-key-of-objects"],
+)  # fmt: skip
+def test_each_backend_checks_its_own_options(
+    tmp_path: Path, create: Any, config: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        create(config, state_dir=tmp_path)
+    assert info.value.one_line() == message
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -109,7 +127,7 @@ def test_gcs_needs_a_bucket(tmp_path: Path) -> None:
 def test_redis_url_from_config_or_environment(
     options: dict[str, object], env: dict[str, str], url: str
 ) -> None:
-    assert _redis_url(options, env) == url
+    assert _redis_url(RedisKVOptions(**options), env) == url  # type: ignore[arg-type]
 
 
 def test_unreachable_redis_warns_once_and_falls_back_to_sqlite(tmp_path: Path) -> None:
