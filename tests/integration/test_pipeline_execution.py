@@ -9,6 +9,7 @@ record, the cache and the results, never in calls.
 from __future__ import annotations
 
 import platform as platform_module
+import time
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +301,36 @@ def test_a_retry_after_a_timeout_keeps_nothing_of_the_abandoned_attempt(
     # The abandoned attempt's checkpoint never landed: a rerun with the same inputs finds none.
     rerun = platform.run_pipeline_for_project("timeoutretry", use_cache=False)
     assert rerun.result("fit") == "retried"
+
+
+@pytest.mark.parametrize("executor", ["sequential", "threads"])
+def test_a_timed_out_attempt_is_stopped_not_left_running(
+    make_project: ProjectFactory, tmp_path: Path, executor: str
+) -> None:
+    # The attempt spins in Python, counting into a file, and never returns on its own.
+    # These executors run it on a thread of this interpreter: once the run is over,
+    # the count must stand still. (The processes executor's workers end with the run.)
+    counter = tmp_path / "spins"
+    source = f"""
+        from pathlib import Path
+        from mlops.core.step_system import process
+
+        COUNTER = Path({str(counter)!r})
+
+        @process
+        def spin(ctx):
+            while True:
+                with COUNTER.open("a") as out:
+                    out.write(".")
+    """
+    make_project(f"stopped{executor}", source, "spin", processes={"spin": {"timeout": 0.3}})
+    report = MLPlatform().run_pipeline_for_project(f"stopped{executor}", executor=executor)
+    assert report.processes["spin"].status == "failed"
+    assert "timed out after 0.3s" in str(report.processes["spin"].error)
+    before = counter.stat().st_size
+    time.sleep(0.5)
+    assert before > 0
+    assert counter.stat().st_size == before
 
 
 def test_a_run_whose_scheduler_raises_is_recorded_failed(make_project: ProjectFactory) -> None:

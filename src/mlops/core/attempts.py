@@ -3,14 +3,17 @@
 An attempt that fails is retried (after ``retry_backoff`` seconds, doubled
 each time) with a new :class:`~mlops.core.step_system.StepContext`, so
 nothing an earlier attempt logged, checkpointed or stepped reaches the
-outcome. An attempt that overruns its ``timeout`` runs on a thread that
-Python cannot stop: it is abandoned, its context refuses every later write
-(the thread ends at its next metric, step or checkpoint), and the retry
-starts clean.
+outcome. An attempt that overruns its ``timeout`` is stopped: its thread gets an
+exception at its next Python instruction (on every executor, each attempt
+runs on a thread of its own). A thread blocked inside C code (a long
+``sleep``, a native library call) sees it only when that call returns, so
+the attempt is also abandoned: its context refuses every later write, and
+the retry starts clean whatever the old thread does in between.
 """
 
 from __future__ import annotations
 
+import ctypes
 import random
 import sys
 import threading
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mlops.core.process_hashing import hash_bytes
-from mlops.core.step_system import ProcessOptions, StepContext
+from mlops.core.step_system import AttemptAbandoned, ProcessOptions, StepContext
 from mlops.errors import ExecutionError, MlopsError
 
 
@@ -92,6 +95,22 @@ def _run_loop(context: StepContext, function: Callable[..., Any], options: Proce
     return result
 
 
+#: How long a timed-out attempt's thread is given to stop before the retry starts.
+STOP_GRACE = 1.0
+
+
+def interrupt(thread: threading.Thread, error: type[BaseException]) -> bool:
+    """Raise ``error`` in ``thread`` at its next Python instruction; False when it had ended."""
+    if thread.ident is None or not thread.is_alive():
+        return False
+    set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    changed = set_async_exc(ctypes.c_ulong(thread.ident), ctypes.py_object(error))
+    if changed > 1:  # pragma: no cover - an identifier shared by two states: undo
+        set_async_exc(ctypes.c_ulong(thread.ident), None)
+        return False
+    return bool(changed)
+
+
 def _call(context: StepContext, function: Callable[..., Any], options: ProcessOptions) -> Any:
     if options.timeout is None:
         return context.call(function)
@@ -107,11 +126,13 @@ def _call(context: StepContext, function: Callable[..., Any], options: ProcessOp
     runner.start()
     runner.join(options.timeout)
     if runner.is_alive():
-        context.abandon()  # the thread runs on; nothing it writes from now on is kept
+        context.abandon()  # whatever it does until it stops, nothing it writes is kept
+        interrupt(runner, AttemptAbandoned)
+        runner.join(min(options.timeout, STOP_GRACE))
         raise ProcessTimeoutError(f"process {options.name!r} timed out after {options.timeout:g}s")
     if "error" in box:
         raise box["error"]
     return box.get("result")
 
 
-__all__ = ["ProcessTimeoutError", "run_attempts", "seed_process"]
+__all__ = ["ProcessTimeoutError", "interrupt", "run_attempts", "seed_process"]
