@@ -25,28 +25,30 @@ from mlops.platform import RunReport
 from mlops.runtime.request import RunRequest
 
 
-def job_request(
-    project: LoadedProject,
+def with_training_data(
     request: RunRequest,
     *,
+    project_dir: Path,
     workspace: Path,
-    environ: Mapping[str, str],
-    training_data: str | None = None,
+    training_data: str | None,
     data_param: str = DEFAULT_DATA_PARAM,
 ) -> RunRequest:
-    """``request`` completed for a job: the training data path resolved into the
-    parameters, SLURM's CPUs sizing the executor when neither it nor the config does."""
-    overrides = dict(request.overrides)
-    if training_data:
-        data = resolve_data_path(training_data, project_dir=project.path, workspace=workspace)
-        overrides[data_param] = str(data)
-    configured = request.n_workers or project.config.executor.n_workers
+    """``request`` with the training data path resolved into the ``data_param`` parameter."""
+    if not training_data:
+        return request
+    data = resolve_data_path(training_data, project_dir=project_dir, workspace=workspace)
     return replace(
-        request,
-        overrides=overrides,
-        n_workers=suggested_workers(configured, environ),
-        local=True,
+        request, overrides={**request.overrides, f"model.parameters.{data_param}": str(data)}
     )
+
+
+def job_request(
+    project: LoadedProject, request: RunRequest, *, environ: Mapping[str, str]
+) -> RunRequest:
+    """``request`` completed for a job: SLURM's CPUs size the executor when neither the
+    request nor the config does."""
+    configured = request.n_workers or project.config.executor.n_workers
+    return replace(request, n_workers=suggested_workers(configured, environ), local=True)
 
 
 def summary(report: RunReport) -> str:
@@ -65,4 +67,4 @@ def summary(report: RunReport) -> str:
     return line
 
 
-__all__ = ["job_request", "summary"]
+__all__ = ["job_request", "summary", "with_training_data"]

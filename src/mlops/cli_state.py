@@ -113,6 +113,15 @@ def global_options() -> list[click.Option]:
     ]
 
 
+def _assignments(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as ``{dotted key: value}`` (values are YAML)."""
+    from mlops.managers.project_manager import parse_assignment
+
+    return dict(parse_assignment(text) for text in values)
+
+
 _RUN_OPTIONS = (
     click.option(
         "--from", "from_process", metavar="PROCESS", help="Rerun PROCESS and everything after it."
@@ -133,6 +142,15 @@ _RUN_OPTIONS = (
         "--scheduler",
         metavar="ADDRESS",
         help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
+    ),
+    click.option(
+        "--set",
+        "overrides",
+        metavar="KEY=VALUE",
+        multiple=True,
+        callback=_assignments,
+        help="Use this config value for this run only (YAML, as `mlops config set`); repeatable. "
+        "The config file is not changed; the run records the values.",
     ),
 )
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -249,6 +249,7 @@ def run_command(
     executor: str | None,
     cluster: str | None,
     scheduler: str | None,
+    overrides: dict[str, Any],
 ) -> int:
     """Run project NAME's pipeline in its environment.
 
@@ -264,7 +265,9 @@ def run_command(
 
     selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}
     placement = {"executor": executor, "cluster": cluster, "scheduler": scheduler}
-    request = state.request(name, **selection, **placement, explain=explain, local=local)
+    request = state.request(
+        name, **selection, **placement, explain=explain, local=local, overrides=overrides
+    )
     return run_project(state.workspace(), request)
 
 
@@ -306,6 +309,7 @@ def job_run_command(
     executor: str | None,
     cluster: str | None,
     scheduler: str | None,
+    overrides: dict[str, Any],
     n_workers: int | None,
     training_data: str | None,
     data_param: str,
@@ -330,8 +334,9 @@ def job_run_command(
     selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}
     placement = {"executor": executor, "cluster": cluster, "scheduler": scheduler}
     request = state.request(
-        project, **selection, **placement, n_workers=n_workers, run_id=run_id, local=True
-    )
+        project, **selection, **placement, n_workers=n_workers, run_id=run_id, local=True,
+        overrides=overrides,
+    )  # fmt: skip
     return run_job(state.workspace(), request, training_data=training_data, data_param=data_param)
 
 

@@ -21,16 +21,11 @@ from mlops.adapters.config_schema import ProjectConfig
 from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.cluster.controller import ClusterController
 from mlops.cluster.local_executors import create_executor
-from mlops.core.dask_networkx_executor import (
-    DaskNetworkXExecutor,
-    ProcessRecord,
-    RunPlan,
-    Selection,
-    check_arguments,
-)
+from mlops.core.dask_networkx_executor import DaskNetworkXExecutor
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes
+from mlops.core.run_plan import ProcessRecord, RunPlan, Selection, check_arguments
 from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessDefinition
@@ -78,9 +73,14 @@ class MLPlatform:
 
     # -------------------------------------------------------------- pieces
 
-    def load_project(self, project_id: str) -> LoadedProject:
-        """The project with its config validated: a command's one read of the config."""
-        return self.projects.load(project_id)
+    def load_project(
+        self, project_id: str, overrides: Mapping[str, Any] | None = None
+    ) -> LoadedProject:
+        """The project with its config validated: a command's one read of the config.
+
+        ``overrides`` replace config values by dotted key for this command only.
+        """
+        return self.projects.load(project_id, overrides)
 
     def _loaded(self, project: str | LoadedProject) -> LoadedProject:
         return project if isinstance(project, LoadedProject) else self.load_project(project)
@@ -146,7 +146,7 @@ class MLPlatform:
         return used
 
     def check_project(
-        self, project: LoadedProject, overrides: Mapping[str, Any] | None = None
+        self, project: LoadedProject
     ) -> tuple[Any, dict[str, ProcessDefinition], list[str]]:
         """What a run checks before anything runs, beyond the config: the project's code.
 
@@ -158,7 +158,7 @@ class MLPlatform:
         definitions = adapter.discover()
         source = f"{project.display_path}: {ADJLIST_KEY}"
         notes = check_processes(project.graph, definitions, source=source)
-        params = project.params(overrides)
+        params = project.params()
         own = {
             name: options.get("params") or {} for name, options in project.process_config.items()
         }
@@ -178,7 +178,7 @@ class MLPlatform:
     ) -> RunReport:
         """Run ``request`` in this interpreter: on its Dask cluster when the request or the
         config asks for one (locally, with a warning, when it is unreachable), else here."""
-        project = project or self.load_project(request.project)
+        project = project or self.load_project(request.project, request.overrides)
         if not (request.wants_cluster or project.config.executor.type == "dask"):
             return self.run(request, project, on_update=on_update)
         return self._run_on_cluster(request, project, on_update)
@@ -217,14 +217,14 @@ class MLPlatform:
         ``client``); it is recorded and is :func:`mlops.runtime.context.current`
         during the run.
         """
-        project = project or self.load_project(request.project)
+        project = project or self.load_project(request.project, request.overrides)
         config, project_dir = project.config, project.path
         reproducibility = ReproducibilityManager(config.reproducibility)
         seeds = reproducibility.apply_seed()
         env_hash = project.env_hash
-        adapter, definitions, notes = self.check_project(project, request.overrides)
+        adapter, definitions, notes = self.check_project(project)
         graph = project.graph
-        params = project.params(request.overrides)
+        params = project.params()
         stores = self.open_stores(project)
         context = execution_context(execution, project.id, self.workspace.root, project_dir, stores)
         run_id = request.run_id or new_run_id()
@@ -339,7 +339,7 @@ class MLPlatform:
             from_process=from_process,
             only=only,
             run_id=run_id,
-            overrides=dict(param_overrides or {}),
+            overrides=parameter_overrides(param_overrides),
             n_workers=n_workers,
             local=True,
         )
@@ -446,17 +446,22 @@ class MLPlatform:
         unreachable (unless required). ``run_options`` are those of
         :meth:`run_pipeline_for_project`."""
         on_update = run_options.pop("on_update", None)
-        overrides = run_options.pop("param_overrides", None) or {}
+        overrides = parameter_overrides(run_options.pop("param_overrides", None))
         request = RunRequest(
             project_id,
             cluster=provider,
             scheduler=scheduler_address,
             executor=executor,
-            overrides=dict(overrides),
+            overrides=overrides,
             local=True,
             **run_options,
         )
-        return self._run_on_cluster(request, self.load_project(project_id), on_update)
+        return self._run_on_cluster(request, self.load_project(project_id, overrides), on_update)
 
 
-__all__ = ["MLPlatform", "PipelineWarning", "RunReport"]
+def parameter_overrides(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Model parameters by name (``{"test_size": 0.3}``) as config overrides by dotted key."""
+    return {f"model.parameters.{name}": value for name, value in (params or {}).items()}
+
+
+__all__ = ["MLPlatform", "PipelineWarning", "RunReport", "parameter_overrides"]

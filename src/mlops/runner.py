@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from rich.console import Console
 
-from mlops.batch_job import job_request, summary
+from mlops.batch_job import job_request, summary, with_training_data
 from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
 from mlops.environment.setup_env import inside, reexec_command
 from mlops.errors import ExitCode
@@ -50,7 +50,7 @@ def run_project(
     """
     out = console or Console(highlight=False, soft_wrap=True)
     platform = MLPlatform(workspace)
-    project = platform.load_project(request.project)
+    project = platform.load_project(request.project, request.overrides)
     if not request.local:
         # The whole request crosses as JSON: no option is rebuilt (or dropped) on the way.
         child = ["job", "run", "--request", replace(request, local=True).to_json()]
@@ -107,15 +107,15 @@ def run_job(
 ) -> int:
     """Run a batch job in this interpreter: one summary line, the exit status."""
     platform = MLPlatform(workspace)
-    project = platform.load_project(request.project)
-    job = job_request(
-        project,
+    request = with_training_data(
         request,
+        project_dir=platform.projects.require(request.project),
         workspace=platform.workspace.root,
-        environ=os.environ,
         training_data=training_data,
         data_param=data_param,
     )
+    project = platform.load_project(request.project, request.overrides)
+    job = job_request(project, request, environ=os.environ)
     with warnings_as_lines(sys.stderr):
         report = platform.execute(job, project)
     sys.stdout.write(summary(report) + "\n")

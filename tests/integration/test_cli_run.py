@@ -147,7 +147,7 @@ def test_job_run_takes_the_whole_request_as_json(
     explained = capsys.readouterr().out.splitlines()[-2]
     assert explained.split()[:2] == ["ran", "total"]
     assert explained.endswith("ran: selected by --only")
-    overridden = {"project": "calc", "overrides": {"size": 3}, "verbosity": -1}
+    overridden = {"project": "calc", "overrides": {"model.parameters.size": 3}, "verbosity": -1}
     assert main(["job", "run", "--request", json.dumps(overridden)]) == 0
     out = capsys.readouterr().out.strip()
     assert out.splitlines() == [out]
@@ -222,7 +222,7 @@ def test_custom_template_runs_through_the_console_script(tmp_path: Path) -> None
     assert "reused   load" in second.stdout
     assert "reused   stats" in second.stdout
     assert "ran      fit" in second.stdout
-    assert "parameters changed (epochs)" in second.stdout
+    assert "parameters changed (epochs: 300 -> 100)" in second.stdout
     assert "ran      report" in second.stdout
     info = json.loads(run_mlops(workspace, "info", "demo", "--json").stdout)
     assert info["template"] == "custom"

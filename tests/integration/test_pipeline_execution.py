@@ -121,9 +121,10 @@ def test_explain_names_the_changed_parameter_and_the_upstream(make_project: Proj
     platform.projects.config_set("explain", ["model.parameters.size=5"])
     second = platform.run_pipeline_for_project("explain")
     reasons = {name: r.reason for name, r in second.processes.items()}
-    assert reasons["load"] == "ran: parameters changed (size)"
-    # Every process sees model.parameters, so all keys change; double also sees a new upstream.
-    assert "upstream results changed (load)" in str(reasons["double"])
+    assert reasons["load"] == "ran: parameters changed (size: 3 -> 5)"
+    # Only load takes size: the others rerun because load's result changed.
+    assert reasons["double"] == "ran: upstream results changed (load)"
+    assert reasons["square"] == "ran: upstream results changed (load)"
     assert second.result("combine") == 2 * 10 + 30
 
 

@@ -19,7 +19,6 @@ import functools
 import graphlib
 import heapq
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,141 +30,33 @@ from mlops.core.executor_worker import (
     execute_process,
 )
 from mlops.core.executors import Executor, ResultFuture
-from mlops.core.graph_types import PipelineGraph, ProcessStatus, RunStatus
-from mlops.core.payload_spill import hydrate
+from mlops.core.graph_types import ProcessStatus, RunStatus
+from mlops.core.param_usage import param_usage
 from mlops.core.process_hashing import CacheKey, code_hash, file_digest, process_cache_key
+from mlops.core.run_plan import (
+    PipelineRun,
+    ProcessRecord,
+    RunPlan,
+    Selection,
+    check_arguments,
+)
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import (
     ENGINE_OPTIONS,
-    ProcessDefinition,
-    unfilled_argument,
-    unfilled_argument_message,
 )
 from mlops.errors import ConfigError, GraphError
 
 _BLOCKING = (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
+_UNSET = object()
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass
-class ProcessRecord:
-    """One process in one run: the row of the summary table and of the run record."""
-
-    name: str
-    status: ProcessStatus = ProcessStatus.PENDING
-    key: str | None = None
-    cache_hit: bool = False
-    duration: float = 0.0
-    attempts: int = 0
-    iterations: int = 0
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
-    traceback: str | None = None
-    reason: str | None = None  # why it ran, was reused or was skipped (--explain)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    steps: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status.value,
-            "key": self.key,
-            "cache_hit": self.cache_hit,
-            "duration": round(self.duration, 6),
-            "attempts": self.attempts,
-            "iterations": self.iterations,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "error": self.error,
-            "traceback": self.traceback,
-            "reason": self.reason,
-            "metrics": self.metrics,
-            "steps": self.steps,
-        }
-
-
-@dataclass
-class PipelineRun:
-    """The outcome of a run: its status, every process's record, and the results."""
-
-    run_id: str
-    status: RunStatus
-    processes: dict[str, ProcessRecord]
-    results: dict[str, Any]
-    objects: Any = field(repr=False, default=None)
-
-    @property
-    def failed_process(self) -> str | None:
-        return next(
-            (n for n, r in self.processes.items() if r.status is ProcessStatus.FAILED), None
-        )
-
-    def result(self, name: str) -> Any:
-        """A process's result, loaded from the object store if it travelled as a reference."""
-        if name not in self.results:
-            raise KeyError(f"process {name!r} produced no result in run {self.run_id}")
-        return hydrate(self.results[name], self.objects)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which processes a run covers: all, ``from_process`` onwards, or ``only`` one."""
-
-    from_process: str | None = None
-    only: str | None = None
-
-    def check(self, graph: PipelineGraph) -> None:
-        for flag, name in (("--from", self.from_process), ("--only", self.only)):
-            if name is not None and name not in graph:
-                raise GraphError(
-                    f"{flag} {name}: no such process in the pipeline",
-                    hint=f"processes: {', '.join(graph.order)}",
-                )
-        if self.from_process and self.only:
-            raise GraphError("--from and --only cannot be used together")
-
-
-def check_arguments(
-    graph: PipelineGraph,
-    definitions: Mapping[str, ProcessDefinition],
-    params_for: Callable[[str], Mapping[str, Any]],
-) -> None:
-    """Every argument a process takes must be filled (context, upstream, parameter, default):
-    a GraphError naming the first that is not, before anything runs."""
-    for name in graph.order:
-        function = definitions[name].function
-        missing = unfilled_argument(function, graph.upstream(name), params_for(name))
-        if missing is not None:
-            message, hint = unfilled_argument_message(name, missing)
-            raise GraphError(message, hint=hint)
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    """What one run runs, decided before it starts: the graph and its processes, their
-    parameters and options, the selection, and what joins every cache key.
-
-    The platform builds it from the loaded project and the run request; the
-    scheduler only carries it out.
-    """
-
-    graph: PipelineGraph
-    definitions: Mapping[str, ProcessDefinition]
-    run_id: str
-    project: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    process_config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    env_hash: str = ""
-    seed: int | None = None
-    use_cache: bool = True
-    selection: Selection = field(default_factory=Selection)
-    source_root: Path | None = None  # where the project's modules are imported from
-    project_dir: Path | None = None  # input paths are relative to it
-    spill_threshold: int | None = None  # results over it travel through the object store
 
 
 class DaskNetworkXExecutor:
@@ -210,8 +101,17 @@ class DaskNetworkXExecutor:
     # -------------------------------------------------------------- planning
 
     def params_for(self, name: str) -> dict[str, Any]:
+        """Every parameter the process can see: the global ones and its own."""
         own = self.process_config.get(name, {}).get("params") or {}
         return {**self.params, **own}
+
+    def key_params(self, name: str) -> dict[str, Any]:
+        """The parameters the process depends on (:mod:`mlops.core.param_usage`)."""
+        own = self.process_config.get(name, {}).get("params") or {}
+        usage = param_usage(self.definitions[name].function)
+        upstream = set(self.graph.upstream(name))
+        taken = {k: v for k, v in self.params_for(name).items() if k not in upstream or k in own}
+        return usage.select(taken, own)
 
     def overrides_for(self, name: str) -> dict[str, Any]:
         """The process's configured run options (retries, timeout, ...)."""
@@ -284,7 +184,7 @@ class DaskNetworkXExecutor:
         return process_cache_key(
             name=name,
             code=code_hash(definition.function, local_roots=roots),
-            params=self.params_for(name),
+            params=self.key_params(name),
             upstream={u: self._digests[u] for u in self.graph.upstream(name)},
             env=self.env_hash,
             inputs=self.inputs_for(name),
@@ -349,6 +249,7 @@ class DaskNetworkXExecutor:
         key = self.cache_key(name)
         self._keys[name] = key
         record.key = key.key
+        record.params = self.key_params(name)
         options = self.definitions[name].options.with_overrides(self.overrides_for(name))
         cacheable = options.cache
         if mode != "force" and (self.use_cache or mode == "cache_only") and cacheable:
@@ -408,10 +309,7 @@ class DaskNetworkXExecutor:
         reasons = []
         for part in changed:
             if part == "params":
-                before = latest.get("params") or {}
-                now = self.params_for(name)
-                names = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
-                reasons.append(f"parameters changed ({', '.join(names) or 'values'})")
+                reasons.append(self._params_reason(name, latest.get("params") or {}))
             elif part == "upstream":
                 before_up = latest.get("upstream") or {}
                 names = [
@@ -435,6 +333,18 @@ class DaskNetworkXExecutor:
                 )
         return "ran: " + "; ".join(reasons)
 
+    def _params_reason(self, name: str, before: Mapping[str, Any]) -> str:
+        now = self.key_params(name)
+        changes = [
+            f"{k}: {_shown(before[k]) if k in before else '(unset)'} -> "
+            f"{_shown(now[k]) if k in now else '(unset)'}"
+            for k in sorted({*before, *now})
+            if before.get(k, _UNSET) != now.get(k, _UNSET)
+        ]
+        reason = f"parameters changed ({'; '.join(changes) or 'values'})"
+        unresolved = param_usage(self.definitions[name].function).unresolved
+        return f"{reason}; every parameter counts: {unresolved}" if unresolved else reason
+
     def _finish(self, name: str, future: ResultFuture) -> None:
         record = self.records[name]
         try:
@@ -454,7 +364,7 @@ class DaskNetworkXExecutor:
             self.state.record_latest(
                 name,
                 self._keys[name].components,
-                params=self.params_for(name),
+                params=self.key_params(name),
                 upstream={u: self._digests[u] for u in self.graph.upstream(name)},
                 inputs=self.inputs_for(name),
             )

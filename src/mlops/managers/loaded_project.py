@@ -11,7 +11,7 @@ read the config file again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ class LoadedProject:
     path: Path
     config: ProjectConfig
     display_path: str  # the config file as messages name it (relative to the workspace)
+    #: Config values replaced for this command only (``mlops run --set``), by dotted key.
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     @cached_property
     def graph(self) -> PipelineGraph:
@@ -75,9 +77,9 @@ class LoadedProject:
 
     # -------------------------------------------------------------- parameters and options
 
-    def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The model parameters every process can take by name (with ``overrides``)."""
-        params = {**self.config.model.parameters.as_dict(), **(overrides or {})}
+    def params(self) -> dict[str, Any]:
+        """The model parameters every process can take by name (``--set`` values included)."""
+        params = self.config.model.parameters.as_dict()
         params.pop("pipeline", None)
         return params
 

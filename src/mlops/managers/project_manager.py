@@ -79,6 +79,17 @@ def check_project_id(project_id: object) -> str:
     return project_id
 
 
+def check_key(key: str, text: str | None = None) -> str:
+    """``key`` when it is a dotted config key (``model.parameters.x``)."""
+    if not key or any(not part.strip() for part in key.split(".")):
+        where = f" in {text!r}" if text is not None else ""
+        raise ConfigError(
+            f"bad key {key!r}{where}: empty part between dots",
+            hint="for example model.parameters.test_size=0.3",
+        )
+    return key
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """``a.b.c=value`` -> (``a.b.c``, value parsed as YAML: scalars, lists, mappings)."""
     key, sep, raw = text.partition("=")
@@ -87,8 +98,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         raise ConfigError(
             f"bad assignment {text!r}: expected KEY=VALUE", hint="for example model.version=1.2"
         )
-    if any(not part for part in key.split(".")):
-        raise ConfigError(f"bad key {key!r} in {text!r}: empty part between dots")
+    check_key(key, text)
     try:
         value = parse_scalar(raw) if raw.strip() else ""
     except YAMLError as exc:
@@ -214,15 +224,22 @@ class ProjectManager:
         path = self.config_path(project_id)
         return load_project_config(path, display=self._display(path))
 
-    def load(self, project_id: str) -> LoadedProject:
-        """The project, its config read and validated (graph included): once per command."""
+    def load(self, project_id: str, overrides: Mapping[str, Any] | None = None) -> LoadedProject:
+        """The project, its config read and validated (graph included): once per command.
+
+        ``overrides`` (dotted key -> value, as ``mlops run --set`` gives them)
+        replace values of the config for this command only; the file is not
+        touched, and a mistake in them is reported like one in the file.
+        """
         path = self.require(project_id)
-        return LoadedProject(
-            project_id,
-            path,
-            self.load_config(project_id),
-            self.display_config_path(project_id),
-        )
+        display = self.display_config_path(project_id)
+        if not overrides:
+            return LoadedProject(project_id, path, self.load_config(project_id), display)
+        config_path, data = self._read_document(project_id)
+        for key, value in overrides.items():
+            _assign(data, check_key(key).split("."), value)
+        config = validate_project_config(data, f"{self._display(config_path)} with --set")
+        return LoadedProject(project_id, path, config, display, dict(overrides))
 
     # ------------------------------------------------------------------ create and delete
 
@@ -379,6 +396,7 @@ def _merge(base: Any, patch: Mapping[str, Any]) -> None:
 __all__ = [
     "ProjectInfo",
     "ProjectManager",
+    "check_key",
     "check_project_id",
     "parse_assignment",
 ]

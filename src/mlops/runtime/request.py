@@ -35,10 +35,10 @@ class RunRequest:
 
     ``from_process`` / ``only`` select processes; ``executor`` and
     ``n_workers`` replace the config's ``executor:``; ``cluster`` /
-    ``scheduler`` ask for a Dask cluster; ``overrides`` replace top-level
-    model parameters for this run only; ``local`` runs in this interpreter
-    rather than the project's environment; ``verbosity`` is -1 quiet, 0
-    normal, 1+ verbose.
+    ``scheduler`` ask for a Dask cluster; ``overrides`` replace config
+    values by dotted key (``model.parameters.test_size``) for this run
+    only; ``local`` runs in this interpreter rather than the project's
+    environment; ``verbosity`` is -1 quiet, 0 normal, 1+ verbose.
     """
 
     project: str
