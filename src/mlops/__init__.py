@@ -7,6 +7,18 @@ happened.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+
+def __getattr__(name: str) -> Any:
+    # ``mlops.load_result`` imports the platform when first used, not with ``import mlops``
+    # (every module imports this package; the facade on top must not pull the layers in).
+    if name == "load_result":
+        return importlib.import_module("mlops.results").load_result
+    raise AttributeError(f"module 'mlops' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "load_result"]

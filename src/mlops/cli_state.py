@@ -113,6 +113,11 @@ def global_options() -> list[click.Option]:
     ]
 
 
+def can_prompt() -> bool:
+    """Whether a question can be asked: standard input is a terminal (not CI, not a pipe)."""
+    return sys.stdin.isatty()
+
+
 def _assignments(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, Any]:
@@ -174,6 +179,7 @@ def accept_global_options(group: click.Group) -> None:
 __all__ = [
     "CliState",
     "accept_global_options",
+    "can_prompt",
     "global_options",
     "hide_debug_log",
     "pass_state",

@@ -19,9 +19,11 @@ import click
 
 from mlops import __version__
 from mlops.cli_output import echo_info, echo_table, human_size
+from mlops.cli_runs import runs_command
 from mlops.cli_state import (
     CliState,
     accept_global_options,
+    can_prompt,
     global_options,
     hide_debug_log,
     pass_state,
@@ -74,11 +76,6 @@ def workspace_command(state: CliState, as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------ projects
-
-
-def can_prompt() -> bool:
-    """Whether a question can be asked: standard input is a terminal (not CI, not a pipe)."""
-    return sys.stdin.isatty()
 
 
 @cli.command("create")
@@ -458,6 +455,7 @@ run_project_command = run_command
 config_project_command = config_command
 
 
+cli.add_command(runs_command)
 accept_global_options(cli)
 
 

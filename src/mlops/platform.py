@@ -22,6 +22,7 @@ from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.cluster.controller import ClusterController
 from mlops.cluster.local_executors import create_executor
 from mlops.core.dask_networkx_executor import DaskNetworkXExecutor
+from mlops.core.experiment_tracker import json_params
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes
@@ -281,6 +282,8 @@ class MLPlatform:
                 "environment": {"manager": project.environment_manager, "spec_hash": env_hash},
                 "execution": context.as_record(),
                 "warnings": notes,
+                "params": json_params(params),
+                "overrides": json_params(project.overrides),
             }
             recorder = listeners.recorder = RunRecorder(
                 stores.kv,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops.core.dask_networkx_executor import PipelineRun, ProcessRecord
+from mlops.core.experiment_tracker import flat_params
 from mlops.core.graph_types import RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.run_records import RunRecorder
@@ -69,6 +70,8 @@ class RunListeners:
         if self.recorder is not None:
             self.recorder.update(record)
         if self.tracking is not None and record.status.finished_ok:
+            if record.params:  # as <process>.<param>, nested keys joined with dots
+                self.tracking.log_params(flat_params({record.name: record.params}))
             for point in record.metrics:
                 self.tracking.log_metric(
                     f"{record.name}.{point['name']}", point["value"], point.get("step")

@@ -193,6 +193,7 @@ def test_a_pipeline_run_lands_in_the_workspace_mlflow_store(
 ) -> None:
     make_project(
         "tracked", TRACKED_PIPELINE, "train evaluate", params={"epochs": 3},
+        processes={"evaluate": {"params": {"gate": {"low": 0.5, "high": 0.9}}}},
         extra={"reproducibility": {"random_seed": 1, "experiment_tracking": {"backend": "mlflow"}}},
     )  # fmt: skip
     report = MLPlatform().run_pipeline_for_project("tracked")
@@ -201,7 +202,13 @@ def test_a_pipeline_run_lands_in_the_workspace_mlflow_store(
     assert (tmp_workspace / ".mlops" / "mlflow.db").is_file()
     run = mlflow_run(uri, report.run_id)
     assert run.info.status == "FINISHED"
-    assert run.data.params == {"epochs": "3"}
+    # The run's parameters, then each process's as <process>.<param>, nested keys dotted.
+    assert run.data.params == {
+        "epochs": "3",
+        "train.epochs": "3",
+        "evaluate.gate.low": "0.5",
+        "evaluate.gate.high": "0.9",
+    }
     assert run.data.metrics == {"train.loss": pytest.approx(1 / 3), "evaluate.accuracy": 0.9}
     history = MlflowClient(uri).get_metric_history(run.info.run_id, "train.loss")
     assert sorted((m.step, m.value) for m in history) == [(0, 1.0), (1, 0.5), (2, 1 / 3)]

@@ -218,6 +218,18 @@ class LocalExperimentTracker:
         return sorted(points, key=lambda p: (p.step if p.step is not None else -1, p.timestamp))
 
 
+def flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested parameters as one level, their keys joined with dots (``model.C``)."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flat_params(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
 def json_params(params: Mapping[str, Any]) -> dict[str, JSONValue]:
     """Parameters as JSON values; anything else is recorded by its repr, never dropped."""
     out: dict[str, JSONValue] = {}

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from mlops.core.experiment_tracker import ExperimentTracker, TrackingError
 
@@ -37,6 +38,9 @@ class MidRunTracking:
 
     def log_metric(self, name: str, value: float, step: int | None = None) -> None:
         self._forward(lambda: self.tracker.log_metric(name, value, step))
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self._forward(lambda: self.tracker.log_params(params))
 
     def end_run(self, status: str) -> None:
         self._forward(lambda: self.tracker.end_run(status))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -36,13 +37,21 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops.core.experiment_tracker import MetricPoint, TrackingError, check_metric, json_params
+from mlops.core.experiment_tracker import (
+    MetricPoint,
+    TrackingError,
+    check_metric,
+    flat_params,
+    json_params,
+)
 from mlops.errors import ConfigError
 
 # mlops run statuses -> MLflow's RunStatus names.
 _END_STATUS = {"completed": "FINISHED", "finished": "FINISHED", "failed": "FAILED"}
 # MLflow keeps at most this many characters of a parameter value.
 _MAX_PARAM_LENGTH = 6000
+_MAX_PARAM_KEY_LENGTH = 250
+_PARAM_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /]")
 # Schema creation on a new database logs migration steps at INFO; a run shows none of it.
 _MIGRATION_LOGGERS = ("alembic", "mlflow.store.db.utils")
 
@@ -142,7 +151,8 @@ class MlflowExperimentTracker:
         from mlflow.entities import Param
 
         run = self._require()
-        batch = [Param(key, _param_text(value)) for key, value in json_params(params).items()]
+        flat = json_params(flat_params(params))
+        batch = [Param(_param_key(key), _param_text(value)) for key, value in flat.items()]
         with self._translated("log params"):
             # MLflow caps a batch at 100 params.
             for start in range(0, len(batch), 100):
@@ -209,6 +219,11 @@ class MlflowExperimentTracker:
             history = self._client.get_metric_history(run.info.run_id, name)
         points = [MetricPoint(m.step, float(m.value), m.timestamp / 1000) for m in history]
         return sorted(points, key=lambda p: (p.step or 0, p.timestamp))
+
+
+def _param_key(key: str) -> str:
+    """A key MLflow accepts: letters, digits and ``_-. /``, at most 250 characters."""
+    return _PARAM_KEY_CHARS.sub("_", key)[:_MAX_PARAM_KEY_LENGTH]
 
 
 def _param_text(value: Any) -> str:
