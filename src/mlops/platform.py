@@ -270,7 +270,7 @@ class MLPlatform:
             )
             tracker = open_tracker(config, stores, self.workspace.state_dir)
             tracker.start_run(run_id, project=project.id, params=params)
-            listeners.tracking = MidRunTracking(tracker, run_id)
+            listeners.tracking = MidRunTracking(tracker, run_id, stores.objects)
             details = {
                 "executor": engine.name,
                 "use_cache": request.use_cache,
@@ -304,7 +304,8 @@ class MLPlatform:
             error = (
                 {"process": failed, "message": pipeline.processes[failed].error} if failed else None
             )
-            listeners.finish(pipeline.status, error)
+            # Charts are drawn before the run is closed, so their images reach the
+            # tracker's run too; they read the processes' records, which are final.
             charts = (
                 self._charts_after_run(
                     project_id=project.id,
@@ -317,6 +318,8 @@ class MLPlatform:
                 if pipeline.status is RunStatus.COMPLETED
                 else []
             )
+            listeners.attach_artifacts([c["artifact"] for c in charts if c.get("artifact")])
+            listeners.finish(pipeline.status, error)
         return RunReport(project.id, recorder.record, pipeline, notes, charts)
 
     def run_pipeline_for_project(
@@ -369,6 +372,7 @@ class MLPlatform:
         stores: ProjectStores,
         record: Mapping[str, Any],
         params: Mapping[str, Any],
+        reuse: bool = True,
     ) -> list[dict[str, Any]]:
         return render_charts(
             project_id=project_id,
@@ -380,6 +384,7 @@ class MLPlatform:
             kv=stores.kv,
             objects=stores.objects,
             params=params,
+            reuse=reuse,
         )
 
     def render_charts(
@@ -417,6 +422,7 @@ class MLPlatform:
                 stores=stores,
                 record=record,
                 params=params,
+                reuse=False,  # asked for: drawn again
             )
         finally:
             stores.kv.close()

@@ -72,12 +72,23 @@ class RunListeners:
         if self.tracking is not None and record.status.finished_ok:
             if record.params:  # as <process>.<param>, nested keys joined with dots
                 self.tracking.log_params(flat_params({record.name: record.params}))
+            if record.artifacts:
+                self.tracking.log_artifacts(record.artifacts, folder=record.name)
             for point in record.metrics:
                 self.tracking.log_metric(
                     f"{record.name}.{point['name']}", point["value"], point.get("step")
                 )
         if self.on_update is not None:
             self.on_update(record)
+
+    def attach_artifacts(self, artifacts: list[dict[str, Any]]) -> None:
+        """Files of the whole run (its charts): on the record and to the tracker."""
+        if not artifacts:
+            return
+        if self.recorder is not None:
+            self.recorder.attach_artifacts(artifacts)
+        if self.tracking is not None:
+            self.tracking.log_artifacts(artifacts)
 
     def finish(self, status: RunStatus, error: dict[str, Any] | None) -> None:
         if self.tracking is not None:

@@ -214,3 +214,39 @@ def test_a_pipeline_run_lands_in_the_workspace_mlflow_store(
     assert sorted((m.step, m.value) for m in history) == [(0, 1.0), (1, 0.5), (2, 1 / 3)]
     assert MlflowClient(uri).get_experiment_by_name("tracked") is not None
     assert run.data.tags["mlops.project"] == "tracked"
+
+
+ARTIFACT_PIPELINE = """
+from mlops.core.step_system import process
+
+@process
+def train(ctx, alpha):
+    model = ctx.project_dir / "work" / "model.txt"
+    model.parent.mkdir(exist_ok=True)
+    model.write_text(f"alpha={alpha}")
+    ctx.log_artifact(model, name="model/model.txt")
+    return alpha
+
+@process
+def evaluate(ctx, train):
+    return train
+"""
+
+
+def test_process_params_and_artifacts_reach_mlflow(
+    make_project: ProjectFactory, tmp_workspace: Path
+) -> None:
+    make_project(
+        "artifacted", ARTIFACT_PIPELINE, "train evaluate", params={"alpha": 0.5, "unread": 1},
+        extra={"reproducibility": {"experiment_tracking": {"backend": "mlflow"}}},
+    )  # fmt: skip
+    report = MLPlatform().run_pipeline_for_project("artifacted")
+    assert report.ok
+    uri = default_tracking_uri(tmp_workspace / ".mlops")
+    run = mlflow_run(uri, report.run_id)
+    assert run.data.params == {"alpha": "0.5", "unread": "1", "train.alpha": "0.5"}
+    client = MlflowClient(uri)
+    listed = [a.path for a in client.list_artifacts(run.info.run_id, "train/model")]
+    assert listed == ["train/model/model.txt"]
+    local = client.download_artifacts(run.info.run_id, "train/model/model.txt", str(tmp_workspace))
+    assert Path(local).read_text() == "alpha=0.5"

@@ -136,6 +136,30 @@ def test_a_failing_chart_is_recorded_and_the_run_and_other_charts_go_on(
     assert len(warned) == 2
 
 
+def test_charts_whose_inputs_did_not_change_are_reused_not_drawn_again(
+    make_project: ProjectFactory,
+) -> None:
+    project = make(make_project, "reuse", [{"name": "loss_curve"}, {"name": "loss_series"}])
+    platform = MLPlatform()
+    first = platform.run_pipeline_for_project("reuse")
+    again = platform.run_pipeline_for_project("reuse")  # fully cached
+
+    assert [c["status"] for c in again.charts] == ["rendered", "rendered"]
+    assert [c.get("reused_from") for c in again.charts] == [first.run_id, first.run_id]
+    assert again.charts[0]["object_key"] == first.charts[0]["object_key"]
+    assert not (project / "outputs" / "charts" / again.run_id).exists()
+    # The image is an artifact of both runs: the same stored file.
+    (artifact,) = again.record["artifacts"]
+    assert artifact == first.record["artifacts"][0]
+    assert artifact["name"] == "charts/loss_curve.png"
+
+    # A changed parameter changes what the charts read: drawn again.
+    platform.projects.config_set("reuse", ["model.parameters.epochs=5"])
+    changed = platform.run_pipeline_for_project("reuse")
+    assert [c.get("reused_from") for c in changed.charts] == [None, None]
+    assert (project / "outputs" / "charts" / changed.run_id / "loss_curve.png").is_file()
+
+
 def test_a_failed_run_renders_no_charts(make_project: ProjectFactory) -> None:
     make_project(
         "failing",

@@ -56,15 +56,17 @@ class ProcessConfig(BaseModel):
     cache: bool | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: list[str] = Field(default_factory=list)
+    #: Files (globs, relative to the project) the process writes: stored as artifacts.
+    outputs: list[str] = Field(default_factory=list)
 
-    @field_validator("inputs", mode="before")
+    @field_validator("inputs", "outputs", mode="before")
     @classmethod
-    def _one_input_is_a_list(cls, value: Any) -> Any:
+    def _one_path_is_a_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
     def run_options(self) -> dict[str, Any]:
         """The options set here that override the decorator's (retries, timeout, ...)."""
-        return self.model_dump(exclude_unset=True, exclude={"params", "inputs"})
+        return self.model_dump(exclude_unset=True, exclude={"params", "inputs", "outputs"})
 
 
 class PipelineConfig(BaseModel):

@@ -257,6 +257,7 @@ class DaskNetworkXExecutor:
             if entry is not None:
                 record.cache_hit = True
                 record.metrics = list(entry.metrics)
+                record.artifacts = list(entry.artifacts)  # the same stored files, not copies
                 record.reason = f"reused: inputs unchanged since run {entry.run_id}"
                 record.started_at = record.finished_at = _now()
                 self._results[name] = entry.ref
@@ -286,6 +287,7 @@ class DaskNetworkXExecutor:
             params=self.params_for(name),
             upstream={u: self._results[u] for u in self.graph.upstream(name)},
             overrides=self.overrides_for(name),
+            outputs=tuple(self.process_config.get(name, {}).get("outputs") or ()),
             key=key.key,
             reuse_steps=self.use_cache and mode != "force",
             spill_threshold=self.spill_threshold,
@@ -357,6 +359,7 @@ class DaskNetworkXExecutor:
         record.attempts = outcome.attempts
         record.iterations = outcome.iterations
         record.metrics = outcome.metrics
+        record.artifacts = outcome.artifacts
         record.steps = outcome.steps
         record.finished_at = _now()
         if outcome.status in (ProcessStatus.COMPLETED, ProcessStatus.FAILED):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops.core.artifacts import declared_outputs, store_file
 from mlops.core.attempts import ProcessTimeoutError, run_attempts, seed_process
 from mlops.core.code_loading import (
     FunctionRef,
@@ -32,6 +33,7 @@ from mlops.core.payload_spill import PayloadRef, encode_result, hydrate, should_
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessOptions, StepContext, process_options
 from mlops.core.store_transport import LiveStores, StoreHandle
+from mlops.storage.interfaces.object_store import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ProcessTask:
     params: Mapping[str, Any] = field(default_factory=dict)
     upstream: Mapping[str, Any] = field(default_factory=dict)
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()  # globs of files it writes, kept as artifacts
     key: str | None = None  # the cache key; None when the result must not be stored
     reuse_steps: bool = True  # False under --no-cache and for forced processes
     spill_threshold: int | None = None  # None: results travel inline (in-process executors)
@@ -64,6 +67,7 @@ class ProcessOutcome:
     traceback: str | None = None
     reason: str | None = None
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
     steps: dict[str, int] = field(default_factory=dict)
     cached: bool = False  # stored in the cache by this run
 
@@ -117,12 +121,18 @@ def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
     encoded = encode_result(result, what=f"process {task.process!r}")
     outcome.digest = encoded.digest
     outcome.metrics = list(context.metrics)
+    outcome.artifacts = [*context.artifacts, *_outputs(task, objects)]
     outcome.steps = dict(context.step_stats)
     outcome.iterations = context.iteration + 1 if context.in_loop else 1
     ref: PayloadRef | None = None
     if task.key is not None and options.cache:
         entry = state.store(
-            task.key, task.process, encoded, run_id=task.run_id, metrics=outcome.metrics
+            task.key,
+            task.process,
+            encoded,
+            run_id=task.run_id,
+            metrics=outcome.metrics,
+            artifacts=outcome.artifacts,
         )
         ref, outcome.cached = entry.ref, True
     if should_spill(encoded, task.spill_threshold):
@@ -131,6 +141,18 @@ def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
     else:
         outcome.result = result
     outcome.status = ProcessStatus.COMPLETED
+
+
+def _outputs(task: ProcessTask, objects: ObjectStore) -> list[dict[str, Any]]:
+    """The files the process's ``outputs:`` match once it finished, stored as artifacts."""
+    if not task.outputs or not task.project_dir:
+        return []
+    project_dir = Path(local_path(task.project_dir))
+    entries = [
+        store_file(objects, path, name)
+        for path, name in declared_outputs(project_dir, task.outputs)
+    ]
+    return [{**entry, "process": task.process} for entry in entries]
 
 
 __all__ = [

@@ -14,12 +14,15 @@ treated accordingly:
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlops.core.experiment_tracker import ExperimentTracker, TrackingError
+from mlops.storage.interfaces.object_store import ObjectStore
 
 
 class TrackingWarning(UserWarning):
@@ -29,9 +32,12 @@ class TrackingWarning(UserWarning):
 class MidRunTracking:
     """Forwards metrics and the end of the run to ``tracker`` until it first fails."""
 
-    def __init__(self, tracker: ExperimentTracker, run_id: str) -> None:
+    def __init__(
+        self, tracker: ExperimentTracker, run_id: str, objects: ObjectStore | None = None
+    ) -> None:
         self.tracker = tracker
         self.run_id = run_id
+        self.objects = objects  # where artifacts are read from, for trackers that copy them
         self.lost: str | None = None
         # Metrics arrive from executor callbacks, possibly on several threads.
         self._lock = threading.Lock()
@@ -41,6 +47,23 @@ class MidRunTracking:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         self._forward(lambda: self.tracker.log_params(params))
+
+    def log_artifacts(self, artifacts: list[dict[str, Any]], folder: str | None = None) -> None:
+        """Copy artifacts to a tracker that keeps its own (MLflow); the local tracker reads
+        the run record, which lists them already."""
+        if self.objects is None or not getattr(self.tracker, "copies_artifacts", False):
+            return
+        objects = self.objects
+
+        def copy() -> None:
+            with tempfile.TemporaryDirectory(prefix="mlops-artifacts-") as staging:
+                for entry in artifacts:
+                    name = f"{folder}/{entry['name']}" if folder else str(entry["name"])
+                    staged = Path(staging) / PurePosixPath(name).name
+                    staged.write_bytes(objects.get(str(entry["key"])))
+                    self.tracker.log_artifact(staged, name)
+
+        self._forward(copy)
 
     def end_run(self, status: str) -> None:
         self._forward(lambda: self.tracker.end_run(status))

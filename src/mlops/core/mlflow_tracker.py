@@ -76,6 +76,9 @@ def _quiet_migrations() -> Iterator[None]:
 class MlflowExperimentTracker:
     """Params, metric series and artifacts in an MLflow tracking store."""
 
+    #: MLflow keeps artifacts in its own store: a run's files are copied there.
+    copies_artifacts = True
+
     def __init__(
         self,
         tracking_uri: str,

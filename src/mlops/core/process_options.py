@@ -15,8 +15,9 @@ from typing import Any
 from mlops.errors import ConfigError
 
 #: Per-process config keys the scheduler reads itself: ``params`` (merged into the
-#: process's parameters) and ``inputs`` (data files whose content joins the cache key).
-ENGINE_OPTIONS = ("params", "inputs")
+#: process's parameters), ``inputs`` (data files whose content joins the cache key)
+#: and ``outputs`` (files it writes, kept as the run's artifacts).
+ENGINE_OPTIONS = ("params", "inputs", "outputs")
 
 
 @dataclass(frozen=True)

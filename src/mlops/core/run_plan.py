@@ -43,6 +43,8 @@ class ProcessRecord:
     steps: dict[str, int] = field(default_factory=dict)
     #: The parameters its cache key covers (what it read), as it ran or was reused with them.
     params: dict[str, Any] = field(default_factory=dict)
+    #: Files it kept (``ctx.log_artifact``, ``outputs:``): entries of :mod:`mlops.core.artifacts`.
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class ProcessRecord:
             "metrics": self.metrics,
             "steps": self.steps,
             "params": self.params,
+            "artifacts": self.artifacts,
         }
 
 

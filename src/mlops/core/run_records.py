@@ -105,6 +105,12 @@ class RunRecorder:
             )
             self._write_summary()
 
+    def attach_artifacts(self, artifacts: list[dict[str, Any]]) -> None:
+        """Files the run produced after its processes (its charts), listed on the run."""
+        with self._lock:
+            self.summary["artifacts"] = [*self.summary.get("artifacts", []), *artifacts]
+            self._write_summary()
+
     def _write_summary(self) -> None:
         self.kv.set(f"{RUNS_PREFIX}{self.run_id}", self.summary)
 
@@ -146,6 +152,16 @@ def latest_run(kv: KVStore) -> dict[str, Any] | None:
     return runs[-1] if runs else None
 
 
+def run_artifacts(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every artifact of a run: each process's (named ``<process>/<name>``), then the run's."""
+    found = []
+    for process, document in (record.get("processes") or {}).items():
+        for entry in document.get("artifacts") or []:
+            found.append({**entry, "process": process, "name": f"{process}/{entry['name']}"})
+    found.extend(record.get("artifacts") or [])
+    return found
+
+
 def process_counts(record: Mapping[str, Any]) -> dict[str, int]:
     """How many processes of a run ended in each status."""
     counts = {status.value: 0 for status in ProcessStatus}
@@ -162,4 +178,5 @@ __all__ = [
     "list_runs",
     "new_run_id",
     "process_counts",
+    "run_artifacts",
 ]

@@ -47,6 +47,7 @@ class CacheEntry:
     created_at: str
     duration: float = 0.0
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_document(self) -> dict[str, Any]:
         # Hand-built rather than dataclasses.asdict, which deep-copies: this runs per process.
@@ -54,6 +55,7 @@ class CacheEntry:
             "key": self.key, "process": self.process, "object_key": self.object_key,
             "digest": self.digest, "size": self.size, "run_id": self.run_id,
             "created_at": self.created_at, "duration": self.duration, "metrics": self.metrics,
+            "artifacts": self.artifacts,
         }  # fmt: skip
 
     @property
@@ -95,6 +97,7 @@ class StepStateManager:
         run_id: str,
         duration: float = 0.0,
         metrics: list[dict[str, Any]] | None = None,
+        artifacts: list[dict[str, Any]] | None = None,
     ) -> CacheEntry:
         object_key = f"cache/{key[:2]}/{key}.pkl"
         self.objects.put(object_key, encoded.data)
@@ -108,6 +111,7 @@ class StepStateManager:
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             duration=duration,
             metrics=list(metrics or []),
+            artifacts=list(artifacts or []),
         )
         self.kv.set(f"cache/entries/{key}", entry.to_document())
         return entry

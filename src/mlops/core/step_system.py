@@ -188,6 +188,7 @@ class StepContext:
     state: StepStateManager | None = None
     resolve: Callable[[Any], Any] = field(default=lambda value: value)
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
     step_results: dict[str, Any] = field(default_factory=dict)
     step_stats: dict[str, int] = field(default_factory=lambda: {"ran": 0, "reused": 0})
     _hydrated: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -257,6 +258,25 @@ class StepContext:
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         for name, value in metrics.items():
             self.log_metric(name, value, step)
+
+    def log_artifact(self, path: str | Path, name: str | None = None) -> list[dict[str, Any]]:
+        """Keep a file, or every file under a folder, as an artifact of this run.
+
+        Stored in the project's object store by content (the same bytes once);
+        ``name`` (default: the file or folder name) is how the run lists it. A
+        relative ``path`` is relative to the project folder. Returns the entries.
+        """
+        from mlops.core.artifacts import store_artifacts
+
+        self._check_live("log_artifact")
+        source = Path(path)
+        if not source.is_absolute() and self.project_dir is not None:
+            source = self.project_dir / source
+        entries = store_artifacts(self._require_state("log_artifact").objects, source, name)
+        for entry in entries:
+            entry["process"] = self.process_name
+        self.artifacts.extend(entries)
+        return entries
 
     # -------------------------------------------------------------- checkpoints
 

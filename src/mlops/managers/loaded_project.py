@@ -89,7 +89,12 @@ class LoadedProject:
         pipeline = self.config.model.parameters.pipeline
         processes = pipeline.processes if pipeline is not None else {}
         return {
-            name: {**options.run_options(), "params": options.params, "inputs": options.inputs}
+            name: {
+                **options.run_options(),
+                "params": options.params,
+                "inputs": options.inputs,
+                "outputs": options.outputs,
+            }
             for name, options in processes.items()
         }
 

@@ -4,12 +4,16 @@
 on its own: a chart that fails is recorded as failed (with its error) and
 warned about; the others still render, and the run's status is unchanged.
 
-- A static chart's PNG goes to the object store at
-  ``runs/<run id>/charts/<name>.png`` (``object_key`` and ``uri`` in its
-  record) and to ``outputs/charts/<run id>/<name>.png`` in the project
-  (``cache_path``), which the web UI serves first.
+- A static chart's PNG is an artifact of the run: stored in the object store
+  by its content (``object_key`` and ``uri`` in its record) and written to
+  ``outputs/charts/<run id>/<name>.png`` in the project (``cache_path``),
+  which the web UI serves first.
 - A dynamic chart's data is checked (a mapping with a ``series`` list, JSON
   only) and kept in its record.
+- A chart whose inputs did not change is not drawn again: its key covers its
+  code, its parameters, and every process's cache key and metrics in the run
+  (what a chart can read), so a fully cached run reuses the earlier render
+  (``reused_from`` in its record) and writes no new file.
 
 Matplotlib draws with the Agg backend: no display, same pixels everywhere.
 """
@@ -26,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops.adapters.config_schema import ChartConfig
+from mlops.core.artifacts import store_file
+from mlops.core.process_hashing import code_hash, stable_hash
 from mlops.errors import ConfigError, MlopsError
 from mlops.reporting.context import ChartContext
 from mlops.reporting.kv_utils import check_part, put_chart_record
@@ -64,8 +70,12 @@ def render_charts(
     kv: KVStore,
     objects: ObjectStore,
     params: Mapping[str, Any] | None = None,
+    reuse: bool = True,
 ) -> list[dict[str, Any]]:
-    """Render ``charts`` for the run; returns (and stores) one record per chart."""
+    """Render ``charts`` for the run; returns (and stores) one record per chart.
+
+    With ``reuse``, a chart whose inputs match an earlier render is that render.
+    """
     check_part(run_id, "run")
     _use_agg()
     outcomes = []
@@ -74,10 +84,50 @@ def render_charts(
         context = ChartContext(
             project_id, run_id, record, kv, objects, params or {}, config.parameters, config.name
         )
-        record_of_chart = _render_one(config, registry, context, project_dir)
+        key = _chart_input_key(config, registry, record, params or {})
+        record_of_chart = _reused(kv, objects, key, run_id) if key and reuse else None
+        if record_of_chart is None:
+            record_of_chart = _render_one(config, registry, context, project_dir)
+            if key and record_of_chart["status"] == "rendered":
+                kv.set(f"{CHART_CACHE_PREFIX}{key}", record_of_chart)
         put_chart_record(kv, run_id, record_of_chart)
         outcomes.append(record_of_chart)
     return outcomes
+
+
+CHART_CACHE_PREFIX = "charts/inputs/"
+
+
+def _chart_input_key(
+    config: ChartConfig, registry: ChartRegistry, record: Mapping[str, Any], params: Any
+) -> str | None:
+    """What the chart can read, hashed; None when it cannot be (it then always renders)."""
+    try:
+        spec = chart_spec_for(config, registry)
+        processes = record.get("processes") or {}
+        inputs = {
+            name: [document.get("key"), document.get("metrics")]
+            for name, document in processes.items()
+        }
+        return stable_hash(
+            [code_hash(spec.function), spec.kind, dict(config.parameters), dict(params), inputs]
+        )
+    except MlopsError:  # a chart that cannot be found or hashed is rendered (and reported)
+        return None
+
+
+def _reused(kv: KVStore, objects: ObjectStore, key: str, run_id: str) -> dict[str, Any] | None:
+    earlier = kv.get(f"{CHART_CACHE_PREFIX}{key}")
+    if not isinstance(earlier, dict):
+        return None
+    stored = earlier.get("object_key")
+    if stored and not objects.exists(str(stored)):
+        return None  # its image is gone: draw it again
+    return {
+        **earlier,
+        "run_id": run_id,
+        "reused_from": earlier.get("reused_from") or earlier.get("run_id"),
+    }
 
 
 def _render_one(
@@ -98,18 +148,18 @@ def _render_one(
         if spec.kind == "dynamic":
             return {**base, "status": "rendered", "data": _dynamic_data(result, config.name)}
         png = _png(context, result, config.name)
-        key = f"runs/{run_id}/charts/{config.name}.png"
-        objects.put(key, png)
         cache = context.output_dir(project_dir) / f"{config.name}.png"
         with atomic_writer(cache, durable=False) as handle:
             handle.write(png)
+        artifact = store_file(objects, cache, f"charts/{config.name}.png")
         return {
             **base,
             "status": "rendered",
-            "object_key": key,
-            "uri": objects.uri(key),
+            "object_key": artifact["key"],
+            "uri": objects.uri(artifact["key"]),
             "cache_path": str(cache),
             "bytes": len(png),
+            "artifact": artifact,
         }
     except Exception as exc:  # noqa: BLE001 - one chart failing never fails the others
         message = exc.one_line() if isinstance(exc, MlopsError) else f"{type(exc).__name__}: {exc}"

@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import functools
 import hmac
+import mimetypes
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from mlops import __version__
 from mlops.core.graph_types import ProcessStatus
-from mlops.core.run_records import get_run, list_runs, process_counts
+from mlops.core.run_records import get_run, list_runs, process_counts, run_artifacts
 from mlops.errors import MlopsError, ProjectError
 from mlops.managers.project_manager import check_project_id
 from mlops.platform import MLPlatform
@@ -217,6 +219,25 @@ class WorkspaceAPI:
             listed.append(entry)
         return listed
 
+    def artifacts(self, project_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The run's files (each process's, then its charts), each with a download url."""
+        record, _ = self.run_record(project_id, run_id)
+        return [
+            {**entry, "url": _artifact_url(project_id, run_id, str(entry["name"]))}
+            for entry in run_artifacts(record)
+        ]
+
+    def fetch_artifact(self, project_id: str, run_id: str, name: str = Query(...)) -> Response:
+        record, _ = self.run_record(project_id, run_id)
+        found = next((e for e in run_artifacts(record) if e["name"] == name), None)
+        if found is None:
+            raise HTTPException(404, f"run {run_id} has no artifact {name!r}")
+        data = self.stores.get(project_id).stores.objects.get(str(found["key"]))
+        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        filename = PurePosixPath(name).name.replace('"', "")
+        disposition = f'attachment; filename="{filename}"'
+        return Response(data, media_type=media, headers={"Content-Disposition": disposition})
+
     def fetch_chart(self, project_id: str, run_id: str, name: str = Query(...)) -> Response:
         self.checked(name, "chart")
         _, kv = self.run_record(project_id, run_id)
@@ -224,6 +245,10 @@ class WorkspaceAPI:
         if record is None or record.get("status") != "rendered" or record.get("kind") != "static":
             raise HTTPException(404, f"run {run_id} has no rendered chart {name!r}")
         return _chart_bytes(record, self.stores.get(project_id).stores, self.root)
+
+
+def _artifact_url(project_id: str, run_id: str, name: str) -> str:
+    return f"/api/projects/{project_id}/runs/{run_id}/artifacts/fetch?name={quote(name)}"
 
 
 def _serve_from(folder: Path, path: str) -> FileResponse:
@@ -260,6 +285,8 @@ def create_app(
         ("/api/projects/{project_id}/graph", api.graph),
         ("/api/projects/{project_id}/runs/{run_id}/charts", api.charts),
         ("/api/projects/{project_id}/runs/{run_id}/charts/fetch", api.fetch_chart),
+        ("/api/projects/{project_id}/runs/{run_id}/artifacts", api.artifacts),
+        ("/api/projects/{project_id}/runs/{run_id}/artifacts/fetch", api.fetch_artifact),
     ]
     for path, endpoint in routes:
         app.add_api_route(path, _json_response(endpoint), methods=["GET"])
