@@ -155,6 +155,44 @@ def test_a_run_opened_in_the_browser_shows_its_graph_statuses_metrics_and_charts
     assert (output_dir / "completed-run.png").stat().st_size > 10_000
 
 
+def test_two_runs_picked_in_the_browser_are_compared_side_by_side(
+    page: Any, runs: dict[str, str], tmp_workspace: Path, output_dir: Path
+) -> None:
+    with mlops_server(tmp_workspace) as server:
+        page.goto(server.url + "/#/projects/demo")
+        for run_id in (runs["completed"], runs["failed"]):
+            page.locator(f'input.pick[data-run="{run_id}"]').check()
+        button = page.locator("#compare-button")
+        assert button.inner_text() == "Compare selected (2)"
+        button.click()
+
+        fail = page.locator('#comparison tr[data-key="params:train.fail"]')
+        fail.wait_for()
+        header = page.locator("#comparison thead th").all_inner_texts()
+        assert header[2:] == [runs["completed"], runs["failed"]]
+        # train's own parameter: unset in the first run, true in the second; marked.
+        assert fail.locator("td").all_inner_texts() == ["≠", "param train.fail", "-", "true"]
+        loss = page.locator('#comparison tr[data-key="metrics:train.loss"]')
+        assert loss.locator("td").first.inner_text() == "≠"
+        rows = page.locator('#comparison tr[data-key="metrics:prepare.rows"]')
+        assert rows.locator("td").all_inner_texts() == ["", "metric prepare.rows", "10", "10"]
+        # The metric that differs is drawn across the runs: one point (train failed in the other).
+        assert page.locator("#metric-choice").input_value() == "train.loss"
+        assert page.locator("#metric-chart circle").count() == 1
+        page.screenshot(path=str(output_dir / "compare-runs.png"), full_page=True)
+
+        page.locator("#only-changed").check()
+        assert rows.count() == 0
+        assert fail.count() == 1
+
+        page.locator(f'#runs tr[data-run="{runs["failed"]}"] td.nowrap').first.click()
+        page.locator('#params tr:has-text("fail")').wait_for()
+        assert page.locator("#compare-view").is_hidden()
+        page.screenshot(path=str(output_dir / "run-params.png"), full_page=True)
+
+    assert (output_dir / "compare-runs.png").stat().st_size > 10_000
+
+
 def test_the_page_follows_a_run_in_progress_until_it_finishes(
     page: Any, runs: dict[str, str], tmp_workspace: Path
 ) -> None:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -38,6 +38,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from mlops import __version__
 from mlops.core.graph_types import ProcessStatus
+from mlops.core.run_history import compare as compare_runs
 from mlops.core.run_records import get_run, list_runs, process_counts, run_artifacts
 from mlops.errors import MlopsError, ProjectError
 from mlops.managers.project_manager import check_project_id
@@ -115,6 +116,10 @@ class _Stores:
             for opened in self._open.values():
                 opened.close()
             self._open.clear()
+
+
+#: ``?runs=A&runs=B``: a list query parameter (FastAPI reads lists from the query this way).
+RunsQuery = Annotated[list[str], Query()]
 
 
 class WorkspaceAPI:
@@ -219,6 +224,12 @@ class WorkspaceAPI:
             listed.append(entry)
         return listed
 
+    def compare(self, project_id: str, runs: RunsQuery) -> dict[str, Any]:
+        """Runs side by side: their parameters and metrics, rows that differ marked."""
+        if len(runs) < 2:
+            raise HTTPException(422, "compare needs two runs or more (?runs=A&runs=B)")
+        return compare_runs([self.run_record(project_id, run)[0] for run in runs]).to_json()
+
     def artifacts(self, project_id: str, run_id: str) -> list[dict[str, Any]]:
         """The run's files (each process's, then its charts), each with a download url."""
         record, _ = self.run_record(project_id, run_id)
@@ -285,6 +296,7 @@ def create_app(
         ("/api/projects/{project_id}/graph", api.graph),
         ("/api/projects/{project_id}/runs/{run_id}/charts", api.charts),
         ("/api/projects/{project_id}/runs/{run_id}/charts/fetch", api.fetch_chart),
+        ("/api/projects/{project_id}/compare", api.compare),
         ("/api/projects/{project_id}/runs/{run_id}/artifacts", api.artifacts),
         ("/api/projects/{project_id}/runs/{run_id}/artifacts/fetch", api.fetch_artifact),
     ]

@@ -4,6 +4,7 @@
 const params = new URLSearchParams(window.location.search);
 const token = params.get("token");
 let refreshTimer = null;
+const picked = new Set(); // runs ticked for comparison
 
 function withToken(url) {
   if (!token) return url;
@@ -78,7 +79,21 @@ async function showProjects() {
   }
 }
 
-async function showProject(projectId, runId) {
+function projectPath(projectId) {
+  return `/api/projects/${encodeURIComponent(projectId)}`;
+}
+
+function updateCompareButton(projectId) {
+  const button = document.getElementById("compare-button");
+  button.disabled = picked.size < 2;
+  button.textContent = `Compare selected (${picked.size})`;
+  button.onclick = () => {
+    const ids = [...picked].map(encodeURIComponent).join(",");
+    window.location.hash = `#/projects/${encodeURIComponent(projectId)}/compare/${ids}`;
+  };
+}
+
+async function showProject(projectId, runId, compareIds) {
   document.getElementById("projects-view").hidden = true;
   document.getElementById("project-view").hidden = false;
   document.getElementById("project-title").textContent = projectId;
@@ -90,16 +105,31 @@ async function showProject(projectId, runId) {
   body.replaceChildren();
   for (const run of runs.runs) {
     const counts = Object.entries(run.counts || {}).map(([k, v]) => `${v} ${k}`).join(", ");
+    const pick = el("input", {
+      type: "checkbox", class: "pick", "data-run": run.run_id, "aria-label": `compare ${run.run_id}`,
+      onclick: (event) => {
+        event.stopPropagation();
+        if (event.target.checked) picked.add(run.run_id); else picked.delete(run.run_id);
+        updateCompareButton(projectId);
+      },
+    });
+    pick.checked = picked.has(run.run_id);
     const row = el("tr", {
       class: "selectable" + (run.run_id === runId ? " selected" : ""),
       "data-run": run.run_id,
       onclick: () => { window.location.hash = `#/projects/${encodeURIComponent(projectId)}/runs/${run.run_id}`; },
-    }, el("td", { class: "nowrap" }, run.run_id), statusCell(run.status),
+    }, el("td", {}, pick), el("td", { class: "nowrap" }, run.run_id), statusCell(run.status),
        el("td", { class: "nowrap" }, when(run.started_at)),
        el("td", {}, seconds(run.duration)), el("td", {}, counts));
     body.append(row);
   }
   drawGraph(graph);
+  updateCompareButton(projectId);
+  if (compareIds) {
+    await showComparison(projectId, compareIds);
+    return;
+  }
+  document.getElementById("compare-view").hidden = true;
   const chosen = runId || (runs.runs[0] && runs.runs[0].run_id);
   if (chosen) await showRun(projectId, chosen);
   const active = runs.runs.some((run) => run.status === "running");
@@ -109,7 +139,9 @@ async function showProject(projectId, runId) {
 function drawGraph(graph) {
   const box = document.getElementById("graph");
   document.getElementById("graph-run").textContent = graph.run_id ? `(run ${graph.run_id})` : "(no runs yet)";
-  const width = 150, height = 34, gapX = 40, gapY = 24;
+  // Wide enough for the longest "name · status": names are never cut.
+  const longest = Math.max(0, ...graph.nodes.map((n) => `${n.id} · ${n.status}`.length));
+  const width = Math.max(150, 16 + longest * 7), height = 34, gapX = 48, gapY = 24;
   const position = {};
   graph.generations.forEach((generation, column) => {
     generation.forEach((name, row) => {
@@ -124,10 +156,12 @@ function drawGraph(graph) {
     width: fullWidth, height: fullHeight, viewBox: `0 0 ${fullWidth} ${fullHeight}`, role: "img",
     "aria-label": "pipeline graph",
   });
-  for (const edge of graph.edges) {
-    const a = position[edge.source], b = position[edge.target];
-    canvas.append(svg("line", { x1: a.x + width, y1: a.y + height / 2, x2: b.x, y2: b.y + height / 2 }));
-  }
+  const marker = svg("marker", { id: "arrow", viewBox: "0 0 8 8", refX: 8, refY: 4, markerWidth: 7,
+    markerHeight: 7, orient: "auto" });
+  marker.append(svg("path", { d: "M0,0 L8,4 L0,8 z" }));
+  const defs = svg("defs");
+  defs.append(marker);
+  canvas.append(defs);
   for (const node of graph.nodes) {
     const p = position[node.id];
     const group = svg("g", { "data-process": node.id });
@@ -136,6 +170,14 @@ function drawGraph(graph) {
     group.append(svg("title"));
     canvas.append(group);
     colourNode(group, node.id, node.status);
+  }
+  // Edges after the nodes, so one that spans several columns is never hidden behind them.
+  for (const edge of graph.edges) {
+    const a = position[edge.source], b = position[edge.target];
+    const [x1, y1, x2, y2] = [a.x + width, a.y + height / 2, b.x, b.y + height / 2];
+    const bend = gapX / 2 + 10;
+    canvas.append(svg("path", { class: "edge", "marker-end": "url(#arrow)",
+      d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}` }));
   }
   box.replaceChildren(canvas);
 }
@@ -158,7 +200,8 @@ function colourGraph(run) {
 
 async function showRun(projectId, runId) {
   const base = `/api/projects/${encodeURIComponent(projectId)}/runs/${encodeURIComponent(runId)}`;
-  const [run, charts] = await Promise.all([api(base), api(`${base}/charts`)]);
+  const [run, charts, artifacts] = await Promise.all(
+    [api(base), api(`${base}/charts`), api(`${base}/artifacts`)]);
   document.getElementById("run-view").hidden = false;
   document.getElementById("run-title").textContent = `Run ${run.run_id}: ${run.status}`;
   colourGraph(run);
@@ -174,6 +217,20 @@ async function showRun(projectId, runId) {
         el("td", {}, point.step ?? ""), el("td", {}, Number(point.value).toPrecision(4))));
     }
   }
+  const paramRows = document.querySelector("#params tbody");
+  paramRows.replaceChildren();
+  for (const [key, value] of Object.entries(run.params || {})) {
+    paramRows.append(el("tr", {}, el("td", {}, "run"), el("td", {}, key), el("td", {}, shown(value))));
+  }
+  for (const [name, entry] of Object.entries(run.processes || {})) {
+    for (const [key, value] of Object.entries(entry.params || {})) {
+      paramRows.append(el("tr", {}, el("td", {}, name), el("td", {}, key), el("td", {}, shown(value))));
+    }
+  }
+  const files = document.getElementById("artifacts");
+  files.replaceChildren(...artifacts.map((file) => el("li", { "data-artifact": file.name },
+    el("a", { href: withToken(file.url), download: "" }, file.name), ` (${file.size} bytes)`)));
+  if (!artifacts.length) files.append(el("li", { class: "muted" }, "none"));
   const gallery = document.getElementById("charts");
   gallery.replaceChildren();
   for (const chart of charts) {
@@ -186,6 +243,82 @@ async function showRun(projectId, runId) {
       gallery.append(el("figure", { "data-chart": chart.name }, drawSeries(chart.data), caption));
     }
   }
+}
+
+function shown(value) {
+  if (value === null || value === undefined) return "-";
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(6);
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+async function showComparison(projectId, runIds) {
+  document.getElementById("run-view").hidden = true;
+  const view = document.getElementById("compare-view");
+  view.hidden = false;
+  runIds.forEach((id) => picked.add(id));
+  updateCompareButton(projectId);
+  const query = runIds.map((id) => `runs=${encodeURIComponent(id)}`).join("&");
+  const comparison = await api(`${projectPath(projectId)}/compare?${query}`);
+  document.getElementById("compare-title").textContent = `Comparing ${comparison.runs.length} runs`;
+  const head = document.querySelector("#comparison thead");
+  head.replaceChildren(el("tr", {}, el("th", {}, ""), el("th", {}, "parameter or metric"),
+    ...comparison.runs.map((id) => el("th", { class: "nowrap" }, id))));
+  const body = document.querySelector("#comparison tbody");
+  const onlyChanged = document.getElementById("only-changed");
+  const fill = () => {
+    body.replaceChildren();
+    for (const section of ["params", "metrics"]) {
+      for (const row of comparison[section]) {
+        if (onlyChanged.checked && !row.differs) continue;
+        body.append(el("tr", { class: row.differs ? "differs" : "", "data-key": `${section}:${row.key}` },
+          el("td", { class: "marker" }, row.differs ? "≠" : ""),
+          el("td", {}, `${section === "params" ? "param" : "metric"} ${row.key}`),
+          ...row.values.map((value) => el("td", {}, shown(value)))));
+      }
+    }
+  };
+  onlyChanged.onchange = fill;
+  fill();
+  const choice = document.getElementById("metric-choice");
+  const metrics = comparison.metrics;
+  choice.replaceChildren(...metrics.map((row) => el("option", { value: row.key }, row.key)));
+  const changed = metrics.find((row) => row.differs);
+  if (changed) choice.value = changed.key;
+  const draw = () => {
+    const row = metrics.find((r) => r.key === choice.value);
+    document.getElementById("metric-chart").replaceChildren(
+      row ? drawAcrossRuns(row, comparison.runs) : el("p", { class: "muted" }, "no metrics"));
+  };
+  choice.onchange = draw;
+  draw();
+}
+
+// One metric's value in each selected run: points joined by a line, with labelled axes.
+function drawAcrossRuns(row, runIds) {
+  const width = 480, height = 240, left = 64, right = 16, top = 16, bottom = 48;
+  const values = row.values.map((v) => (v === null ? NaN : Number(v)));
+  const known = values.filter((v) => !Number.isNaN(v));
+  const [low, high] = [Math.min(...known), Math.max(...known)];
+  const span = (high - low) || Math.abs(high) || 1;
+  const x = (i) => left + (runIds.length > 1 ? (i * (width - left - right)) / (runIds.length - 1) : 0);
+  const y = (v) => top + (1 - (v - low) / span) * (height - top - bottom);
+  const canvas = svg("svg", { width, height, role: "img", "aria-label": `${row.key} across runs` });
+  canvas.append(svg("line", { class: "axis", x1: left, y1: top, x2: left, y2: height - bottom }));
+  canvas.append(svg("line", { class: "axis", x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }));
+  canvas.append(svg("text", { x: 4, y: top + 4 }, shown(high)));
+  canvas.append(svg("text", { x: 4, y: height - bottom }, shown(low)));
+  canvas.append(svg("text", { x: left, y: height - 6 }, `${row.key} in each run, in the order picked`));
+  const points = values.map((v, i) => (Number.isNaN(v) ? null : `${x(i)},${y(v)}`)).filter(Boolean);
+  canvas.append(svg("polyline", { points: points.join(" ") }));
+  values.forEach((v, i) => {
+    canvas.append(svg("text", { x: x(i) - 20, y: height - bottom + 16 }, runIds[i].slice(-6)));
+    if (!Number.isNaN(v)) {
+      const dot = svg("circle", { cx: x(i), cy: y(v), r: 4, "data-run": runIds[i] });
+      dot.append(svg("title", {}, `${runIds[i]}: ${shown(v)}`));
+      canvas.append(dot);
+    }
+  });
+  return canvas;
 }
 
 function drawSeries(data) {
@@ -212,7 +345,9 @@ async function route() {
   document.getElementById("error").hidden = true;
   const parts = window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   try {
-    if (parts[0] === "projects" && parts[1]) await showProject(parts[1], parts[3]);
+    if (parts[0] === "projects" && parts[1] && parts[2] === "compare") {
+      await showProject(parts[1], undefined, (parts[3] || "").split(",").filter(Boolean));
+    } else if (parts[0] === "projects" && parts[1]) await showProject(parts[1], parts[3]);
     else await showProjects();
   } catch (error) {
     showError(error);
