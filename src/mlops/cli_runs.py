@@ -24,16 +24,22 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _project_runs(state: CliState, name: str) -> Iterator[KVStore]:
-    """The KV store holding project ``name``'s runs, closed afterwards."""
-    from mlops.platform import MLPlatform
+    """The KV store holding project ``name``'s runs, closed afterwards.
 
-    platform = MLPlatform(state.workspace())
-    stores = platform.open_stores(name)
+    The project's config is read (its stores may be Redis or Firestore) but
+    nothing of the run machinery is imported: listing runs stays quick.
+    """
+    from mlops.storage.factory import create_kv_store
+
+    workspace = state.workspace()
+    project = state.projects().load(name)
+    kv = create_kv_store(
+        project.kv_settings, state_dir=workspace.ensure().state_dir, namespace=project.id
+    )
     try:
-        yield stores.kv
+        yield kv
     finally:
-        stores.objects.close()
-        stores.kv.close()
+        kv.close()
 
 
 def _text(value: Any) -> str:

@@ -19,8 +19,6 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import networkx as nx
-
 from mlops.core.graph_types import PipelineGraph
 from mlops.errors import GraphError
 
@@ -54,13 +52,23 @@ def parse_process_adjlist(declaration: Any, *, source: str = ADJLIST_KEY) -> Pip
 
 
 def _from_text(text: str, source: str) -> tuple[list[str], list[tuple[str, str]]]:
-    lines = [line for line in text.splitlines() if line.split("#", 1)[0].strip()]
-    try:
-        parsed = nx.parse_adjlist(lines, comments="#", create_using=nx.DiGraph, nodetype=str)
-    except (TypeError, nx.NetworkXError) as exc:  # pragma: no cover - str nodes always parse
-        raise GraphError(f"{source}: cannot parse the adjacency list: {exc}") from exc
-    # networkx keeps first-seen order; keep it, it is the user's order.
-    return list(parsed.nodes), list(parsed.edges)
+    """networkx's adjacency-list format: ``a b c`` (a feeds b and c), ``#`` comments.
+
+    Read here, as ``networkx.parse_adjlist`` reads it, without importing networkx;
+    nodes keep their first-seen order, the user's order.
+    """
+    nodes: list[str] = []
+    edges: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        names = line.split("#", 1)[0].split()
+        if not names:
+            continue
+        head, *targets = names
+        nodes.append(head)
+        for target in targets:
+            nodes.append(target)
+            edges.append((head, target))
+    return list(dict.fromkeys(nodes)), edges
 
 
 def _from_mapping(
@@ -99,22 +107,43 @@ def _check_name(name: str, source: str) -> None:
 
 def check_acyclic(graph: PipelineGraph, *, source: str = ADJLIST_KEY) -> None:
     """Refuse self-loops and cycles, naming the loop."""
-    g = graph.to_networkx()
-    loops = sorted(nx.nodes_with_selfloops(g))
+    loops = sorted(name for name in graph.nodes if name in graph.successors(name))
     if loops:
         raise GraphError(
             f"{source}: process {loops[0]!r} depends on itself",
             hint=f"remove {loops[0]!r} from its own downstream list",
         )
-    try:
-        cycle = nx.find_cycle(g)
-    except nx.NetworkXNoCycle:
+    cycle = _find_cycle(graph)
+    if cycle is None:
         return
-    path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
+    path = " -> ".join([*cycle, cycle[0]])
     raise GraphError(
         f"{source}: the pipeline has a cycle: {path}",
         hint="a pipeline must be acyclic; remove one of these edges",
     )
+
+
+def _find_cycle(graph: PipelineGraph) -> list[str] | None:
+    """The first cycle a depth-first walk in declaration order meets, as its nodes."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in graph.nodes:
+        if start in state:
+            continue
+        path: list[str] = [start]
+        branches = [iter(graph.successors(start))]
+        state[start] = 1
+        while branches:
+            child = next(branches[-1], None)
+            if child is None:
+                state[path.pop()] = 2
+                branches.pop()
+            elif state.get(child) == 1:
+                return path[path.index(child) :]
+            elif child not in state:
+                state[child] = 1
+                path.append(child)
+                branches.append(iter(graph.successors(child)))
+    return None
 
 
 def check_processes(
