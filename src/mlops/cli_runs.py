@@ -24,18 +24,10 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _project_runs(state: CliState, name: str) -> Iterator[KVStore]:
-    """The KV store holding project ``name``'s runs, closed afterwards.
+    """The KV store holding project ``name``'s runs, closed afterwards."""
+    from mlops.managers.run_store import open_runs_store
 
-    The project's config is read (its stores may be Redis or Firestore) but
-    nothing of the run machinery is imported: listing runs stays quick.
-    """
-    from mlops.storage.factory import create_kv_store
-
-    workspace = state.workspace()
-    project = state.projects().load(name)
-    kv = create_kv_store(
-        project.kv_settings, state_dir=workspace.ensure().state_dir, namespace=project.id
-    )
+    kv = open_runs_store(state.workspace(), name)
     try:
         yield kv
     finally:

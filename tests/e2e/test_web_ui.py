@@ -147,9 +147,14 @@ def test_a_run_opened_in_the_browser_shows_its_graph_statuses_metrics_and_charts
             "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
         )
         assert image.evaluate("img => img.naturalWidth") > 100
-        points = page.locator('figure[data-chart="loss_data"] polyline').get_attribute("points")
+        dynamic = page.locator('figure[data-chart="loss_data"]')
+        points = dynamic.locator("polyline").get_attribute("points")
         assert points is not None
-        assert len(points.split()) == 3  # loss at steps 0..2
+        assert len(points.split()) == 3  # loss at steps 0..2, as a line
+        assert dynamic.locator("circle").count() == 3  # and as a scatter
+        labels = dynamic.locator("text").evaluate_all("nodes => nodes.map(n => n.textContent)")
+        assert {"step", "loss", "loss (points)"} <= set(labels)
+        assert dynamic.locator("line.axis").count() == 2
         page.screenshot(path=str(output_dir / "completed-run.png"), full_page=True)
 
     assert (output_dir / "completed-run.png").stat().st_size > 10_000

@@ -34,9 +34,9 @@ from mlops.errors import ConfigError
 from mlops.runtime.cluster_options import AnyProviderOptions, UncheckedOptions, tagged
 from mlops.runtime.config_errors import config_error, describe
 from mlops.runtime.request import CLUSTER_PROVIDERS, ExecutorName, ProviderName
+from mlops.runtime.workspace import CONFIG_RELATIVE_PATH
 from mlops.storage.options import KVOptions, ObjectOptions
 
-CONFIG_RELATIVE_PATH = Path("configs") / "project_config.yaml"
 _log = logging.getLogger(__name__)
 ENV_MANAGERS = ("venv", "conda", "pyenv", "system")
 

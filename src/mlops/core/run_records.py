@@ -22,8 +22,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mlops.core.dask_networkx_executor import ProcessRecord
 from mlops.core.graph_types import PipelineGraph, ProcessStatus, RunStatus
+from mlops.core.run_plan import ProcessRecord
 from mlops.storage.interfaces.kv_store import KVStore
 
 RUNS_PREFIX = "runs/"

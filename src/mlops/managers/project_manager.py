@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -35,18 +34,12 @@ from mlops.adapters.config_schema import (
 )
 from mlops.errors import ConfigError, GraphError, ProjectError
 from mlops.managers.loaded_project import LoadedProject
+from mlops.managers.project_ids import PROJECT_ID, check_project_id
 from mlops.managers.templates import render_template, template_names
-from mlops.runtime.workspace import STATE_DIR_NAME, Workspace
+from mlops.runtime.workspace import Workspace
 from mlops.storage.atomic import atomic_write_text, file_lock
 
 INDEX_FILE = "projects.json"
-PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Names that would collide with mlops' own folders or with devices on Windows.
-RESERVED_IDS = frozenset(
-    {"projects", "templates", "mlops", STATE_DIR_NAME.lstrip("."), "con", "prn", "aux", "nul"}
-    | {f"com{i}" for i in range(1, 10)}
-    | {f"lpt{i}" for i in range(1, 10)}
-)
 
 
 @dataclass(frozen=True)
@@ -63,20 +56,6 @@ class ProjectInfo:
         data = asdict(self)
         data["path"] = str(self.path)
         return data
-
-
-def check_project_id(project_id: object) -> str:
-    """A project id: 1-64 of letters, digits, '.', '_', '-', starting with a letter or digit."""
-    if not isinstance(project_id, str) or not project_id.strip():
-        raise ProjectError("project id is empty", hint="name it like 'churn-model' or 'exp_01'")
-    if not PROJECT_ID.match(project_id) or ".." in project_id:
-        raise ProjectError(
-            f"invalid project id {project_id!r}",
-            hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-        )
-    if project_id.lower() in RESERVED_IDS:
-        raise ProjectError(f"project id {project_id!r} is reserved", hint="choose another name")
-    return project_id
 
 
 def check_key(key: str, text: str | None = None) -> str:

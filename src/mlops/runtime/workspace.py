@@ -27,6 +27,8 @@ from mlops.errors import WorkspaceError
 
 WORKSPACE_ENV_VAR = "MLOPS_WORKSPACE_DIR"
 STATE_DIR_NAME = ".mlops"
+#: A project's config file, relative to its folder.
+CONFIG_RELATIVE_PATH = Path("configs") / "project_config.yaml"
 PROJECTS_DIR_NAME = "projects"
 
 
@@ -146,6 +148,7 @@ def infer_source_root() -> Path:
 
 
 __all__ = [
+    "CONFIG_RELATIVE_PATH",
     "PROJECTS_DIR_NAME",
     "STATE_DIR_NAME",
     "WORKSPACE_ENV_VAR",

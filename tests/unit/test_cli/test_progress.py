@@ -9,6 +9,7 @@ from rich.console import Console
 
 from mlops.core.dask_networkx_executor import ProcessRecord
 from mlops.core.graph_types import ProcessStatus
+from mlops.platform import PipelineWarning
 from mlops.progress import RunDisplay
 from mlops.runner import warnings_as_lines
 
@@ -73,9 +74,19 @@ def test_quiet_prints_only_the_verdict() -> None:
 def test_warnings_become_one_line_each() -> None:
     stream = io.StringIO()
     with warnings_as_lines(stream):
-        warnings.warn("first\n  problem", UserWarning, stacklevel=1)
-        warnings.warn("second", UserWarning, stacklevel=1)
+        warnings.warn("first\n  problem", PipelineWarning, stacklevel=1)
+        warnings.warn("second", PipelineWarning, stacklevel=1)
     assert stream.getvalue().splitlines() == [
         "mlops: warning: first problem",
         "mlops: warning: second",
     ]
+
+
+def test_other_libraries_warnings_are_theirs_and_their_deprecations_are_left_out() -> None:
+    stream = io.StringIO()
+    library = "/env/lib/python3.11/site-packages/mlflow/store/db.py"
+    with warnings_as_lines(stream):
+        for category in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
+            warnings.warn_explicit("old api", category, library, 1, module="mlflow.store.db")
+        warnings.warn_explicit("did not converge", UserWarning, library, 2, module="mlflow.x")
+    assert stream.getvalue().splitlines() == ["warning (mlflow): did not converge"]

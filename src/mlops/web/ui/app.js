@@ -321,18 +321,38 @@ function drawAcrossRuns(row, runIds) {
   return canvas;
 }
 
+// A dynamic chart: {series: [{name, points: [[x, y], ...], kind: "line" | "scatter"}],
+// x_label, y_label}; drawn with axes, their ranges and labels, and a legend.
 function drawSeries(data) {
-  const width = 360, height = 200, pad = 24;
-  const points = (data.series || []).flatMap((s) => s.points || []);
+  const width = 420, height = 240, left = 56, right = 16, top = 12, bottom = 44;
+  const series = data.series || [];
+  const points = series.flatMap((s) => s.points || []);
   const xs = points.map((p) => Number(p[0])), ys = points.map((p) => Number(p[1]));
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  const sx = (x) => pad + ((x - x0) / ((x1 - x0) || 1)) * (width - 2 * pad);
-  const sy = (y) => height - pad - ((y - y0) / ((y1 - y0) || 1)) * (height - 2 * pad);
-  const canvas = svg("svg", { width, height, role: "img", "aria-label": "dynamic chart" });
-  for (const series of data.series || []) {
-    const line = (series.points || []).map((p) => `${sx(Number(p[0]))},${sy(Number(p[1]))}`).join(" ");
-    canvas.append(svg("polyline", { points: line }), svg("title", {}, series.name || ""));
+  const sx = (x) => left + ((x - x0) / ((x1 - x0) || 1)) * (width - left - right);
+  const sy = (y) => top + (1 - (y - y0) / ((y1 - y0) || 1)) * (height - top - bottom);
+  const canvas = svg("svg", { width, height, role: "img", "aria-label": data.title || "dynamic chart" });
+  const axes = [[left, top, left, height - bottom], [left, height - bottom, width - right, height - bottom]];
+  for (const [ax1, ay1, ax2, ay2] of axes) canvas.append(svg("line", { class: "axis", x1: ax1, y1: ay1, x2: ax2, y2: ay2 }));
+  if (points.length) {
+    canvas.append(svg("text", { x: 4, y: top + 8 }, shown(y1)), svg("text", { x: 4, y: height - bottom }, shown(y0)));
+    canvas.append(svg("text", { x: left, y: height - bottom + 14 }, shown(x0)));
+    canvas.append(svg("text", { x: width - right - 40, y: height - bottom + 14 }, shown(x1)));
   }
+  canvas.append(svg("text", { x: left + 60, y: height - 6 }, data.x_label || "x"));
+  canvas.append(svg("text", { x: 4, y: top + (height - top - bottom) / 2 }, data.y_label || "y"));
+  series.forEach((one, index) => {
+    const colour = `series-${index % 4}`;
+    if (one.kind === "scatter") {
+      for (const p of one.points || []) {
+        canvas.append(svg("circle", { class: colour, cx: sx(Number(p[0])), cy: sy(Number(p[1])), r: 3 }));
+      }
+    } else {
+      const line = (one.points || []).map((p) => `${sx(Number(p[0]))},${sy(Number(p[1]))}`).join(" ");
+      canvas.append(svg("polyline", { class: colour, points: line }));
+    }
+    canvas.append(svg("text", { class: colour, x: width - right - 120, y: top + 12 + 14 * index }, one.name || ""));
+  });
   return canvas;
 }
 

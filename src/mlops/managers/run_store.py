@@ -1,0 +1,43 @@
+"""Where a project's runs are, without loading the whole project.
+
+Reading the history (``mlops runs``) needs one thing from the config: the
+``storage.kv`` section, checked as a run checks it. The rest of the config is
+not read, so the history can be listed while another section has a mistake,
+and quickly (the full schema is not built).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mlops.adapters.config_yaml import parse_yaml, plain_data
+from mlops.errors import ConfigError, ProjectError
+from mlops.managers.project_ids import check_project_id
+from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, Workspace
+from mlops.storage.factory import create_kv_store
+from mlops.storage.interfaces.kv_store import KVStore
+from mlops.storage.options import kv_options
+
+
+def open_runs_store(workspace: Workspace, project_id: str) -> KVStore:
+    """The KV store holding ``project_id``'s runs (its ``storage.kv``, namespaced by id)."""
+    folder = workspace.project_dir(check_project_id(project_id))
+    path = folder / CONFIG_RELATIVE_PATH
+    display = f"{workspace.projects_dir.name}/{project_id}/{CONFIG_RELATIVE_PATH.as_posix()}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ProjectError(
+            f"no project {project_id!r} in workspace {workspace.root}",
+            hint="list the projects with `mlops list`",
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{display}: cannot read the file: {exc}") from exc
+    data = parse_yaml(text, display)
+    storage = data.get("storage") if isinstance(data, Mapping) else None
+    kv = storage.get("kv") if isinstance(storage, Mapping) else None
+    options = kv_options(plain_data(kv) if kv is not None else None, "storage.kv")
+    return create_kv_store(options, state_dir=workspace.ensure().state_dir, namespace=project_id)
+
+
+__all__ = ["open_runs_store"]
