@@ -9,6 +9,7 @@ Screenshots go to ``$MLOPS_E2E_OUTPUT`` (the e2e session points it at
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -196,6 +197,64 @@ def test_two_runs_picked_in_the_browser_are_compared_side_by_side(
         page.screenshot(path=str(output_dir / "run-params.png"), full_page=True)
 
     assert (output_dir / "compare-runs.png").stat().st_size > 10_000
+
+
+WIDE_PIPELINE = "\n".join(
+    ["from mlops.core.step_system import process"]
+    + [
+        f"@process\ndef {name}(ctx):\n    return {index}\n"
+        for index, name in enumerate(
+            ["load_raw_companies", "load_raw_shuttles", "load_raw_reviews"]
+            + [f"preprocess_step_number_{i}" for i in range(12)]
+        )
+    ]
+)
+
+
+def test_a_graph_of_fifteen_processes_keeps_every_name_and_edge_visible(
+    page: Any, make_project: ProjectFactory, tmp_workspace: Path, output_dir: Path
+) -> None:
+    # Three sources feeding a chain of twelve, one edge skipping several columns.
+    chain = [f"preprocess_step_number_{i}" for i in range(12)]
+    adjlist = "\n".join(
+        [f"load_raw_companies {chain[0]} {chain[7]}", f"load_raw_shuttles {chain[0]}",
+         f"load_raw_reviews {chain[0]}"]
+        + [f"{a} {b}" for a, b in itertools.pairwise(chain)]
+    )  # fmt: skip
+    make_project("wide", WIDE_PIPELINE, adjlist)
+    assert MLPlatform().run_pipeline_for_project("wide").ok
+    with mlops_server(tmp_workspace) as server:
+        page.goto(server.url + "/#/projects/wide")
+        wait_for_graph(page, {"preprocess_step_number_11": "completed"})
+        # As drawn on the screen: each label whole, inside its box, at a readable size,
+        # and no two boxes overlapping.
+        fits = page.evaluate(
+            """() => [...document.querySelectorAll("#graph g[data-process]")].map(g => {
+                 const box = g.querySelector("rect").getBoundingClientRect();
+                 const text = g.querySelector("text");
+                 const label = text.getBoundingClientRect();
+                 return {name: g.getAttribute("data-process"), label: text.textContent,
+                         inside: label.right <= box.right - 4 && label.left >= box.left,
+                         height: label.height, box: [box.left, box.top, box.right, box.bottom]};
+               })"""
+        )
+        assert len(fits) == 15
+        for node in fits:
+            assert node["label"] == f"{node['name']} · completed"  # whole, the tables' word
+            assert node["inside"], f"{node['name']}'s label overflows its box"
+            assert node["height"] >= 11, f"{node['name']}'s label is shrunk ({node['height']} px)"
+        boxes = [node["box"] for node in fits]
+        for i, (l1, t1, r1, b1) in enumerate(boxes):
+            for l2, t2, r2, b2 in boxes[i + 1 :]:
+                assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1, "two boxes overlap"
+        # Every edge is drawn after (above) every node, so none hides behind a box.
+        order = page.evaluate(
+            """() => [...document.querySelector("#graph svg").children]
+                 .filter(n => n.matches("g[data-process], path.edge"))
+                 .map(n => n.tagName)"""
+        )
+        assert order == ["g"] * 15 + ["path"] * 15
+        page.screenshot(path=str(output_dir / "wide-graph.png"), full_page=True)
 
 
 def test_the_page_follows_a_run_in_progress_until_it_finishes(

@@ -14,9 +14,8 @@ from mlops.adapters.config_yaml import parse_yaml, plain_data
 from mlops.errors import ConfigError, ProjectError
 from mlops.managers.project_ids import check_project_id
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, Workspace
-from mlops.storage.factory import create_kv_store
+from mlops.storage.adapters.sqlite_kv import DEFAULT_FILE, SqliteKVStore
 from mlops.storage.interfaces.kv_store import KVStore
-from mlops.storage.options import kv_options
 
 
 def open_runs_store(workspace: Workspace, project_id: str) -> KVStore:
@@ -36,8 +35,14 @@ def open_runs_store(workspace: Workspace, project_id: str) -> KVStore:
     data = parse_yaml(text, display)
     storage = data.get("storage") if isinstance(data, Mapping) else None
     kv = storage.get("kv") if isinstance(storage, Mapping) else None
-    options = kv_options(plain_data(kv) if kv is not None else None, "storage.kv")
-    return create_kv_store(options, state_dir=workspace.ensure().state_dir, namespace=project_id)
+    state_dir = workspace.ensure().state_dir
+    if kv is None:  # the default store: no options to check (and no schema to build)
+        return SqliteKVStore(state_dir / DEFAULT_FILE, project_id)
+    from mlops.storage.factory import create_kv_store
+    from mlops.storage.options import kv_options
+
+    options = kv_options(plain_data(kv), "storage.kv")
+    return create_kv_store(options, state_dir=state_dir, namespace=project_id)
 
 
 __all__ = ["open_runs_store"]

@@ -23,7 +23,7 @@ from mlops.errors import StorageError
 from mlops.runtime.workspace import Workspace
 from mlops.storage.adapters.local_objects import LocalObjectStore
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.adapters.sqlite_kv import DEFAULT_FILE, SqliteKVStore
 from mlops.storage.fallback import FallbackKVStore, required_failure, warn_once
 from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
 from mlops.storage.interfaces.object_store import ObjectStore
@@ -49,7 +49,7 @@ def _state_dir(given: Path | None, environ: Mapping[str, str]) -> Path:
     return given if given is not None else Workspace.resolve(environ=environ).state_dir
 
 
-KV_FILE = "kv.sqlite3"
+KV_FILE = DEFAULT_FILE
 OBJECTS_DIR = "objects"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 

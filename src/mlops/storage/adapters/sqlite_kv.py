@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS kv (
 ) WITHOUT ROWID
 """
 BUSY_TIMEOUT_S = 30.0
+#: The default KV store's file, in the workspace's state folder.
+DEFAULT_FILE = "kv.sqlite3"
 # Keys per batched read: below the 999 bound variables older SQLite builds allow.
 BATCH_SIZE = 500
 

@@ -139,22 +139,29 @@ async function showProject(projectId, runId, compareIds) {
 function drawGraph(graph) {
   const box = document.getElementById("graph");
   document.getElementById("graph-run").textContent = graph.run_id ? `(run ${graph.run_id})` : "(no runs yet)";
-  // Wide enough for the longest "name · status": names are never cut.
+  // Wide enough for the longest "name · status": names are never cut, and the graph is
+  // drawn at its real size (scrolling if it must), never shrunk into unreadable text.
   const longest = Math.max(0, ...graph.nodes.map((n) => `${n.id} · ${n.status}`.length));
-  const width = Math.max(150, 16 + longest * 7), height = 34, gapX = 48, gapY = 24;
+  const width = Math.max(150, 16 + longest * 7), height = 34, gapX = 48, gapY = 30;
+  const generations = graph.generations;
+  const deepest = Math.max(1, ...generations.map((g) => g.length));
+  // Left to right while it fits the column; top to bottom (generations as rows) after.
+  const across = 20 + generations.length * (width + gapX) - gapX;
+  const vertical = across > Math.max(box.clientWidth, 320);
   const position = {};
-  graph.generations.forEach((generation, column) => {
-    generation.forEach((name, row) => {
-      position[name] = { x: 10 + column * (width + gapX), y: 10 + row * (height + gapY) };
+  generations.forEach((generation, depth) => {
+    generation.forEach((name, index) => {
+      position[name] = vertical
+        ? { x: 10 + index * (width + gapX), y: 10 + depth * (height + gapY) }
+        : { x: 10 + depth * (width + gapX), y: 10 + index * (height + gapY) };
     });
   });
-  const columns = graph.generations.length;
-  const rows = Math.max(1, ...graph.generations.map((g) => g.length));
-  const [fullWidth, fullHeight] = [20 + columns * (width + gapX) - gapX, 20 + rows * (height + gapY) - gapY];
-  // The viewBox lets a wide graph shrink to the column instead of being cut off.
+  const [columns, rows] = vertical ? [deepest, generations.length] : [generations.length, deepest];
+  const fullWidth = 20 + columns * (width + gapX) - gapX;
+  const fullHeight = 20 + rows * (height + gapY) - gapY;
   const canvas = svg("svg", {
-    width: fullWidth, height: fullHeight, viewBox: `0 0 ${fullWidth} ${fullHeight}`, role: "img",
-    "aria-label": "pipeline graph",
+    width: fullWidth, height: fullHeight, role: "img", "aria-label": "pipeline graph",
+    "data-layout": vertical ? "vertical" : "horizontal",
   });
   const marker = svg("marker", { id: "arrow", viewBox: "0 0 8 8", refX: 8, refY: 4, markerWidth: 7,
     markerHeight: 7, orient: "auto" });
@@ -171,13 +178,20 @@ function drawGraph(graph) {
     canvas.append(group);
     colourNode(group, node.id, node.status);
   }
-  // Edges after the nodes, so one that spans several columns is never hidden behind them.
+  // Edges after the nodes, so one that spans several generations is never hidden behind them.
   for (const edge of graph.edges) {
     const a = position[edge.source], b = position[edge.target];
-    const [x1, y1, x2, y2] = [a.x + width, a.y + height / 2, b.x, b.y + height / 2];
-    const bend = gapX / 2 + 10;
-    canvas.append(svg("path", { class: "edge", "marker-end": "url(#arrow)",
-      d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}` }));
+    let d;
+    if (vertical) {
+      const [x1, y1, x2, y2] = [a.x + width / 2, a.y + height, b.x + width / 2, b.y];
+      const bend = gapY / 2 + 10;
+      d = `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`;
+    } else {
+      const [x1, y1, x2, y2] = [a.x + width, a.y + height / 2, b.x, b.y + height / 2];
+      const bend = gapX / 2 + 10;
+      d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
+    }
+    canvas.append(svg("path", { class: "edge", "marker-end": "url(#arrow)", d }));
   }
   box.replaceChildren(canvas);
 }
