@@ -77,6 +77,8 @@ def run_in_project_environment(
     manager = platform.environment_manager(project)
     building = not manager.exists()
     talk = verbosity >= 0
+    if talk:  # a build or an install takes minutes: each step is a line
+        manager.on_step = _note
     if building and talk:
         _note(f"building the {manager.name} environment for {project.id} (first run of this spec)")
     started = time.perf_counter()

@@ -72,6 +72,10 @@ def test_run_happens_inside_the_project_environment(
     assert env_row["complete"]
     prefix = envs / env_row["name"]
     assert f"running in {prefix} (built in " in first.stderr
+    # The build says each step as it starts: no silent minutes.
+    assert f"mlops: creating {prefix}\n" in first.stderr
+    assert f"mlops: adding mlops to {prefix.name}\n" in first.stderr
+    assert "mlops: installing with " in first.stderr
     record = last_run("isolated")
     assert Path(record["environment"]["executable"]).parent.parent == prefix
     assert record["environment"]["executable"] != sys.executable

@@ -31,7 +31,7 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -132,6 +132,12 @@ class EnvironmentManager(abc.ABC):
         self.runner: CommandRunner = runner or SubprocessRunner()
         self.environ: dict[str, str] = dict(os.environ if environ is None else environ)
         self.lock_timeout = lock_timeout
+        #: Told each step of a build or an install as it starts (a line on the console).
+        self.on_step: Callable[[str], None] | None = None
+
+    def step(self, text: str) -> None:
+        if self.on_step is not None:
+            self.on_step(text)
 
     @property
     def spec_hash(self) -> str:
@@ -186,6 +192,8 @@ class EnvironmentManager(abc.ABC):
         if not packages:
             return
         args = [arg for line in packages for arg in shlex.split(line)]
+        shown = ", ".join(args[:6]) + (f" and {len(args) - 6} more" if len(args) > 6 else "")
+        self.step(f"installing with {tool}: {shown}")
         constraints = [self.spec.constraints_file] if self.spec.constraints_file else []
         argv = install_argv(tool, python, args, constraints)
         env = {**self.environ, "UV_PYTHON_DOWNLOADS": "never", "PIP_NO_INPUT": "1"}
@@ -243,6 +251,7 @@ class PrefixEnvironmentManager(EnvironmentManager):
         manifest = self.manifest()
         if manifest is not None and self.python_path.exists():
             if not self._has_runtime(manifest):  # mlops changed: refresh it in place
+                self.step(f"updating mlops in {self.path.name}")
                 self.install_packages(self.python_path, manifest["tool"], self.spec.runtime)
                 manifest = {**manifest, "runtime": list(self.spec.runtime)}
                 self._write_manifest(manifest)
@@ -250,7 +259,9 @@ class PrefixEnvironmentManager(EnvironmentManager):
         if self.path.exists():  # an interrupted build: start again
             shutil.rmtree(self.path)
         try:
+            self.step(f"creating {self.path}")
             tool = self.build()
+            self.step(f"adding mlops to {self.path.name}")
             self.install_packages(self.python_path, tool, self.spec.runtime)
             manifest = {
                 "manager": self.name,

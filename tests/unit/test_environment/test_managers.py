@@ -77,6 +77,28 @@ def test_venv_with_uv_builds_then_installs_by_path(tmp_path: Path, runner: Recor
     assert manifest["tool"] == "uv"
 
 
+def test_each_step_of_a_build_is_told_as_it_starts(tmp_path: Path, runner: RecordingRunner) -> None:
+    manager = VenvManager(
+        spec(tmp_path, "six==1.16", "numpy>=2", runtime=("mlops[mlflow]",)),
+        tmp_path / "envs",
+        runner=runner,
+        environ=ENVIRON,
+    )
+    steps: list[str] = []
+    manager.on_step = steps.append
+    manager.ensure()
+    prefix = tmp_path / "envs" / f"venv-{manager.spec_hash}"
+    assert steps == [
+        f"creating {prefix}",
+        "installing with uv: six==1.16, numpy>=2",
+        f"adding mlops to {prefix.name}",
+        "installing with uv: mlops[mlflow]",
+    ]
+    steps.clear()
+    manager.ensure()  # reused: nothing to say
+    assert steps == []
+
+
 def test_without_uv_the_stdlib_venv_and_pip_are_used(
     tmp_path: Path, runner: RecordingRunner
 ) -> None:
