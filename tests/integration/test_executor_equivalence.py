@@ -72,7 +72,7 @@ def test_processes_executor_runs_in_worker_processes_with_shared_stores(
     make_project("procs", source, "left join\nright join")
     platform = MLPlatform()
     report = platform.run_pipeline_for_project("procs", executor="processes")
-    assert report.ok, {n: r.error for n, r in report.processes.items()}
+    assert report.ok, {n: (r.status, r.error, r.traceback) for n, r in report.processes.items()}
     left_pid, size, join_pid = report.result("join")
     assert size == 2_000_000
     assert os_pid() not in (left_pid, join_pid)

@@ -127,7 +127,7 @@ def _forget(name: str, root: Path) -> None:
             hint="rename it; it would hide the standard module from every library",
         )
     for key in [k for k in sys.modules if k == top or k.startswith(f"{top}.")]:
-        del sys.modules[key]
+        sys.modules.pop(key, None)
 
 
 __all__ = ["AdapterError", "ModelAdapter"]

@@ -74,7 +74,7 @@ def _forget_project_modules() -> None:
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None)
         if any(_under(origin, root) for root in _project_roots):
-            del sys.modules[name]
+            sys.modules.pop(name, None)  # an import failing elsewhere may have dropped it
     importlib.invalidate_caches()
 
 
