@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
 
 from mlops.runtime.request import CLUSTER_PROVIDERS
 
@@ -124,11 +124,6 @@ def tagged(options: Any, provider: Any) -> Any:
     return options
 
 
-def options_adapter(provider: str) -> TypeAdapter[ProviderOptions]:
-    """Validates a plain mapping of options for ``provider``."""
-    return TypeAdapter(OPTIONS_BY_PROVIDER[provider])
-
-
 __all__ = [
     "OPTIONS_BY_PROVIDER",
     "PROVIDER_TAG",
@@ -139,6 +134,5 @@ __all__ = [
     "ProviderOptions",
     "SlurmOptions",
     "UncheckedOptions",
-    "options_adapter",
     "tagged",
 ]
