@@ -27,11 +27,17 @@ from mlops.adapters.config_yaml import (
     parse_scalar,
     parse_yaml,
     plain_data,
+    read_yaml_file,
     yaml_round_trip,
 )
 from mlops.adapters.pipeline_schema import PipelineConfig, ProcessConfig
 from mlops.errors import ConfigError
-from mlops.runtime.cluster_options import AnyProviderOptions, UncheckedOptions, tagged
+from mlops.runtime.cluster_options import (
+    AnyProviderOptions,
+    UncheckedOptions,
+    check_scheduler_address,
+    tagged,
+)
 from mlops.runtime.config_errors import config_error, describe
 from mlops.runtime.request import CLUSTER_PROVIDERS, ExecutorName, ProviderName
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH
@@ -230,6 +236,11 @@ class ClusterConfig(_Strict):
     #: The provider's options, checked against its model when ``provider`` is set here.
     options: AnyProviderOptions = Field(default_factory=UncheckedOptions)
 
+    @field_validator("scheduler_address")
+    @classmethod
+    def _dask_address(cls, value: str | None) -> str | None:
+        return None if value is None else check_scheduler_address(value)
+
     @model_validator(mode="before")
     @classmethod
     def _options_of_the_provider(cls, data: Any) -> Any:
@@ -257,14 +268,12 @@ def load_project_config(path: Path, *, display: str | None = None) -> ProjectCon
     """Read and validate ``project_config.yaml``; every problem is one ConfigError line."""
     source = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_yaml_file(path, source)
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{source}: no such file", hint="create the project with `mlops create NAME`"
         ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: cannot read the file: {exc}") from exc
-    return validate_project_config(parse_yaml(text, source), source)
+    return validate_project_config(data, source)
 
 
 def validate_project_config(data: Any, source: str) -> ProjectConfig:
@@ -294,12 +303,9 @@ def load_cluster_config(path: Path, *, display: str | None = None) -> ClusterCon
     """
     source = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_yaml_file(path, source)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: cannot read the file: {exc}") from exc
-    data = parse_yaml(text, source)
     if data is None:
         return ClusterConfig()
     if not isinstance(data, Mapping):

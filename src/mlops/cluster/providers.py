@@ -38,6 +38,7 @@ from mlops.runtime.cluster_options import (
     LocalOptions,
     ProviderOptions,
     SlurmOptions,
+    check_scheduler_address,
 )
 from mlops.runtime.config_errors import config_error
 from mlops.runtime.env_export import to_shell
@@ -150,6 +151,10 @@ class AnsibleClusterProvider(ClusterProvider):
                 "Dask scheduler and none is set",
                 hint=f"set cluster.scheduler_address (tcp://HOST:8786) or ${SCHEDULER_ADDRESS_VAR}",
             )
+        try:
+            check_scheduler_address(address)
+        except ValueError as exc:
+            raise ConfigError(f"cluster.scheduler_address: {exc}") from None
         return address if "://" in address else f"tcp://{address}"
 
     def start(self) -> tuple[Any, Any]:

@@ -32,6 +32,7 @@ from mlops.adapters.config_schema import (
     plain_data,
     validate_project_config,
 )
+from mlops.adapters.config_yaml import read_user_text, read_yaml_file
 from mlops.errors import ConfigError, GraphError, ProjectError
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.project_ids import PROJECT_ID, check_project_id
@@ -79,7 +80,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         )
     check_key(key, text)
     try:
-        value = parse_scalar(raw) if raw.strip() else ""
+        value = parse_scalar(raw, key) if raw.strip() else ""
     except YAMLError as exc:
         reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ConfigError(
@@ -108,6 +109,11 @@ class ProjectManager:
 
     def _lock(self, name: str, what: str) -> Any:
         return file_lock(self.workspace.state_dir / "locks" / f"{name}.lock", what=what)
+
+    def _project_lock(self, project_id: str) -> Any:
+        # The id names a file: only a valid one may, or `../x` would lock outside the workspace.
+        check_project_id(project_id)
+        return self._lock(f"project-{project_id}", f"project {project_id!r}")
 
     def display_config_path(self, project_id: str) -> str:
         """The config file's path as messages show it (relative to the workspace)."""
@@ -147,10 +153,15 @@ class ProjectManager:
     # ------------------------------------------------------------------ queries
 
     def exists(self, project_id: str) -> bool:
-        return (self.project_dir(project_id) / CONFIG_RELATIVE_PATH).is_file()
+        """True when the project's folder exists (with or without a config file)."""
+        return self.project_dir(project_id).is_dir()
 
-    def require(self, project_id: str) -> Path:
-        """The project's folder; a missing project is an error listing what exists."""
+    def require(self, project_id: str, *, config: bool = True) -> Path:
+        """The project's folder; a missing project is an error listing what exists.
+
+        With ``config``, a folder whose config file is gone is an error too,
+        naming the two ways out (restore the file, or delete the project).
+        """
         if not self.exists(project_id):
             known = [p.id for p in self.list()]
             hint = (
@@ -161,7 +172,15 @@ class ProjectManager:
             raise ProjectError(
                 f"no project {project_id!r} in workspace {self.workspace.root}", hint=hint
             )
+        if config and not self.config_path(project_id).is_file():
+            raise self._no_config(project_id)
         return self.project_dir(project_id)
+
+    def _no_config(self, project_id: str) -> ProjectError:
+        return ProjectError(
+            f"project {project_id!r} has no config file {self.display_config_path(project_id)}",
+            hint=f"restore it, or remove the project with `mlops delete {project_id} --force`",
+        )
 
     def list(self) -> list[ProjectInfo]:
         """Every project: those in the index and any folder with a config made by hand."""
@@ -171,7 +190,7 @@ class ProjectManager:
             ids |= {
                 p.name
                 for p in self.workspace.projects_dir.iterdir()
-                if (p / CONFIG_RELATIVE_PATH).is_file() and PROJECT_ID.match(p.name)
+                if p.is_dir() and PROJECT_ID.match(p.name)
             }
         return [self._info(pid, index.get(pid, {})) for pid in sorted(ids) if self._present(pid)]
 
@@ -189,7 +208,7 @@ class ProjectManager:
         path = self.workspace.project_dir(project_id)
         try:
             config = self.load_config(project_id)
-        except (ConfigError, GraphError) as exc:
+        except (ConfigError, GraphError, ProjectError) as exc:
             return ProjectInfo(
                 project_id, path, entry.get("created_at"), entry.get("template"), None, False,
                 exc.one_line(),
@@ -200,8 +219,16 @@ class ProjectManager:
         )  # fmt: skip
 
     def load_config(self, project_id: str) -> ProjectConfig:
-        path = self.config_path(project_id)
+        path = self.require(project_id) / CONFIG_RELATIVE_PATH
         return load_project_config(path, display=self._display(path))
+
+    def config_text(self, project_id: str) -> str:
+        """The config file as the user wrote it (checked to be readable UTF-8 text)."""
+        path = self.require(project_id) / CONFIG_RELATIVE_PATH
+        try:
+            return read_user_text(path, self._display(path))
+        except FileNotFoundError as exc:
+            raise self._no_config(project_id) from exc
 
     def load(self, project_id: str, overrides: Mapping[str, Any] | None = None) -> LoadedProject:
         """The project, its config read and validated (graph included): once per command.
@@ -230,7 +257,7 @@ class ProjectManager:
             raise ProjectError(f"unknown template {template!r}", hint=f"available: {available}")
         target = self.workspace.project_dir(project_id)
         self.workspace.ensure()
-        with self._lock(f"project-{project_id}", f"project {project_id!r}"):
+        with self._project_lock(project_id):
             if target.exists():
                 raise ProjectError(
                     f"project {project_id!r} already exists at {target}",
@@ -273,12 +300,12 @@ class ProjectManager:
 
         Returns False when the user declined (nothing changed).
         """
-        target = self.require(project_id)
+        target = self.require(project_id, config=False)
         if not force:
             question = f"Delete project {project_id!r} and everything under {target}?"
             if confirm is None or not confirm(question):
                 return False
-        with self._lock(f"project-{project_id}", f"project {project_id!r}"):
+        with self._project_lock(project_id):
             trash = self.workspace.projects_dir / f".deleting-{project_id}-{uuid.uuid4().hex[:8]}"
             target.rename(trash)  # the project disappears at once, even if rmtree is slow
 
@@ -293,7 +320,10 @@ class ProjectManager:
 
     def _read_document(self, project_id: str) -> tuple[Path, CommentedMap]:
         path = self.require(project_id) / CONFIG_RELATIVE_PATH
-        data = parse_yaml(path.read_text(encoding="utf-8"), self._display(path))
+        try:
+            data = read_yaml_file(path, self._display(path))
+        except FileNotFoundError as exc:
+            raise self._no_config(project_id) from exc
         if not isinstance(data, CommentedMap):
             validate_project_config(data, self._display(path))  # raises the precise error
         return path, data
@@ -331,16 +361,20 @@ class ProjectManager:
     def config_merge(self, project_id: str, source: Path) -> ProjectConfig:
         """Deep-merge a YAML file into the config (mappings merge, other values replace)."""
         try:
-            text = source.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read the file: {exc}") from exc
-        patch = parse_yaml(text, str(source))
+            patch = read_yaml_file(source, str(source))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{source}: cannot read the file: no such file") from exc
         if not isinstance(patch, Mapping):
             raise ConfigError(f"{source}: expected a mapping of settings to merge")
         return self._edit(project_id, lambda data: _merge(data, patch))
 
     def _edit(self, project_id: str, change: Callable[[CommentedMap], None]) -> ProjectConfig:
-        with self._lock(f"project-{project_id}", f"project {project_id!r}"):
+        # A rehearsal first, without the lock: a mistake then changes nothing on disk, not
+        # even a lock file. The real edit reads the file again under the lock.
+        path, data = self._read_document(project_id)
+        change(data)
+        validate_project_config(data, self._display(path))
+        with self._project_lock(project_id):
             path, data = self._read_document(project_id)
             change(data)
             config = validate_project_config(data, self._display(path))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mlops.adapters.config_yaml import parse_yaml, plain_data
-from mlops.errors import ConfigError, ProjectError
+from mlops.adapters.config_yaml import plain_data, read_yaml_file
+from mlops.errors import ProjectError
 from mlops.managers.project_ids import check_project_id
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, Workspace
 from mlops.storage.adapters.sqlite_kv import DEFAULT_FILE, SqliteKVStore
@@ -24,15 +24,12 @@ def open_runs_store(workspace: Workspace, project_id: str) -> KVStore:
     path = folder / CONFIG_RELATIVE_PATH
     display = f"{workspace.projects_dir.name}/{project_id}/{CONFIG_RELATIVE_PATH.as_posix()}"
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_yaml_file(path, display)
     except FileNotFoundError as exc:
         raise ProjectError(
             f"no project {project_id!r} in workspace {workspace.root}",
             hint="list the projects with `mlops list`",
         ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{display}: cannot read the file: {exc}") from exc
-    data = parse_yaml(text, display)
     storage = data.get("storage") if isinstance(data, Mapping) else None
     kv = storage.get("kv") if isinstance(storage, Mapping) else None
     state_dir = workspace.ensure().state_dir

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 
 from mlops.runtime.request import CLUSTER_PROVIDERS
 
@@ -51,6 +52,37 @@ class AnsibleOptions(ProviderOptions):
     connect_timeout: float | None = Field(default=None, gt=0)
     #: Workers to wait for before the run starts.
     min_workers: Count = Field(default=1, ge=0)
+
+    @field_validator("scheduler_address")
+    @classmethod
+    def _dask_address(cls, value: str | None) -> str | None:
+        return None if value is None else check_scheduler_address(value)
+
+
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` when Dask can connect to it (``tcp://HOST:PORT``); else a ValueError
+    saying what is wrong, raised before any connection is tried."""
+    text = address if "://" in address else f"tcp://{address}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(
+            f"{address!r} is not a scheduler address ({exc}); use tcp://HOST:PORT"
+        ) from None
+    if parts.scheme not in SCHEDULER_PROTOCOLS:
+        raise ValueError(
+            f"{address!r}: protocol {parts.scheme!r} is not one Dask speaks "
+            f"({', '.join(SCHEDULER_PROTOCOLS)}); use tcp://HOST:PORT"
+        )
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{address!r} is not a scheduler address; use tcp://HOST:PORT")
+    if port == 0:
+        raise ValueError(f"{address!r}: port 0 is not a port to connect to; use tcp://HOST:PORT")
+    return address
 
 
 class AdaptBounds(BaseModel):

@@ -9,6 +9,7 @@ across processes.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,16 +24,34 @@ TEMP_PREFIX = ".mlops-tmp-"
 DEFAULT_LOCK_TIMEOUT_S = 60.0
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import (single-threaded then): os.umask can only be read by setting it.
+_NEW_FILE_MODE = 0o666 & ~_read_umask()
+
+
 @contextmanager
 def atomic_writer(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
     """A binary stream that replaces ``path`` when the block ends, and not at all if it raises.
+
+    The new file keeps the mode of the one it replaces (a new file gets the
+    mode the umask gives).
 
     With ``durable`` the data is fsynced before the rename, so a power loss
     cannot leave an empty file behind.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)  # a rewrite keeps the file's permissions
+    except OSError:
+        mode = _NEW_FILE_MODE  # as open() would create it, not mkstemp's 0600
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
