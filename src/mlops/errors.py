@@ -17,6 +17,10 @@ class ExitCode(IntEnum):
     OK = 0
     RUN_FAILED = 1
     USAGE = 2
+    #: A bug in mlops (an exception no layer translated): sysexits' EX_SOFTWARE.
+    INTERNAL = 70
+    #: Interrupted by SIGINT (Ctrl-C), as shells report 128 + the signal number.
+    INTERRUPTED = 130
 
 
 class MlopsError(Exception):
@@ -75,6 +79,36 @@ class ClusterError(MlopsError):
     """A required cluster could not be started or reached (fix its address or config)."""
 
 
+def translate(exc: BaseException) -> MlopsError:
+    """The one-line error for an exception that reached the command line untranslated.
+
+    The operating system's refusals (a name too long, no space, no permission)
+    and input too deep to walk are the user's to fix (exit 2); anything else is
+    a bug in mlops (exit 70), reported in one line that says how to see more.
+    """
+    if isinstance(exc, MlopsError):
+        return exc
+    if isinstance(exc, UnicodeError):
+        return ConfigError(f"not UTF-8 text: {exc}", hint="save the file as UTF-8")
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return WorkspaceError(f"{where}{exc.strerror or exc}")
+    if isinstance(exc, RecursionError):
+        return ConfigError("the input is nested too deeply", hint="flatten it")
+    if isinstance(exc, MemoryError):
+        return MlopsError("out of memory", hint="give the command less data or more memory")
+    return InternalError(
+        f"internal error: {type(exc).__name__}: {exc}",
+        hint="`mlops --debug ...` shows the traceback; please report it",
+    )
+
+
+class InternalError(MlopsError):
+    """An exception no layer translated: a bug in mlops."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 __all__ = [
     "ClusterError",
     "ConfigError",
@@ -82,8 +116,10 @@ __all__ = [
     "ExecutionError",
     "ExitCode",
     "GraphError",
+    "InternalError",
     "MlopsError",
     "ProjectError",
     "StorageError",
     "WorkspaceError",
+    "translate",
 ]

@@ -31,7 +31,7 @@ from mlops.cli_state import (
     show_debug_log,
 )
 from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
-from mlops.errors import ExitCode, MlopsError, ProjectError
+from mlops.errors import ExitCode, ProjectError, translate
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import infer_source_root
 
@@ -134,7 +134,7 @@ def delete_command(state: CliState, name: str, force: bool) -> None:
     """Delete project NAME and everything in its folder."""
     manager = state.projects()
     if not force and not can_prompt():
-        manager.require(name)
+        manager.require(name, config=False)
         raise ProjectError(
             f"not deleting project {name!r} without confirmation (no terminal to ask on)",
             hint="pass --force to delete without asking",
@@ -197,8 +197,7 @@ def config_command(
         usage = {"show": "", "get": " KEY", "set": " KEY=VALUE ...", "validate": ""}[action]
         raise click.UsageError(f"usage: mlops config NAME {action}{usage}")
     if action == "show":
-        manager.require(name)
-        click.echo(manager.config_path(name).read_text("utf-8"), nl=False)
+        click.echo(manager.config_text(name), nl=False)
     elif action == "get":
         value = manager.config_get(name, args[0])
         if isinstance(value, dict | list):
@@ -461,25 +460,42 @@ accept_global_options(cli)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlops`` console script; returns the exit status."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    status = _main(list(sys.argv[1:] if argv is None else argv))
+    if argv is None and status == ExitCode.INTERRUPTED:
+        # As a command, end now: the interpreter's exit would wait for what the
+        # interrupt abandoned (a worker thread in a long call, a cluster's shutdown).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
+
+
+def _main(args: list[str]) -> int:
     debug = "--debug" in args
     hide_debug_log()  # until this command's options say otherwise
     try:
         outcome = cli.main(args=args, prog_name="mlops", standalone_mode=False)
-    except MlopsError as exc:
-        if debug:
-            raise
-        click.echo(f"mlops: error: {exc.one_line()}", err=True)
-        return int(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            click.echo("mlops: interrupted", err=True)
+            return int(ExitCode.INTERRUPTED)
         click.echo("mlops: aborted", err=True)
         return int(ExitCode.RUN_FAILED)
+    except KeyboardInterrupt:
+        click.echo("mlops: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         # Usage errors exit 2 (click's UsageError.exit_code) and point at --help.
         where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else None
         hint = f" (see '{where} --help')" if where else ""
         click.echo(f"mlops: error: {' '.join(exc.format_message().split())}{hint}", err=True)
         return int(exc.exit_code)
+    except Exception as exc:  # every command ends in one line, whatever escaped the layers
+        if debug:
+            raise
+        error = translate(exc)
+        click.echo(f"mlops: error: {error.one_line()}", err=True)
+        return int(error.exit_code)
     return outcome if isinstance(outcome, int) else int(ExitCode.OK)
 
 

@@ -102,7 +102,7 @@ class ModelAdapter:
         for name in names:
             try:
                 modules.append(importlib.import_module(name))
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() at import must not end mlops
                 frame = traceback.extract_tb(exc.__traceback__)[-1:] or None
                 where = f"{frame[0].filename}:{frame[0].lineno}" if frame else name
                 if isinstance(exc, SyntaxError) and exc.filename:
