@@ -26,8 +26,9 @@ from mlops.core.experiment_tracker import json_params
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes
+from mlops.core.run_owner import describe_owner, exclusive_run
 from mlops.core.run_plan import ProcessRecord, RunPlan, Selection, check_arguments
-from mlops.core.run_records import RunRecorder, get_run, latest_run, new_run_id
+from mlops.core.run_records import RunRecorder, get_run, latest_run, list_runs, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessDefinition
 from mlops.core.store_transport import LiveStores
@@ -229,11 +230,18 @@ class MLPlatform:
         stores = self.open_stores(project)
         context = execution_context(execution, project.id, self.workspace.root, project_dir, stores)
         run_id = request.run_id or new_run_id()
-        previous = latest_run(stores.kv)
         selection = Selection(from_process=request.from_process, only=request.only)
         with contextlib.ExitStack() as cleanup:
             cleanup.callback(stores.objects.close)
             cleanup.callback(stores.kv.close)
+            cleanup.enter_context(
+                exclusive_run(
+                    self.workspace.state_dir / "locks" / f"run-{project.id}.lock",
+                    project.id,
+                    lambda: _running_run(stores.kv),
+                )
+            )
+            previous = latest_run(stores.kv)
             engine = create_executor(
                 request.executor or config.executor.type,
                 n_workers=request.n_workers or config.executor.n_workers,
@@ -296,6 +304,10 @@ class MLPlatform:
             try:
                 with activated(context):
                     pipeline = scheduler.run()
+            except KeyboardInterrupt:
+                listeners.finish(RunStatus.INTERRUPTED, {"message": "interrupted (SIGINT)"})
+                engine.abandon()  # its close would wait for the processes still running
+                raise
             except BaseException as exc:
                 message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
                 listeners.finish(RunStatus.FAILED, {"message": message})
@@ -471,6 +483,16 @@ class MLPlatform:
 def parameter_overrides(params: Mapping[str, Any] | None) -> dict[str, Any]:
     """Model parameters by name (``{"test_size": 0.3}``) as config overrides by dotted key."""
     return {f"model.parameters.{name}": value for name, value in (params or {}).items()}
+
+
+def _running_run(kv: Any) -> str | None:
+    """The run of this store that says it is running, as the waiting run names it."""
+    for summary in reversed(list_runs(kv)):
+        if summary.get("status") == RunStatus.RUNNING.value:
+            owner = summary.get("owner")
+            where = f", {describe_owner(owner)}" if isinstance(owner, dict) else ""
+            return f"run {summary.get('run_id')}{where}"
+    return None
 
 
 __all__ = ["MLPlatform", "PipelineWarning", "RunReport", "parameter_overrides"]

@@ -27,6 +27,7 @@ STYLES: Mapping[ProcessStatus, str] = {
     ProcessStatus.CACHED: "cyan",
     ProcessStatus.FAILED: "bold red",
     ProcessStatus.SKIPPED: "magenta",
+    ProcessStatus.INTERRUPTED: "bold yellow",
 }
 LABELS: Mapping[ProcessStatus, str] = {
     ProcessStatus.PENDING: "pending",
@@ -35,6 +36,7 @@ LABELS: Mapping[ProcessStatus, str] = {
     ProcessStatus.CACHED: "reused",
     ProcessStatus.FAILED: "failed",
     ProcessStatus.SKIPPED: "skipped",
+    ProcessStatus.INTERRUPTED: "interrupted",
 }
 
 

@@ -35,8 +35,8 @@ class ProjectStores:
 
 
 def failed_run_id(previous: Mapping[str, Any] | None) -> str | None:
-    """The id of the previous run when it failed (this run resumes it)."""
-    if previous and previous.get("status") == RunStatus.FAILED.value:
+    """The id of the previous run when it failed or was interrupted (this run resumes it)."""
+    if previous and previous.get("status") in (RunStatus.FAILED, RunStatus.INTERRUPTED):
         return str(previous["run_id"])
     return None
 

@@ -15,6 +15,7 @@ for the CLI to report before anything runs.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -96,8 +97,34 @@ def run_in_project_environment(
     command = reexec_command(environment, args, os.environ, platform.workspace.root)
     # Not through CommandRunner, which captures output: the child's progress goes
     # straight to this terminal, and its exit status is the run's.
-    completed = subprocess.run(command.argv, env=command.env, check=False)
-    return completed.returncode
+    child = subprocess.Popen(command.argv, env=command.env)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        return _stop_child(child)
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> int:
+    """The child's exit status once an interrupt reached this process.
+
+    Ctrl-C reaches the child too (one terminal, one process group), and it
+    records its run as interrupted: it gets the time to. A SIGINT sent to
+    this process alone is passed on; a child that ignores it is killed.
+    """
+    for signal_to_send in (None, signal.SIGINT, signal.SIGKILL):
+        if signal_to_send is not None:
+            child.send_signal(signal_to_send)
+        try:
+            return child.wait(timeout=CHILD_STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            continue
+        except KeyboardInterrupt:
+            continue  # another Ctrl-C: go on to the next step at once
+    return child.wait()
+
+
+#: How long the run's child gets to end after each step of an interrupt.
+CHILD_STOP_GRACE_S = 0.5
 
 
 def run_job(

@@ -211,6 +211,7 @@ class ClusterController:
         settings = self.settings
         exports = self.exports()
         provider = self.provider(exports)
+        interrupted = False
         try:
             client, _ = provider.start()
             if client is None:
@@ -227,10 +228,20 @@ class ClusterController:
                     details={"workers": workers, "code": code},
                 )
                 return pipeline("dask", client, context)
+            except KeyboardInterrupt:
+                interrupted = True
+                raise
             finally:
-                worker_runtime.unregister(client, runtime)
+                if not interrupted:
+                    worker_runtime.unregister(client, runtime)
+        except KeyboardInterrupt:
+            # Stopping a cluster in order waits for the tasks it runs; the program
+            # ends next instead, and the workers it started exit with it.
+            interrupted = True
+            raise
         finally:
-            provider.stop()
+            if not interrupted:
+                provider.stop()
 
     def _run_locally(
         self, pipeline: Pipeline[T], provider: ClusterProvider, executor: str | None

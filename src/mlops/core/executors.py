@@ -36,6 +36,10 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    def abandon(self) -> None:
+        """Give up the work in flight without waiting for it: the program is being
+        interrupted and ends next. ``close`` does nothing afterwards."""
+
 
 class SequentialExecutor:
     """Runs each task when it is submitted, in the caller's thread."""
@@ -56,6 +60,9 @@ class SequentialExecutor:
 
     def close(self) -> None:
         return None
+
+    def abandon(self) -> None:
+        return None  # the interrupt already stopped the task, in this very thread
 
 
 class DaskExecutor:
@@ -104,6 +111,12 @@ class DaskExecutor:
         with self.client.as_current():
             done, _ = wait(list(futures), return_when="FIRST_COMPLETED")
         return set(done)
+
+    def abandon(self) -> None:
+        # A graceful close waits for the running tasks (a thread in a long C call cannot
+        # be stopped at all). The program ends next instead: threads end with it, and
+        # Dask's worker processes exit when the process that started them is gone.
+        self.owns = False
 
     def close(self) -> None:
         if not self.owns or self._client is None:

@@ -30,6 +30,7 @@ class ProcessStatus(StrEnum):
     CACHED = "cached"  # reused from the cache, not run
     FAILED = "failed"
     SKIPPED = "skipped"  # an upstream failed, a condition was false, or not selected
+    INTERRUPTED = "interrupted"  # running when the run was stopped (Ctrl-C, or its process died)
 
     @property
     def finished_ok(self) -> bool:
@@ -40,6 +41,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    #: Stopped before it ended: Ctrl-C, or its owner found dead by a later reader.
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,6 +6,9 @@
   attempts, error, metrics, why it ran), written when it changes;
 - ``runs/<run_id>/environment``: interpreter, platform and installed packages.
 
+A run records its owner (host, pid); a reader that finds a ``running`` run
+whose owner died marks it ``interrupted`` (:func:`settle_if_orphaned`).
+
 Each update writes one small document, so a process finishing costs the same
 however large the graph, and a reader sees a run in progress. ``get_run``
 assembles the three; ``list_runs`` returns the summaries. Run ids sort by start
@@ -23,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops.core.graph_types import PipelineGraph, ProcessStatus, RunStatus
+from mlops.core.run_owner import describe_owner, owner_gone, owner_record
 from mlops.core.run_plan import ProcessRecord
 from mlops.storage.interfaces.kv_store import KVStore
 
@@ -64,6 +68,7 @@ class RunRecorder:
             "finished_at": None,
             "duration": None,
             "pid": os.getpid(),
+            "owner": owner_record(),
             "order": list(graph.order),
             "edges": [list(edge) for edge in graph.edges],
             "metrics": {},
@@ -90,6 +95,8 @@ class RunRecorder:
 
     def finish(self, status: RunStatus, *, error: Mapping[str, Any] | None = None) -> None:
         with self._lock:
+            if status is RunStatus.INTERRUPTED:
+                _interrupt_processes(self.kv, self.run_id, self.processes)
             metrics: dict[str, float] = {}
             for name, document in self.processes.items():
                 if document["status"] in _FINISHED_OK:
@@ -116,6 +123,45 @@ class RunRecorder:
 
 
 _FINISHED_OK = {s.value for s in ProcessStatus if s.finished_ok}
+_UNFINISHED = {ProcessStatus.RUNNING.value, ProcessStatus.PENDING.value}
+
+
+def _interrupt_processes(kv: KVStore, run_id: str, processes: dict[str, Any]) -> None:
+    """Processes running when the run stopped become ``interrupted``; pending ones ``skipped``."""
+    for name, document in processes.items():
+        if document.get("status") not in _UNFINISHED:
+            continue
+        running = document["status"] == ProcessStatus.RUNNING.value
+        status = ProcessStatus.INTERRUPTED if running else ProcessStatus.SKIPPED
+        processes[name] = {
+            **document,
+            "status": status.value,
+            "reason": "the run was interrupted" if running else "the run was interrupted first",
+        }
+        kv.set(f"{RUNS_PREFIX}{run_id}/processes/{name}", processes[name])
+
+
+def settle_if_orphaned(kv: KVStore, summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary``, marked ``interrupted`` (in the store too) when it says ``running`` and
+    its owner is a process of this host that is gone; see :mod:`mlops.core.run_owner`."""
+    if summary.get("status") != RunStatus.RUNNING.value or not owner_gone(summary.get("owner")):
+        return summary
+    run_id = str(summary.get("run_id"))
+    prefix = f"{RUNS_PREFIX}{run_id}/processes/"
+    found = {key[len(prefix) :]: value for key, value in kv.get_many(kv.keys(prefix)).items()}
+    processes = {name: doc for name, doc in found.items() if isinstance(doc, dict)}
+    _interrupt_processes(kv, run_id, processes)
+    settled = {
+        **summary,
+        "status": RunStatus.INTERRUPTED.value,
+        "counts": process_counts({"processes": processes}),
+        "error": {
+            "message": f"the run's process ({describe_owner(summary['owner'])}) ended "
+            "before the run did (killed, or the machine stopped)"
+        },
+    }
+    kv.set(f"{RUNS_PREFIX}{run_id}", settled)
+    return settled
 
 
 def get_run(kv: KVStore, run_id: str) -> dict[str, Any] | None:
@@ -123,6 +169,7 @@ def get_run(kv: KVStore, run_id: str) -> dict[str, Any] | None:
     summary = kv.get(f"{RUNS_PREFIX}{run_id}")
     if not isinstance(summary, dict):
         return None
+    summary = settle_if_orphaned(kv, summary)
     prefix = f"{RUNS_PREFIX}{run_id}/processes/"
     found = {key[len(prefix) :]: value for key, value in kv.get_many(kv.keys(prefix)).items()}
     order = summary.get("order") or sorted(found)
@@ -143,7 +190,9 @@ def _assemble(
 def list_runs(kv: KVStore) -> list[dict[str, Any]]:
     """Every run's summary (no processes), oldest first."""
     summaries = [key for key in kv.keys(RUNS_PREFIX) if key.count("/") == 1]
-    runs = [r for r in kv.get_many(summaries).values() if isinstance(r, dict)]
+    runs = [
+        settle_if_orphaned(kv, r) for r in kv.get_many(summaries).values() if isinstance(r, dict)
+    ]
     return sorted(runs, key=lambda r: (str(r.get("started_at")), str(r.get("run_id"))))
 
 
@@ -179,4 +228,5 @@ __all__ = [
     "new_run_id",
     "process_counts",
     "run_artifacts",
+    "settle_if_orphaned",
 ]
