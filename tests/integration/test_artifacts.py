@@ -12,6 +12,9 @@ from mlops.platform import MLPlatform
 from mlops.runtime.workspace import Workspace
 from mlops.web.server import create_app
 
+# TestClient's default host, "testserver", is refused without a token (rebinding guard).
+LOOPBACK = "http://127.0.0.1"
+
 PIPELINE = """
 from pathlib import Path
 from mlops.core.step_system import process
@@ -70,7 +73,7 @@ def test_artifacts_are_stored_once_listed_per_run_and_served(
     platform.run_pipeline_for_project("files")
     assert len(stored(tmp_workspace)) == 6
 
-    with TestClient(create_app(Workspace.resolve(tmp_workspace))) as client:
+    with TestClient(create_app(Workspace.resolve(tmp_workspace)), base_url=LOOPBACK) as client:
         listed = client.get(f"/api/projects/files/runs/{second.run_id}/artifacts").json()
         assert [a["name"] for a in listed] == [f"train/{name}" for name in NAMES]
         notes = next(a for a in listed if a["name"] == "train/docs/notes.txt")
@@ -91,6 +94,7 @@ def test_a_missing_artifact_fails_the_process_with_one_line(
 ) -> None:
     source = """
 from mlops.core.step_system import process
+
 
 @process
 def train(ctx):

@@ -17,6 +17,9 @@ from mlops.platform import MLPlatform
 from mlops.storage.fallback import StorageFallbackWarning
 from mlops.web.server import create_app
 
+# TestClient's default host, "testserver", is refused without a token (rebinding guard).
+LOOPBACK = "http://127.0.0.1"
+
 pytestmark = pytest.mark.slow
 
 
@@ -31,14 +34,16 @@ def workspace(make_project: ProjectFactory, tmp_workspace: Path) -> dict[str, An
 
 @pytest.fixture
 def client(workspace: dict[str, Any]) -> Iterator[TestClient]:
-    with TestClient(create_app(Workspace.resolve(workspace["root"]))) as test_client:
+    with TestClient(
+        create_app(Workspace.resolve(workspace["root"])), base_url=LOOPBACK
+    ) as test_client:
         yield test_client
 
 
 def test_health_and_the_project_list(client: TestClient, workspace: dict[str, Any]) -> None:
     health = client.get("/api/health").json()
     assert health["status"] == "ok"
-    assert health["workspace"] == str(workspace["root"])
+    assert health["workspace"] == workspace["root"].name
 
     projects = client.get("/api/projects").json()
     assert [(p["id"], p["valid"], p["path"]) for p in projects] == [("demo", True, "projects/demo")]
@@ -210,7 +215,7 @@ def test_nothing_outside_the_workspace_is_ever_served(
 def test_a_token_is_required_on_every_api_and_file_request(workspace: dict[str, Any]) -> None:
     app = create_app(Workspace.resolve(workspace["root"]), token="s3cret")  # noqa: S106 - a test token
     run_id = workspace["first"].run_id
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOOPBACK) as client:
         assert client.get("/api/health").status_code == 200
         for path in ("/api/projects", f"/api/projects/demo/runs/{run_id}",
                      "/projects/demo/configs/project_config.yaml"):  # fmt: skip
@@ -228,8 +233,8 @@ def test_the_workspace_is_resolved_when_the_app_is_made(
     monkeypatch.setenv("MLOPS_WORKSPACE_DIR", str(workspace["root"]))
     app = create_app()
     monkeypatch.setenv("MLOPS_WORKSPACE_DIR", str(tmp_path / "elsewhere"))
-    with TestClient(app) as client:
-        assert client.get("/api/health").json()["workspace"] == str(workspace["root"])
+    with TestClient(app, base_url=LOOPBACK) as client:
+        assert client.get("/api/health").json()["workspace"] == workspace["root"].name
         assert [p["id"] for p in client.get("/api/projects").json()] == ["demo"]
 
 
@@ -284,6 +289,7 @@ def test_runs_written_while_redis_was_down_are_listed_from_the_local_fallback_fi
     tmp_workspace: Path,
     redis_server: Server,
 ) -> None:
+
     nobody = f"redis://127.0.0.1:{free_port()}/0"  # a free port: nothing listens there
     down = {**CHARTS, "storage": {"kv": {"backend": "redis", "url": nobody, "timeout": 0.5}}}
     make_project("remote", CHARTED_PIPELINE, "prepare train\ntrain report", extra=down)
@@ -297,7 +303,7 @@ def test_runs_written_while_redis_was_down_are_listed_from_the_local_fallback_fi
     make_project("remote", CHARTED_PIPELINE, "prepare train\ntrain report", extra=up)
     online = MLPlatform().run_pipeline_for_project("remote")
 
-    with TestClient(create_app(Workspace.resolve(tmp_workspace))) as client:
+    with TestClient(create_app(Workspace.resolve(tmp_workspace)), base_url=LOOPBACK) as client:
         runs = client.get("/api/projects/remote/runs").json()
         detail = client.get(f"/api/projects/remote/runs/{offline.run_id}").json()
         charts = client.get(f"/api/projects/remote/runs/{offline.run_id}/charts").json()

@@ -4,7 +4,8 @@ Every path a request names is resolved (symlinks followed) and must stay
 under the folder it is served from. ``..`` segments, percent-encoded
 traversal (``%2e%2e``, ``%2f``), absolute paths, backslashes, NUL bytes and
 symlinks pointing out are all refused the same way: a 404, so a probe learns
-nothing about what exists outside.
+nothing about what exists outside. So is a path no file system could hold (a
+segment over 255 bytes, over 4 KiB in all).
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ class OutsideError(LookupError):
     """The path is not a file under the served folder."""
 
 
+# Limits of Linux file systems (NAME_MAX, PATH_MAX): a longer path names no file,
+# and asking the OS about it would fail with ENAMETOOLONG instead of "not found".
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 4096
+
+
 def contained_file(root: Path, relative: str) -> Path:
     """The file ``relative`` names under ``root``; OutsideError for anything else."""
     text = relative
@@ -42,12 +49,20 @@ def contained_file(root: Path, relative: str) -> Path:
         text = decoded
     if not text or "\x00" in text or "\\" in text or text.startswith("/"):
         raise OutsideError(relative)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        raise OutsideError(relative)
     parts = text.split("/")
     if any(part in ("", ".", "..") for part in parts) or ":" in parts[0]:
         raise OutsideError(relative)
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES for part in parts):
+        raise OutsideError(relative)
     base = root.resolve()
-    target = (base / text).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
+    try:
+        target = (base / text).resolve()
+        found = target.is_relative_to(base) and target.is_file()
+    except (OSError, ValueError):  # a loop of symlinks, or a name the OS refuses
+        raise OutsideError(relative) from None
+    if not found:
         raise OutsideError(relative)
     return target
 

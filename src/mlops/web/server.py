@@ -49,6 +49,7 @@ from mlops.runtime.workspace import Workspace
 from mlops.storage.factory import fallback_kv_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
+from mlops.web.serve import is_loopback
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
 TOKEN_HEADER = "x-mlops-token"  # noqa: S105 - a header name, not a secret
@@ -159,7 +160,9 @@ class WorkspaceAPI:
     # -------------------------------------------------------------- endpoints
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "workspace": str(self.root)}
+        # Open to anyone who reaches the port: no file system path (the workspace's
+        # name only; the projects' paths are under the token).
+        return {"status": "ok", "version": __version__, "workspace": self.root.name}
 
     def projects(self) -> list[dict[str, Any]]:
         return [_project_summary(i.to_json(), self.root) for i in self.platform.projects.list()]
@@ -316,7 +319,9 @@ def create_app(
     app.add_api_route("/ui/{path:path}", ui_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.middleware("http")(_token_guard(token))
+    app.middleware("http")(_host_guard(token))
     app.add_exception_handler(MlopsError, _mlops_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OSError, _os_error)  # type: ignore[arg-type]
     return app
 
 
@@ -353,8 +358,45 @@ def _token_guard(
     return guard
 
 
+def _host_guard(
+    token: str | None,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Without a token, answer only requests addressed to this machine by a loopback name.
+
+    A web page can make a browser send requests to ``127.0.0.1`` under a name
+    its attacker controls (DNS rebinding); the browser then lets that page
+    read the answers. Such requests carry the attacker's host name in
+    ``Host``: refusing every name but loopback ones closes that door. With a
+    token, the token guards the data instead.
+    """
+
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if token is None and not is_loopback(_host_name(request.headers.get("host", ""))):
+            return JSONResponse(
+                {"detail": "this server answers only to localhost and loopback addresses"},
+                status_code=421,
+            )
+        return await call_next(request)
+
+    return guard
+
+
+def _host_name(header: str) -> str:
+    """The host of a ``Host`` header: ``[::1]:8765`` -> ``::1``, ``a.b:80`` -> ``a.b``."""
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
 async def _mlops_error(request: Request, exc: MlopsError) -> JSONResponse:
     return JSONResponse({"detail": exc.one_line()}, status_code=400)
+
+
+async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+    # A name the file system refuses (too long, a loop of links) names nothing here.
+    return JSONResponse({"detail": "not found"}, status_code=404)
 
 
 def _token_of(request: Request) -> str | None:
