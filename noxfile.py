@@ -222,7 +222,10 @@ def _tests_session(version: str) -> None:
     register(
         name,
         f"Run the suite on Python {version} ({lookup.interpreter}).",
-        lambda session: run_suite(session, version, {}),
+        # A venv with only `pip install .` is built once, in the primary version's session.
+        lambda session: run_suite(
+            session, version, {"MLOPS_TEST_FRESH_INSTALL": "1"} if version == PRIMARY else {}
+        ),
         python=str(lookup.interpreter),
         reuse_venv=reuse_if_fresh(name, version),
         tags=["tests"],

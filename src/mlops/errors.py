@@ -79,28 +79,53 @@ class ClusterError(MlopsError):
     """A required cluster could not be started or reached (fix its address or config)."""
 
 
+#: The optional extra that installs each module a command may import on demand.
+EXTRA_OF_MODULE = {
+    "redis": "redis",
+    "google": "gcp",
+    "dask_jobqueue": "cluster",
+    "sklearn": "sklearn",
+    "pandas": "sklearn",
+    "matplotlib": "sklearn",
+    "mlflow": "mlflow",
+    "sqlalchemy": "mlflow",
+    "alembic": "mlflow",
+}
+
+
 def translate(exc: BaseException) -> MlopsError:
     """The one-line error for an exception that reached the command line untranslated.
 
-    The operating system's refusals (a name too long, no space, no permission)
-    and input too deep to walk are the user's to fix (exit 2); anything else is
-    a bug in mlops (exit 70), reported in one line that says how to see more.
+    A missing optional package names the extra that installs it; the operating
+    system's refusals (a name too long, no space, no permission) and input too
+    deep to walk are the user's to fix (exit 2); anything else is a bug in
+    mlops (exit 70), reported in one line that says how to see more.
     """
     if isinstance(exc, MlopsError):
         return exc
-    if isinstance(exc, UnicodeError):
-        return ConfigError(f"not UTF-8 text: {exc}", hint="save the file as UTF-8")
-    if isinstance(exc, OSError):
+    error: MlopsError
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".", 1)[0]
+        extra = EXTRA_OF_MODULE.get(top)
+        error = EnvSetupError(
+            f"this needs the Python package {top!r}, which is not installed",
+            hint=f"pip install 'mlops[{extra}]'" if extra else f"pip install {top}",
+        )
+    elif isinstance(exc, UnicodeError):
+        error = ConfigError(f"not UTF-8 text: {exc}", hint="save the file as UTF-8")
+    elif isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
-        return WorkspaceError(f"{where}{exc.strerror or exc}")
-    if isinstance(exc, RecursionError):
-        return ConfigError("the input is nested too deeply", hint="flatten it")
-    if isinstance(exc, MemoryError):
-        return MlopsError("out of memory", hint="give the command less data or more memory")
-    return InternalError(
-        f"internal error: {type(exc).__name__}: {exc}",
-        hint="`mlops --debug ...` shows the traceback; please report it",
-    )
+        error = WorkspaceError(f"{where}{exc.strerror or exc}")
+    elif isinstance(exc, RecursionError):
+        error = ConfigError("the input is nested too deeply", hint="flatten it")
+    elif isinstance(exc, MemoryError):
+        error = MlopsError("out of memory", hint="give the command less data or more memory")
+    else:
+        error = InternalError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            hint="`mlops --debug ...` shows the traceback; please report it",
+        )
+    return error
 
 
 class InternalError(MlopsError):
@@ -110,6 +135,7 @@ class InternalError(MlopsError):
 
 
 __all__ = [
+    "EXTRA_OF_MODULE",
     "ClusterError",
     "ConfigError",
     "EnvSetupError",

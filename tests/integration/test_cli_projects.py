@@ -26,10 +26,12 @@ def test_lifecycle_through_the_console_script(tmp_path: Path) -> None:
     info = json.loads(_mlops(ws, "info", "demo", "--json").stdout)
     assert info["valid"] is True
     assert info["framework"] == "custom"
-    # A minimal project declares no pipeline yet: validate says what a run would.
+    # A new project runs as created: one example process, reading a parameter.
     validated = _mlops(ws, "config", "demo", "validate")
-    assert validated.returncode == 2
-    assert "the pipeline is empty (declare processes" in validated.stderr
+    assert validated.returncode == 0, validated.stderr
+    ran = _mlops(ws, "run", "demo", "--local", "--set", "model.parameters.greeting=hi")
+    assert ran.returncode == 0, ran.stderr
+    assert "(1 ran)" in ran.stdout
     deleted = _mlops(ws, "delete", "demo", "--force")
     assert deleted.returncode == 0
     assert _mlops(ws, "list").stdout.startswith("No projects in ")

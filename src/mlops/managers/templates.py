@@ -29,15 +29,34 @@ environment:
 model:
   name: ${project_id}
   framework: custom
-  parameters: {}
-  # parameters:
-  #   pipeline:
-  #     process_adjlist: |
-  #       load train
-  #       train evaluate
+  parameters:
+    # A parameter; for one run: mlops run ${project_id} --set model.parameters.greeting=hi
+    greeting: hello
+    pipeline:
+      # One line per edge, upstream first: "load train" makes train take load's result.
+      # The processes are the @process functions in src/ (an example is there).
+      process_adjlist: |
+        hello
 reporting:
   charts: []
 """
+
+#: The minimal project's one process, so that a new project runs as created.
+MINIMAL_PIPELINE = '''\
+"""The processes of ${project_id}: replace the example with your own.
+
+A process is a function marked @process. Its arguments are filled by name:
+an upstream process's result, or a parameter of the config (model.parameters).
+Its result is cached: a rerun with the same code and inputs reuses it.
+"""
+
+from mlops.core.step_system import process
+
+
+@process
+def hello(greeting):
+    return f"{greeting} from ${project_id}"
+'''
 
 
 def _templates_root() -> Path:
@@ -63,6 +82,8 @@ def render_template(name: str | None, destination: Path, variables: Mapping[str,
         config = destination / CONFIG_RELATIVE_PATH
         config.parent.mkdir(parents=True)
         config.write_text(string.Template(MINIMAL_CONFIG).safe_substitute(variables), "utf-8")
+        pipeline = destination / "src" / "pipeline.py"
+        pipeline.write_text(string.Template(MINIMAL_PIPELINE).safe_substitute(variables), "utf-8")
         return
     source = _templates_root() / name
     for path in sorted(source.rglob("*")):
