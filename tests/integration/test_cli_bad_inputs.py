@@ -9,12 +9,11 @@ import pytest
 from mlops.main import main
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    # Lock files are the lock mechanism's own, not data; everything else must be untouched.
+def _snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every file's bytes and every folder (None) under ``root``: lock files included."""
     return {
-        str(p.relative_to(root)): p.read_bytes()
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "locks" not in p.relative_to(root).parts
     }
 
 
@@ -41,6 +40,18 @@ def workspace(tmp_path: Path) -> Path:
         )
         (project / "src").mkdir(exist_ok=True)
         (project / "src" / "pipeline.py").write_text(CODE)
+    for name in ("latin", "bomb", "exits", "headless"):
+        assert main(["--workspace", str(ws), "create", name]) == 0
+    (ws / "projects" / "latin" / "configs" / "project_config.yaml").write_bytes(
+        b"model:\n  name: caf\xe9\n"
+    )
+    (ws / "projects" / "bomb" / "configs" / "project_config.yaml").write_text(
+        "model:\n  name: bomb\n  parameters:\n" + "".join(f"    {line}\n" for line in BOMB)
+    )
+    (ws / "projects" / "exits" / "src" / "setup.py").write_text("import sys\nsys.exit(3)\n")
+    (ws / "projects" / "headless" / "configs" / "project_config.yaml").unlink()
+    (tmp_path / "latin.yaml").write_bytes(b"model:\n  name: caf\xe9\n")
+    (tmp_path / "huge.yaml").write_text("x: " + "a" * (3 * 1024 * 1024) + "\n")
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     (tmp_path / "syntax.yaml").write_text("model:\n  name: [\n")
     (tmp_path / "ok.yaml").write_text("executor:\n  n_workers: 2\n")
@@ -48,6 +59,12 @@ def workspace(tmp_path: Path) -> Path:
 
 
 PROCESSES = "model.parameters.pipeline.processes"
+# A "billion laughs": nine aliases of nine aliases, nine levels deep, in 600 bytes.
+BOMB = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'] + [
+    f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)
+]
+BOMB_VALUE = "{" + ", ".join(BOMB) + "}"
+LONG_ID = "x" * 300
 CODE = """
 from mlops.core.step_system import process
 
@@ -115,6 +132,59 @@ CASES = [
     ("validate-unfilled-argument", ["config", "unfilled", "validate"],
      "process 'fit' takes argument 'epochs', which is not an upstream process, a parameter"),
     ("unknown-command", ["frobnicate"], "No such command 'frobnicate'"),
+    # Files that are not UTF-8 text, for every command that reads one.
+    ("latin-show", ["config", "latin", "show"],
+     "project_config.yaml:2: the file is not UTF-8 text (byte 0xe9) (save it as UTF-8)"),
+    ("latin-get", ["config", "latin", "get", "model.name"], "is not UTF-8 text"),
+    ("latin-set", ["config", "latin", "set", "model.name=x"], "is not UTF-8 text"),
+    ("latin-validate", ["config", "latin", "validate"], "is not UTF-8 text"),
+    ("latin-run", ["run", "latin", "--local"], "is not UTF-8 text"),
+    ("latin-runs", ["runs", "latin"], "is not UTF-8 text"),
+    ("merge-latin", ["config", "demo", "--file", "{tmp}/latin.yaml"],
+     "latin.yaml:2: the file is not UTF-8 text"),
+    ("merge-huge", ["config", "demo", "--file", "{tmp}/huge.yaml"],
+     "larger than 2 MiB of YAML (keep large data in a file"),
+    # Values no parser should walk: too deep, self-referencing, exploding.
+    ("set-deep", ["config", "demo", "set", "model.parameters.x=" + "[" * 5000],
+     "nested more than 64 levels deep (flatten the value"),
+    ("set-deep-closed", ["config", "demo", "set", "model.parameters.x=" + "[" * 70 + "]" * 70],
+     "nested more than 64 levels deep"),
+    ("set-self-alias", ["config", "demo", "set", "model.parameters.x=&a [*a]"],
+     "a value refers to itself"),
+    ("set-alias-bomb", ["config", "demo", "set", f"model.parameters.x={BOMB_VALUE}"],
+     "more than 200,000 values once aliases are expanded"),
+    ("bomb-validate", ["config", "bomb", "validate"], "once aliases are expanded"),
+    ("bomb-run", ["run", "bomb", "--local"], "once aliases are expanded"),
+    ("bomb-runs", ["runs", "bomb"], "once aliases are expanded"),
+    # Scheduler addresses Dask cannot connect to, refused before any connection.
+    ("scheduler-ipv6", ["run", "demo", "--local", "--cluster", "ansible", "--scheduler",
+                        "tcp://[::1"], "'tcp://[::1' is not a scheduler address"),
+    ("scheduler-http", ["run", "demo", "--local", "--cluster", "ansible", "--scheduler",
+                        "http://x:8786"], "protocol 'http' is not one Dask speaks"),
+    ("scheduler-port", ["run", "demo", "--local", "--cluster", "ansible", "--scheduler",
+                        "tcp://host:port"], "is not a scheduler address"),
+    ("set-scheduler", ["config", "demo", "set", "cluster.scheduler_address=tcp://h:0"],
+     "port 0 is not a port to connect to"),
+    # A project module that ends the interpreter at import.
+    ("module-exits-run", ["run", "exits", "--local"],
+     "cannot import project module 'setup': SystemExit: 3"),
+    ("module-exits-validate", ["config", "exits", "validate"], "SystemExit: 3"),
+    # Ids that must not reach the disk: no lock file, nothing outside the workspace.
+    ("dotdot-set", ["config", "../evil", "set", "a=1"], "invalid project id '../evil'"),
+    ("dotdot-run", ["run", "../evil", "--local"], "invalid project id '../evil'"),
+    ("dotdot-delete", ["delete", "../evil", "--force"], "invalid project id '../evil'"),
+    ("dotdot-runs", ["runs", "../evil"], "invalid project id '../evil'"),
+    ("long-id-set", ["config", LONG_ID, "set", "a=1"], "use 1-64 letters"),
+    ("long-id-run", ["run", LONG_ID, "--local"], "use 1-64 letters"),
+    ("long-id-delete", ["delete", LONG_ID, "--force"], "use 1-64 letters"),
+    ("long-id-info", ["info", LONG_ID], "use 1-64 letters"),
+    # A project folder whose config is gone: every error names the way out.
+    ("headless-run", ["run", "headless", "--local"],
+     "project 'headless' has no config file projects/headless/configs/project_config.yaml "
+     "(restore it, or remove the project with `mlops delete headless --force`)"),
+    ("headless-show", ["config", "headless", "show"], "`mlops delete headless --force`"),
+    ("headless-set", ["config", "headless", "set", "a=1"], "`mlops delete headless --force`"),
+    ("headless-create", ["create", "headless"], "`mlops delete` it first"),
     ("unknown-option", ["create", "x", "--colour"], "No such option '--colour'"),
 ]  # fmt: skip
 
@@ -139,4 +209,15 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
 
 
 def test_the_corpus_is_large_enough() -> None:
-    assert len(CASES) >= 25
+    assert len(CASES) >= 70
+
+
+def test_a_project_without_its_config_is_listed_and_can_be_deleted(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--workspace", str(workspace), "list"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("headless"))
+    assert row.split()[-1] == "invalid"
+    assert main(["--workspace", str(workspace), "delete", "headless", "--force"]) == 0
+    assert not (workspace / "projects" / "headless").exists()
+    assert main(["--workspace", str(workspace), "create", "headless"]) == 0
