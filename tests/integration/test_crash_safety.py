@@ -1,0 +1,185 @@
+"""Runs that are killed, interrupted or started twice, driven from the outside.
+
+Every test runs the real ``mlops`` command in a subprocess and checks what a
+user would see afterwards: the exit status, stderr, the run records (``mlops
+runs --json``, the web API) and which processes ran again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fixtures.cli import run_mlops
+from fixtures.servers import wait_until
+from mlops.runtime.workspace import Workspace
+from mlops.web.server import create_app
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+#: ``slow`` marks it started, then waits in one long C call (a sleep): the hardest
+#: kind of process to stop, since no Python instruction runs in it until it returns.
+PIPELINE = """
+import os, time
+from pathlib import Path
+from mlops.core.step_system import process
+
+def _count(name):
+    with open(os.environ["MLOPS_TEST_COUNT"], "a") as handle:
+        handle.write(name + "\\n")
+
+@process
+def first():
+    _count("first")
+    return 1
+
+@process
+def slow(first):
+    _count("slow")
+    Path(os.environ["MLOPS_TEST_MARK"]).write_text("started")
+    time.sleep(float(os.environ.get("MLOPS_TEST_SLEEP", "60")))
+    return first + 1
+
+@process
+def last(slow):
+    _count("last")
+    return slow + 1
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> dict[str, Any]:
+    workspace = tmp_path / "ws"
+    assert run_mlops(workspace, "create", "crash").returncode == 0
+    folder = workspace / "projects" / "crash"
+    (folder / "src" / "pipeline.py").write_text(PIPELINE)
+    config = folder / "configs" / "project_config.yaml"
+    config.write_text(
+        "model:\n  name: crash\n  parameters:\n    pipeline:\n      process_adjlist: |\n"
+        "        first slow\n        slow last\n"
+    )
+    env = {
+        **os.environ,
+        "MLOPS_WORKSPACE_DIR": str(workspace),
+        "MLOPS_TEST_COUNT": str(tmp_path / "count"),
+        "MLOPS_TEST_MARK": str(tmp_path / "mark"),
+    }
+    return {"workspace": workspace, "env": env, "mark": tmp_path / "mark", "tmp": tmp_path}
+
+
+def _start(project: dict[str, Any], *args: str, **env: str) -> subprocess.Popen[str]:
+    """``mlops run crash ARGS`` in a session of its own (as a terminal's foreground job)."""
+    script = Path(sys.executable).parent / "mlops"
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "mlops.main"]
+    project["mark"].unlink(missing_ok=True)
+    return subprocess.Popen(
+        [*argv, "run", "crash", *args],
+        env={**project["env"], **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def _runs(project: dict[str, Any]) -> list[dict[str, Any]]:
+    listed = run_mlops(project["workspace"], "runs", "crash", "--json")
+    assert listed.returncode == 0, listed.stderr
+    runs: list[dict[str, Any]] = json.loads(listed.stdout)
+    return runs
+
+
+def _executions(project: dict[str, Any]) -> list[str]:
+    count = project["tmp"] / "count"
+    return count.read_text().split() if count.exists() else []
+
+
+def test_a_killed_run_is_shown_interrupted_once_its_process_is_gone(
+    project: dict[str, Any],
+) -> None:
+    running = _start(project, "--local")
+    wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    # While its process lives, a run is running, whoever reads it.
+    assert _runs(project)[0]["status"] == "running"
+    os.kill(running.pid, signal.SIGKILL)
+    running.communicate(timeout=30)
+    # The CLI and the web API each find it on their own: one reads a copy of the workspace.
+    copy = project["tmp"] / "copy"
+    shutil.copytree(project["workspace"], copy)
+    app = create_app(Workspace.resolve(copy))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        listed = client.get("/api/projects/crash/runs").json()
+        assert listed["runs"][0]["status"] == "interrupted"
+        detail = client.get(f"/api/projects/crash/runs/{listed['runs'][0]['run_id']}").json()
+        assert detail["processes"]["slow"]["status"] == "interrupted"
+    runs = _runs(project)
+    assert runs[0]["status"] == "interrupted"
+    shown = run_mlops(project["workspace"], "runs", "crash", "show", runs[0]["run_id"], "--json")
+    record = json.loads(shown.stdout)
+    assert record["processes"]["slow"]["status"] == "interrupted"
+    assert record["processes"]["last"]["status"] == "skipped"
+    assert f"pid {running.pid}" in record["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--local"],
+        ["--local", "--executor", "threads"],
+        ["--local", "--executor", "processes"],
+        ["--local", "--cluster", "local"],
+        [],  # through the project's environment: the child is interrupted, not killed
+    ],
+    ids=["sequential", "threads", "processes", "local-cluster", "project-environment"],
+)
+def test_ctrl_c_stops_every_executor_at_once_and_the_next_run_resumes(
+    project: dict[str, Any], args: list[str]
+) -> None:
+    running = _start(project, *args)
+    wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    signalled = time.monotonic()
+    os.killpg(running.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
+    _, err = running.communicate(timeout=60)
+    took = time.monotonic() - signalled
+    assert running.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1] == "mlops: interrupted", err
+    assert "Traceback" not in err
+    assert not [line for line in lines if line.startswith(("warning", "/"))], err
+    assert took < 2, f"{took:.1f} s from SIGINT to exit"
+    assert _runs(project)[0]["status"] == "interrupted"
+    resumed = subprocess.run(
+        [*_argv(), "run", "crash", "--local"], capture_output=True, text=True,
+        env={**project["env"], "MLOPS_TEST_SLEEP": "0"}, check=False, timeout=120,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert _executions(project) == ["first", "slow", "slow", "last"]  # first was reused
+    assert _runs(project)[0]["status"] == "completed"
+
+
+def _argv() -> list[str]:
+    script = Path(sys.executable).parent / "mlops"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mlops.main"]
+
+
+def test_two_runs_at_once_execute_each_process_once(project: dict[str, Any]) -> None:
+    short = {"MLOPS_TEST_SLEEP": "2"}
+    first = _start(project, "--local", **short)
+    wait_until(project["mark"].exists, "the first run", first)  # type: ignore[arg-type]
+    second = _start(project, "--local", **short)
+    _, first_err = first.communicate(timeout=120)
+    _, second_err = second.communicate(timeout=120)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second_err
+    assert sorted(_executions(project)) == ["first", "last", "slow"]
+    assert "another run of crash is in progress" in second_err
+    assert "waiting for it to end, then reusing its results" in second_err
+    statuses = [run["status"] for run in _runs(project)]
+    assert statuses == ["completed", "completed"]
