@@ -180,8 +180,8 @@ CASES = [
     ("long-id-info", ["info", LONG_ID], "use 1-64 letters"),
     # A project folder whose config is gone: every error names the way out.
     ("headless-run", ["run", "headless", "--local"],
-     "project 'headless' has no config file projects/headless/configs/project_config.yaml "
-     "(restore it, or remove the project with `mlops delete headless --force`)"),
+     ("project 'headless' has no config file projects/headless/configs/project_config.yaml "
+      "(restore it, or remove the project with `mlops delete headless --force`)")),
     ("headless-show", ["config", "headless", "show"], "`mlops delete headless --force`"),
     ("headless-set", ["config", "headless", "set", "a=1"], "`mlops delete headless --force`"),
     ("headless-create", ["create", "headless"], "`mlops delete` it first"),

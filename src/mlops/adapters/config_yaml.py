@@ -15,12 +15,14 @@ input is refused with one :class:`~mlops.errors.ConfigError` line.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from mlops.errors import ConfigError
@@ -99,7 +101,10 @@ def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text; a syntax error becomes ``source:line:col: invalid YAML: ...``."""
     _check_size(len(text.encode("utf-8", "surrogatepass")), source)
     try:
-        data = yaml_round_trip().load(io.StringIO(text))
+        with warnings.catch_warnings():
+            # YAML lets a later anchor of the same name replace an earlier one.
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            data = yaml_round_trip().load(io.StringIO(text))
     except RecursionError:
         raise _too_deep(source) from None
     except MarkedYAMLError as exc:
@@ -109,6 +114,12 @@ def parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(
             f"{where}: invalid YAML: {problem}",
             hint="check the indentation and the ':' after each key there",
+        ) from exc
+    except ReaderError as exc:  # a character YAML does not allow, anywhere in the file
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise ConfigError(
+            f"{source}:{line}: invalid YAML: character {exc.character:#06x} is not allowed",
+            hint="remove the control character (YAML allows tab, newline and printable text)",
         ) from exc
     check_bounds(data, source)
     return data
