@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 
 from mlops.errors import ConfigError
 from mlops.runtime.workspace import Workspace
+from mlops.web.hosts import is_loopback
 
 TOKEN_VARIABLE = "MLOPS_UI_TOKEN"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def settle_token(host: str, token: str | None, environ: Mapping[str, str]) -> str | None:

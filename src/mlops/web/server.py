@@ -49,7 +49,7 @@ from mlops.runtime.workspace import Workspace
 from mlops.storage.factory import fallback_kv_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
-from mlops.web.serve import is_loopback
+from mlops.web.hosts import is_loopback
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
 TOKEN_HEADER = "x-mlops-token"  # noqa: S105 - a header name, not a secret
