@@ -61,4 +61,5 @@ def test_concurrent_config_sets_on_one_project_lose_nothing(tmp_path: Path) -> N
     manager.create("shared")
     _run_all([[sys.executable, "-c", SET, str(tmp_path), str(w)] for w in range(4)])
     params = manager.config_get("shared", "model.parameters")
-    assert params == {f"w{w}_{i}": i for w in range(4) for i in range(15)}
+    written = {key: value for key, value in params.items() if key.startswith("w")}
+    assert written == {f"w{w}_{i}": i for w in range(4) for i in range(15)}
