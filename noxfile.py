@@ -20,6 +20,7 @@ import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import nox
 
@@ -54,6 +55,34 @@ ON_CI = bool(os.environ.get("CI", "").strip())
 
 PYENV_ROOT = interpreters.pyenv_root(os.environ)
 LOOKUPS = {v: interpreters.find_python(v, os.environ, root=PYENV_ROOT) for v in PYTHONS}
+PYTHONS_DIR = NOX_DIR / "_pythons"
+SKIP_NOTE = ".skipped"  # .nox/_reports/<session>.skipped: why a session ran no tests
+
+
+def expose_interpreters(lookups: Mapping[str, interpreters.Lookup]) -> None:
+    """Put each interpreter found on PATH by its versioned name (``python3.12``).
+
+    pyenv installs that are not activated are invisible to nox's discovery
+    (its pyenv shims refuse them), so a session declared ``python="3.12"``
+    would not find them. Links in ``.nox/_pythons`` make them findable, and
+    the sessions keep plain version names: ``nox -p 3.12`` selects
+    ``tests-3.12``. Only the versioned names are linked, so ``python``,
+    ``python3`` and ``pip`` on PATH stay what they were.
+    """
+    PYTHONS_DIR.mkdir(parents=True, exist_ok=True)
+    for version, lookup in lookups.items():
+        link = PYTHONS_DIR / f"python{version}"
+        if lookup.interpreter is None:
+            link.unlink(missing_ok=True)
+            continue
+        if link.is_symlink() and link.readlink() == lookup.interpreter:
+            continue
+        link.unlink(missing_ok=True)
+        link.symlink_to(lookup.interpreter)
+    os.environ["PATH"] = os.pathsep.join([str(PYTHONS_DIR), os.environ.get("PATH", "")])
+
+
+expose_interpreters(LOOKUPS)
 PYENV_PYTHON, PYENV_REASON = interpreters.pyenv_selected_python(os.environ, ROOT)
 CONDA_FRONTEND = conda.find_frontend(
     conda.parse_order(os.environ.get("MLOPS_CONDA_FRONTENDS")), os.environ, shutil.which
@@ -149,6 +178,7 @@ def run_pytest(
     """Run the suite in parallel and leave ``.coverage.<session>`` at the repository root."""
     data_file = ROOT / f".coverage.{session.name}"
     data_file.unlink(missing_ok=True)
+    (REPORTS_DIR / f"{session.name}{SKIP_NOTE}").unlink(missing_ok=True)
     scratch = NOX_DIR / "_coverage" / session.name
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -159,12 +189,24 @@ def run_pytest(
         "MLOPS_EXPECT_INSTALLED": "1",
         **(extra_env or {}),
     }
-    if path_prefix:
-        env["PATH"] = os.pathsep.join([*map(str, path_prefix), os.environ.get("PATH", "")])
+    # The tests look for interpreters themselves: the links made for nox are not theirs.
+    search = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p != str(PYTHONS_DIR)]
+    env["PATH"] = os.pathsep.join([*map(str, path_prefix or ()), *search])
     # The threshold applies to the merged report (coverage-combine), not to one session.
     args = ["-n", "auto", "--dist", "worksteal", "--cov", "--cov-report=", "--cov-fail-under=0"]
     args += [f"--junitxml={REPORTS_DIR / (session.name + '.xml')}", *select, *session.posargs]
-    session.run(python, "-m", "pytest", *args, env=env, external=True)
+    try:
+        session.run(python, "-m", "pytest", *args, env=env, external=True)
+    finally:
+        # A failing suite still leaves its coverage: the merged report must not
+        # shrink to the sessions that passed and call that the total.
+        combine_session_coverage(session, python, scratch, data_file)
+
+
+def combine_session_coverage(
+    session: nox.Session, python: str, scratch: Path, data_file: Path
+) -> None:
+    """Combine the pytest workers' and subprocesses' data into ``.coverage.<session>``."""
     sources = sorted(str(p) for p in scratch.glob(".coverage*"))
     if not sources:
         session.warn("pytest measured no coverage (no test imported mlops?)")
@@ -181,15 +223,23 @@ def run_suite(session: nox.Session, version: str, extra_env: Mapping[str, str]) 
     run_pytest(session, "python", extra_env)
 
 
-def missing_interpreter(session: nox.Session, lookup: interpreters.Lookup) -> None:
+def skip_without_tests(session: nox.Session, reason: str) -> NoReturn:
+    """Skip ``session`` and leave the reason where ``coverage-combine`` looks for it."""
     (ROOT / f".coverage.{session.name}").unlink(missing_ok=True)
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    (REPORTS_DIR / f"{session.name}{SKIP_NOTE}").write_text(reason + "\n", encoding="utf-8")
+    session.skip(reason)
+
+
+def missing_interpreter(session: nox.Session, lookup: interpreters.Lookup) -> NoReturn:
     allowed = os.environ.get("MLOPS_ALLOW_MISSING_PYTHONS", "")
     if ON_CI and not interpreters.allows_missing(lookup.version, allowed):
+        (ROOT / f".coverage.{session.name}").unlink(missing_ok=True)
         session.error(
             f"{lookup.describe_miss()} On CI a missing interpreter fails the run; set "
             f"MLOPS_ALLOW_MISSING_PYTHONS={lookup.version} (or 'all') to allow it"
         )
-    session.skip(lookup.describe_miss().rstrip("."))
+    skip_without_tests(session, lookup.describe_miss().rstrip("."))
 
 
 def register(
@@ -211,11 +261,14 @@ def _tests_session(version: str) -> None:
     name = f"tests-{version}"
     lookup = LOOKUPS[version]
     if lookup.interpreter is None:
+        # Declared with its version, so `nox -p X.Y` still selects it; no venv, so
+        # nox does not look for the interpreter itself: the body says where we looked.
         register(
             name,
             f"Run the suite on Python {version} (not found here: skipped).",
             lambda session: missing_interpreter(session, lookup),
-            python=False,
+            python=version,
+            venv_backend="none",
             tags=["tests"],
         )
         return
@@ -226,7 +279,7 @@ def _tests_session(version: str) -> None:
         lambda session: run_suite(
             session, version, {"MLOPS_TEST_FRESH_INSTALL": "1"} if version == PRIMARY else {}
         ),
-        python=str(lookup.interpreter),
+        python=version,  # found through .nox/_pythons (see expose_interpreters)
         reuse_venv=reuse_if_fresh(name, version),
         tags=["tests"],
     )
@@ -266,7 +319,7 @@ else:
     register(
         "pyenv",
         "Run the suite on the pyenv-selected Python (pyenv absent: skipped).",
-        lambda session: session.skip(PYENV_REASON),
+        lambda session: skip_without_tests(session, PYENV_REASON),
         python=False,
         tags=["envs"],
     )
@@ -278,8 +331,7 @@ else:
 def _conda_suite(session: nox.Session) -> None:
     frontend = CONDA_FRONTEND
     if frontend is None:
-        (ROOT / f".coverage.{session.name}").unlink(missing_ok=True)
-        session.skip(conda.INSTALL_HINT + "; then run `nox -s conda`")
+        skip_without_tests(session, conda.INSTALL_HINT + "; then run `nox -s conda`")
     spec = conda.choose_spec(ROOT)
     prefix = NOX_DIR / "conda-prefix"
     wanted = fingerprint.dependency_fingerprint(PYPROJECT, spec.path, (frontend.name,))
@@ -362,10 +414,10 @@ def e2e(session: nox.Session) -> None:
     """Drive the UI in headless Chromium against `mlops serve`; screenshots in .nox/_e2e/."""
     chromium = find_chromium()
     if chromium is None:
-        (ROOT / f".coverage.{session.name}").unlink(missing_ok=True)
-        session.skip(
+        skip_without_tests(
+            session,
             f"no Chromium: looked for $MLOPS_CHROMIUM and {', '.join(CHROMIUM_NAMES)} on PATH "
-            "(apt-get install chromium)"
+            "(apt-get install chromium)",
         )
     install_project(session, PRIMARY, "e2e")
     shutil.rmtree(E2E_OUTPUT, ignore_errors=True)
@@ -381,15 +433,39 @@ def e2e(session: nox.Session) -> None:
 # ------------------------------------------------------------------ coverage
 
 
+#: The sessions of the default run that measure coverage.
+COVERED_SESSIONS = (*(f"tests-{v}" for v in PYTHONS), "pyenv", "conda", "e2e")
+
+
 # nox's own interpreter: the report only needs the pinned coverage release.
 @nox.session(name="coverage-combine", python=None, reuse_venv=True)
 def coverage_combine(session: nox.Session) -> None:
-    """Merge every .coverage.<session>: terminal report, htmlcov/, xml, json, coverage.md."""
+    """Merge every .coverage.<session>: terminal report, htmlcov/, xml, json, coverage.md.
+
+    Every session of the default run must have left its data or a note saying
+    why it skipped; a missing one fails the merge by name (its total would be
+    wrong) unless ``-- --partial`` asks to merge what there is.
+    """
     data_files = sorted(p for p in ROOT.glob(".coverage.*") if p.is_file())
     if not data_files:
         session.error(
             "no .coverage.<session> files at the repository root; run a tests session first "
             "(nox -s tests-3.11) or download the CI coverage artifacts here"
+        )
+    notes = {
+        p.name.removesuffix(SKIP_NOTE): p.read_text(encoding="utf-8").strip()
+        for p in REPORTS_DIR.glob(f"*{SKIP_NOTE}")
+    }
+    account = coverage_report.account_for_sessions(
+        COVERED_SESSIONS, (p.name for p in data_files), notes
+    )
+    for name, reason in account.skipped.items():
+        session.log(f"{name}: skipped, no coverage ({reason})")
+    if account.missing and "--partial" not in session.posargs:
+        session.error(
+            f"no coverage from {', '.join(account.missing)}: not run, or broken before its "
+            "tests; a total without them would not be the matrix's. Run them "
+            "(nox -s NAME), or merge what there is: nox -s coverage-combine -- --partial"
         )
     session.install("-c", str(constraints_for(PRIMARY)), "coverage[toml]", "pyyaml")
     combined = ROOT / ".coverage"
@@ -400,7 +476,13 @@ def coverage_combine(session: nox.Session) -> None:
         session.run("coverage", kind, "--fail-under=0", f"--data-file={combined}", silent=True)
     report = json.loads((ROOT / "coverage.json").read_text(encoding="utf-8"))
     health = run_health_report(session, silent=True)
-    markdown = coverage_report.render(report, fail_under) + "\n" + health.read_text("utf-8")
+    markdown = (
+        coverage_report.render(report, fail_under)
+        + "\n"
+        + account.markdown()
+        + "\n"
+        + health.read_text("utf-8")
+    )
     (ROOT / "coverage.md").write_text(markdown, encoding="utf-8")
     session.log("wrote htmlcov/, coverage.xml, coverage.json, coverage.md (with the test health)")
     session.run("coverage", "report", f"--data-file={combined}")

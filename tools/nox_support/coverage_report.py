@@ -133,3 +133,35 @@ def render(report: Mapping[str, Any], fail_under: float) -> str:
         cells = [_session_cell(row, s) for s in sessions]
         lines.append(f"| `{row.module}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class SessionAccount:
+    """Which sessions a merge holds, which skipped (and why), which left nothing."""
+
+    merged: tuple[str, ...]
+    skipped: Mapping[str, str]
+    missing: tuple[str, ...]
+
+    def markdown(self) -> str:
+        lines = [f"Sessions merged: {', '.join(self.merged) or 'none'}."]
+        lines += [f"Skipped: {name} ({reason})." for name, reason in self.skipped.items()]
+        if self.missing:
+            lines.append(f"**Missing, so left out of every total: {', '.join(self.missing)}.**")
+        return "\n\n".join(lines) + "\n"
+
+
+def account_for_sessions(
+    expected: Iterable[str], data_files: Iterable[str], skip_notes: Mapping[str, str]
+) -> SessionAccount:
+    """Sort the ``expected`` sessions by what they left: a ``.coverage.<name>`` data file
+    (merged), a skip note (skipped, with its reason), or nothing (missing).
+
+    A session that ran and failed still leaves its data; one that left nothing did
+    not run or broke before its tests did, and a total without it would not say so.
+    """
+    present = {name.removeprefix(".coverage.") for name in data_files}
+    merged = tuple(sorted(present))
+    skipped = {n: skip_notes[n] for n in expected if n not in present and n in skip_notes}
+    missing = tuple(n for n in expected if n not in present and n not in skip_notes)
+    return SessionAccount(merged, skipped, missing)

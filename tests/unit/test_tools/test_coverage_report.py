@@ -84,3 +84,27 @@ def test_empty_report_renders_without_sessions() -> None:
     text = coverage_report.render({"files": {}, "totals": {}}, fail_under=85)
     assert "Sessions merged: none." in text
     assert "**Total: 0.0%**" in text
+
+
+def test_the_merge_accounts_for_every_expected_session() -> None:
+    account = coverage_report.account_for_sessions(
+        ["tests-3.11", "tests-3.12", "tests-3.14", "conda", "e2e"],
+        [".coverage.tests-3.11", ".coverage.e2e"],
+        {"tests-3.14": "no Python 3.14 here", "conda": "no conda frontend"},
+    )
+    assert account.merged == ("e2e", "tests-3.11")
+    assert account.skipped == {"tests-3.14": "no Python 3.14 here", "conda": "no conda frontend"}
+    assert account.missing == ("tests-3.12",)  # failed before its tests: named, not hidden
+    text = account.markdown()
+    assert "Sessions merged: e2e, tests-3.11." in text
+    assert "Skipped: conda (no conda frontend)." in text
+    assert "**Missing, so left out of every total: tests-3.12.**" in text
+
+
+def test_data_beats_a_stale_skip_note() -> None:
+    account = coverage_report.account_for_sessions(
+        ["conda"], [".coverage.conda"], {"conda": "skipped last week"}
+    )
+    assert account.merged == ("conda",)
+    assert account.skipped == {}
+    assert account.missing == ()
