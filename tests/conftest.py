@@ -160,6 +160,13 @@ class _Guard:
 
     active = False
     allowed_tools: ClassVar[set[str]] = set()
+    #: The running test is in tests/unit: it starts no process and opens no server.
+    unit = False
+
+
+# Events of starting a process or listening on a port (a LocalCluster, an emulator, a server).
+_SPAWNS = frozenset({"subprocess.Popen", "os.posix_spawn", "os.exec", "os.spawn", "os.system"})
+_SERVES = frozenset({"socket.bind", "socket.listen"})
 
 
 class BlockedResourceError(RuntimeError):
@@ -190,6 +197,12 @@ def _program_name(event: str, args: tuple[Any, ...]) -> str | None:
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not _Guard.active:
         return
+    if _Guard.unit and (event in _SPAWNS or event in _SERVES):
+        what = "started a process" if event in _SPAWNS else "opened a server socket"
+        raise BlockedResourceError(
+            f"a unit test {what} ({event}); unit tests stay in this process: "
+            "move it to tests/integration (or tests/e2e)"
+        )
     name = _program_name(event, args)
     if name is not None:
         tool = GUARDED_TOOLS.get(name)
@@ -224,6 +237,7 @@ def _hygiene(request: pytest.FixtureRequest) -> Iterator[None]:
     _Guard.allowed_tools = {
         m for m in ("pyenv", "conda", "slurm") if request.node.get_closest_marker(m)
     }
+    _Guard.unit = request.node.get_closest_marker("unit") is not None
     _Guard.active = True
     cwd_before = Path.cwd()
     env_before = dict(os.environ)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,38 +98,6 @@ def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o644
-
-
-def test_the_bomb_is_refused_by_the_command_in_bounded_time_and_memory(tmp_path: Path) -> None:
-    """Measured from the outside: a helper process runs ``mlops config set`` with a bomb
-    and reports its child's CPU time and peak resident memory."""
-    workspace = tmp_path / "ws"
-    # Measured as a user runs it: without the test session's coverage tracer.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE")}
-    env["MLOPS_WORKSPACE_DIR"] = str(workspace)
-    cli = [sys.executable, "-m", "mlops.main"]
-    subprocess.run([*cli, "create", "demo"], env=env, check=True, capture_output=True)
-    measure = (
-        "import resource, subprocess, sys\n"
-        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "used = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(done.returncode, used.ru_utime + used.ru_stime, used.ru_maxrss)\n"
-        "sys.stderr.write(done.stderr)\n"
-    )
-    value = "model.parameters.x={" + ", ".join(BOMB) + "}"
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", measure, *cli, "config", "demo", "set", value],
-        env=env, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    wall = time.monotonic() - started
-    status, cpu, peak_kib = done.stdout.split()
-    assert status == "2", done.stderr
-    assert "once aliases are expanded" in done.stderr
-    # Unbounded, the same 600 bytes take minutes and gigabytes. The bound is the
-    # import of mlops plus a parse of 600 bytes.
-    assert float(cpu) < 1.0, f"{float(cpu):.2f} s of CPU ({wall:.2f} s of wall time)"
-    assert int(peak_kib) < 100 * 1024, f"{int(peak_kib) // 1024} MiB"
 
 
 # ------------------------------------------------------------------ junk, generated

@@ -9,7 +9,6 @@ import pytest
 from fixtures.projects import ProjectFactory
 from mlops.cluster import process_runner
 from mlops.cluster.process_runner import resolve_data_path, slurm_cpus, suggested_workers
-from mlops.core.run_records import get_run
 from mlops.errors import ConfigError
 from mlops.platform import MLPlatform
 
@@ -31,25 +30,6 @@ def fail(ctx, fail_now=False):
         raise RuntimeError("asked to fail")
     return "fine"
 """
-
-
-def test_every_argument_reaches_the_run(
-    make_project: ProjectFactory, tmp_workspace: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = make_project("mapped", PIPELINE, "read shout\nfail", params={"data_file": "x.csv"})
-    (project / "rows.csv").write_text("rows")
-    argv = ["--project", "mapped", "--workspace", str(tmp_workspace), "--no-cache",
-            "--executor", "threads", "--n-workers", "2", "--training-data", "rows.csv",
-            "--data-param", "data_file", "--run-id", "r1"]  # fmt: skip
-    assert process_runner.main(argv) == 0, capsys.readouterr().err
-    assert process_runner.main([*argv[:4], "--from", "shout", "--run-id", "r2"]) == 0
-    kv = MLPlatform().open_stores("mapped").kv
-    first, second = get_run(kv, "r1"), get_run(kv, "r2")
-    assert first is not None
-    assert second is not None
-    assert (first["executor"], first["use_cache"]) == ("threads", False)
-    assert second["selection"] == {"from": "shout", "only": None}
-    assert first["processes"]["shout"]["status"] == "completed"
 
 
 @pytest.mark.parametrize(
@@ -154,7 +134,6 @@ def test_a_job_runs_the_project_with_the_training_data_it_was_given(
     assert status == 0, err
     assert out.startswith("run ")
     assert "completed on local: 3 completed" in out
-    from mlops.platform import MLPlatform
 
     rerun = MLPlatform().run_pipeline_for_project(
         "job", param_overrides={"data_file": str(project / "rows.csv")}
@@ -199,40 +178,3 @@ def test_a_failed_process_exits_1_and_a_config_problem_exits_2(
     status, _, err = run_main(["--project", "ghost", "--workspace", str(tmp_workspace)], capsys)
     assert status == 2
     assert "no project 'ghost'" in err
-
-
-WORKERS_PIPELINE = """
-from distributed import get_client
-from mlops.core.step_system import process
-
-@process
-def workers(ctx):
-    return len(get_client().scheduler_info(n_workers=-1)["workers"])
-"""
-
-
-@pytest.mark.parametrize(
-    ("configured", "expected"),
-    [(None, 3), (2, 2)],
-    ids=["slurm-sizes-it", "config-wins"],
-)
-def test_slurm_cpus_size_the_executor_when_the_config_does_not(
-    make_project: ProjectFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    configured: int | None,
-    expected: int,
-) -> None:
-    extra = {"executor": {"n_workers": configured}} if configured else None
-    make_project("sized", WORKERS_PIPELINE, "workers", extra=extra)
-    monkeypatch.setenv("SLURM_CPUS_PER_TASK", "3")
-
-    argv = ["--project", "sized", "--executor", "threads", "--run-id", "sized-run"]
-    assert process_runner.main(argv) == 0, capsys.readouterr().err
-
-    record = get_run(MLPlatform().open_stores("sized").kv, "sized-run")
-    assert record is not None
-    assert record["executor"] == "threads"
-    cached = MLPlatform().run_pipeline_for_project("sized")
-    assert cached.processes["workers"].cache_hit
-    assert cached.result("workers") == expected

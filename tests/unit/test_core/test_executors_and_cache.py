@@ -61,22 +61,6 @@ def test_create_executor_refuses_what_it_cannot_make(kind: str, message: str) ->
         create_executor(kind)
 
 
-def test_dask_executor_starts_lazily_and_closes_what_it_started() -> None:
-    executor = create_executor("threads", threads_per_worker=2)
-    assert isinstance(executor, DaskExecutor)
-    assert not executor.started
-    executor.close()  # nothing started: nothing to close
-    futures = [executor.submit(pow, 2, n) for n in range(4)]
-    done: set[Any] = set()
-    while len(done) < 4:
-        done |= executor.wait([f for f in futures if f not in done])
-    assert sorted(f.result() for f in futures) == [1, 2, 4, 8]
-    client = executor.client
-    executor.close()
-    assert not executor.started
-    assert client.status in ("closing", "closed")
-
-
 def test_dask_executor_needs_exactly_one_of_client_or_start() -> None:
     with pytest.raises(ValueError, match="either a client or a start function"):
         DaskExecutor()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -75,19 +74,6 @@ def test_bad_names_and_values_are_one_line_naming_the_key(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         exported(**options)
-
-
-def test_shell_lines_survive_a_real_shell_and_parse_back() -> None:
-    variables = {"PLAIN": "x", "SPACES": "a b  c", "QUOTES": 'it\'s "q"', "DOLLAR": "$HOME;rm"}
-    lines = env_export.to_shell(variables)
-
-    assert lines == sorted(lines)
-    assert env_export.from_shell(lines) == variables
-    script = "\n".join([*lines, 'printf "%s|%s|%s|%s" "$PLAIN" "$SPACES" "$QUOTES" "$DOLLAR"'])
-    printed = subprocess.run(
-        ["/bin/sh", "-c", script], capture_output=True, text=True, check=True, env={}
-    ).stdout
-    assert printed == 'x|a b  c|it\'s "q"|$HOME;rm'
 
 
 def test_from_shell_ignores_lines_that_are_not_exports() -> None:

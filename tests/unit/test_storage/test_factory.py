@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from fixtures.servers import free_port
 from mlops.errors import ConfigError, StorageError
 from mlops.storage.adapters.local_objects import LocalObjectStore
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
@@ -17,7 +16,6 @@ from mlops.storage.factory import (
     create_kv_store,
     create_object_store,
 )
-from mlops.storage.fallback import StorageFallbackWarning
 from mlops.storage.options import RedisKVOptions, kv_options
 
 
@@ -128,36 +126,3 @@ def test_redis_url_from_config_or_environment(
     options: dict[str, object], env: dict[str, str], url: str
 ) -> None:
     assert _redis_url(RedisKVOptions(**options), env) == url  # type: ignore[arg-type]
-
-
-def test_unreachable_redis_warns_once_and_falls_back_to_sqlite(tmp_path: Path) -> None:
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    config = {"backend": "redis", "url": url, "timeout": 0.5}
-    with pytest.warns(StorageFallbackWarning, match=r"server unreachable.*using sqlite"):
-        store = create_kv_store(config, state_dir=tmp_path, namespace="p")
-    assert isinstance(store, SqliteKVStore)
-    store.set("k", "kept locally")
-    assert store.get("k") == "kept locally"
-    store.close()
-
-
-def test_unreachable_redis_is_an_error_when_required(tmp_path: Path) -> None:
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    config = {"backend": "redis", "url": url, "timeout": 0.5, "required": True}
-    with pytest.raises(StorageError) as info:
-        create_kv_store(config, state_dir=tmp_path)
-    text = str(info.value)
-    assert "server unreachable" in text
-    assert "storage.kv.required is true" in text
-    assert "set storage.kv.required: false" in text
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_unreachable_gcs_falls_back_to_local_or_fails_when_required(tmp_path: Path) -> None:
-    endpoint = f"127.0.0.1:{free_port()}"
-    config = {"backend": "gcs", "bucket": "b", "endpoint": endpoint, "timeout": 1}
-    with pytest.warns(StorageFallbackWarning, match=r"unreachable.*using local"):
-        store = create_object_store(config, state_dir=tmp_path)
-    assert isinstance(store, LocalObjectStore)
-    with pytest.raises(StorageError, match=r"storage\.objects\.required is true"):
-        create_object_store({**config, "required": True}, state_dir=tmp_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import fakeredis
@@ -11,14 +10,11 @@ import pytest
 from google.api_core import exceptions as gexc
 
 from fakes.firestore import FakeFirestoreClient
-from fixtures.servers import Server, free_port
+from fixtures.servers import Server
 from mlops.errors import StorageError
 from mlops.storage.adapters.gcp_kv import FirestoreKVStore
 from mlops.storage.adapters.gcs_objects import GcsObjectStore
 from mlops.storage.adapters.redis_kv import RedisKVStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
-from mlops.storage.factory import create_kv_store
-from mlops.storage.fallback import StorageFallbackWarning
 from mlops.storage.interfaces.kv_store import StorageUnavailableError
 
 pytestmark = pytest.mark.gcp
@@ -80,17 +76,6 @@ def test_firestore_bugs_are_not_disguised_as_storage_errors() -> None:
     client.fail_with = KeyError("bug")
     with pytest.raises(KeyError):
         FirestoreKVStore(client, "p").get("k")
-
-
-def test_unreachable_firestore_emulator_falls_back_to_sqlite(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
-    config = {"backend": "firestore", "project": "p", "timeout": 1}
-    with pytest.warns(StorageFallbackWarning, match="Firestore unreachable"):
-        store = create_kv_store(config, state_dir=tmp_path)
-    assert isinstance(store, SqliteKVStore)
-    store.close()
 
 
 # ------------------------------------------------------------------ Redis

@@ -78,15 +78,6 @@ def test_pyenv_root_is_none_without_pyenv(tmp_path: Path) -> None:
     assert interpreters.pyenv_root({"PATH": str(tmp_path)}) is None
 
 
-def test_pyenv_root_asks_the_pyenv_executable(tmp_path: Path) -> None:
-    fake = tmp_path / "bin" / "fakepyenv"
-    fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\necho {tmp_path / 'root'}\n")
-    fake.chmod(0o755)
-    root = interpreters.pyenv_root({"PATH": str(fake.parent)}, which=lambda name, path: str(fake))
-    assert root == tmp_path / "root"
-
-
 def test_selected_python_without_pyenv_explains_what_to_install(tmp_path: Path) -> None:
     chosen, reason = interpreters.pyenv_selected_python({"PATH": str(tmp_path)}, tmp_path)
     assert chosen is None

@@ -33,6 +33,23 @@ def test_a_test_that_leaks_an_env_var_fails(suite: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*os.environ changed: MLOPS_LEAK*"])
 
 
+def test_a_unit_test_that_starts_a_process_or_a_server_fails(suite: pytest.Pytester) -> None:
+    unit = suite.path / "tests" / "unit"
+    unit.mkdir(parents=True)
+    (unit / "test_reach.py").write_text(
+        "import socket, subprocess\n"
+        "def test_spawn():\n    subprocess.run(['true'], check=False)\n"
+        "def test_serve():\n    with socket.socket() as s:\n        s.bind(('127.0.0.1', 0))\n"
+        "def test_compute():\n    assert sum([1, 2]) == 3\n"
+    )
+    result = suite.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        ["*a unit test started a process (subprocess.Popen)*move it to tests/integration*",
+         "*a unit test opened a server socket (socket.bind)*"]
+    )  # fmt: skip
+
+
 def test_a_test_that_leaves_cwd_changed_fails(suite: pytest.Pytester, tmp_path: Path) -> None:
     suite.makepyfile(f"import os\ndef test_cd():\n    os.chdir({str(tmp_path)!r})\n")
     result = suite.runpytest("-p", "no:randomly")

@@ -1,0 +1,51 @@
+"""What child processes inherit: a fixed hash seed, shell-safe exports, pyenv's own answer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlops.adapters.config_schema import ReproducibilityConfig
+from mlops.managers.reproducibility_manager import ReproducibilityManager
+from mlops.runtime import env_export
+from nox_support import interpreters
+
+pytestmark = pytest.mark.slow
+
+
+def test_children_get_a_fixed_hash_seed() -> None:
+    env = ReproducibilityManager(ReproducibilityConfig(random_seed=5)).child_environment()
+    program = "print(hash('mlops'))"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    ]
+    assert env == {"PYTHONHASHSEED": "5"}
+    assert runs[0] == runs[1]
+
+
+def test_shell_lines_survive_a_real_shell_and_parse_back() -> None:
+    variables = {"PLAIN": "x", "SPACES": "a b  c", "QUOTES": 'it\'s "q"', "DOLLAR": "$HOME;rm"}
+    lines = env_export.to_shell(variables)
+
+    assert lines == sorted(lines)
+    assert env_export.from_shell(lines) == variables
+    script = "\n".join([*lines, 'printf "%s|%s|%s|%s" "$PLAIN" "$SPACES" "$QUOTES" "$DOLLAR"'])
+    printed = subprocess.run(
+        ["/bin/sh", "-c", script], capture_output=True, text=True, check=True, env={}
+    ).stdout
+    assert printed == 'x|a b  c|it\'s "q"|$HOME;rm'
+
+
+def test_pyenv_root_asks_the_pyenv_executable(tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "fakepyenv"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho {tmp_path / 'root'}\n")
+    fake.chmod(0o755)
+    root = interpreters.pyenv_root({"PATH": str(fake.parent)}, which=lambda name, path: str(fake))
+    assert root == tmp_path / "root"
