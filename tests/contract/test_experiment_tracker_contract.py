@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fakes.mlflow_server import fake_mlflow_server
+from fixtures.extras import require
 from mlops.core.experiment_tracker import (
     ExperimentTracker,
     LocalExperimentTracker,
@@ -29,13 +30,13 @@ TRACKER_KINDS = ["noop", "local-memory", "local-sqlite", "mlflow-sqlite", "mlflo
 @pytest.fixture(scope="module")
 def mlflow_sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One MLflow database per module: creating its schema takes seconds."""
-    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    require("mlflow", reason="the mlflow extra is not installed")
     return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 
 @pytest.fixture(scope="module")
 def mlflow_rest_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    require("mlflow", reason="the mlflow extra is not installed")
     with fake_mlflow_server(tmp_path_factory.mktemp("mlflow-rest")) as server:
         yield server.url
 

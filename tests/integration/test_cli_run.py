@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.cli import run_mlops
+from fixtures.extras import require
 from fixtures.projects import ProjectFactory
 from mlops.core.run_records import get_run, list_runs
 from mlops.main import cli, main
@@ -229,8 +230,8 @@ def test_custom_template_runs_through_the_console_script(tmp_path: Path) -> None
 
 
 def test_sklearn_template_is_deterministic_and_gated(tmp_workspace: Path) -> None:
-    pytest.importorskip("sklearn")
-    pytest.importorskip("matplotlib")
+    require("sklearn")
+    require("matplotlib")
     platform = MLPlatform()
     platform.projects.create("wine", template="sklearn")
     first = platform.run_pipeline_for_project("wine")

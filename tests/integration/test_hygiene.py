@@ -144,3 +144,16 @@ def test_loopback_connections_are_allowed() -> None:
         server.listen(1)
         with socket.create_connection(server.getsockname(), timeout=5):
             pass
+
+
+def test_a_missing_extra_fails_inside_a_nox_session_and_skips_outside(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite.makepyfile(
+        "from fixtures.extras import require\n"
+        "def test_needs_it():\n    require('mlops_no_such_package')\n"
+    )
+    monkeypatch.delenv("MLOPS_EXPECT_INSTALLED", raising=False)
+    suite.runpytest("-p", "no:randomly").assert_outcomes(skipped=1)
+    monkeypatch.setenv("MLOPS_EXPECT_INSTALLED", "1")
+    suite.runpytest("-p", "no:randomly").assert_outcomes(failed=1)

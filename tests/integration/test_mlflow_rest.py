@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.extras import require
 from fixtures.projects import TRACKED_PIPELINE, ProjectFactory
 from mlops.core.dask_networkx_executor import ProcessRecord
 from mlops.core.experiment_tracker import TrackingError
@@ -22,10 +23,10 @@ from mlops.core.mid_run_tracking import TrackingWarning
 from mlops.core.run_records import list_runs
 from mlops.platform import MLPlatform
 
-pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+require("mlflow", reason="the mlflow extra is not installed")
 
-from fakes.mlflow_server import API, FakeMlflowServer, fake_mlflow_server
-from mlops.core.mlflow_tracker import MlflowExperimentTracker
+from fakes.mlflow_server import API, FakeMlflowServer, fake_mlflow_server  # noqa: E402 - imports mlflow, checked just above
+from mlops.core.mlflow_tracker import MlflowExperimentTracker  # noqa: E402 - imports mlflow, checked just above
 
 
 @pytest.fixture

@@ -21,13 +21,14 @@ from typing import Any
 
 import pytest
 
+from fixtures.extras import require
 from fixtures.projects import TRACKED_PIPELINE, ProjectFactory
 from mlops.core.experiment_tracker import TrackingError
 from mlops.core.graph_types import RunStatus
 from mlops.errors import ConfigError
 from mlops.platform import MLPlatform
 
-mlflow = pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+mlflow = require("mlflow", reason="the mlflow extra is not installed")
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from fakes.mlflow_server import fake_mlflow_server  # noqa: E402

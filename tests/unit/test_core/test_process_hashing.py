@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fixtures.extras import require
 from mlops.core.process_hashing import (
     HashingError,
     code_hash,
@@ -102,7 +103,7 @@ def test_different_values_hash_differently(left: object, right: object) -> None:
 def test_sets_and_paths_and_arrays() -> None:
     assert stable_hash({3, 1, 2}) == stable_hash(frozenset({1, 2, 3}))
     assert stable_hash(Path("a/b")) == stable_hash(Path("a") / "b")
-    numpy = pytest.importorskip("numpy")
+    numpy = require("numpy")
     a = numpy.arange(6, dtype="int64")
     assert stable_hash(a) == stable_hash(numpy.arange(6, dtype="int64"))
     assert stable_hash(a) != stable_hash(a.reshape(2, 3))
