@@ -39,7 +39,12 @@ from mlops.runtime.cluster_options import (
     tagged,
 )
 from mlops.runtime.config_errors import config_error, describe
-from mlops.runtime.request import CLUSTER_PROVIDERS, ExecutorName, ProviderName
+from mlops.runtime.request import (
+    CLUSTER_PROVIDERS,
+    CONDA_FRONTENDS,
+    ExecutorName,
+    ProviderName,
+)
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH
 from mlops.storage.options import KVOptions, ObjectOptions
 
@@ -107,12 +112,12 @@ class SystemSpec(_EnvSpec):
 
 class CondaSpec(_EnvSpec):
     #: Frontends to look for, first found wins.
-    frontends: str = "micromamba|mamba|conda"
+    frontends: str = "|".join(CONDA_FRONTENDS)
 
     @field_validator("frontends")
     @classmethod
     def _frontend_chain(cls, value: str) -> str:
-        return _chain(value, ("micromamba", "mamba", "conda"))
+        return _chain(value, CONDA_FRONTENDS)
 
     channels: list[str] = Field(default_factory=lambda: ["conda-forge"])
     dependencies: list[str | dict[str, Any]] = Field(default_factory=list)

@@ -9,20 +9,24 @@ project's. Standard library only. A ``conda-lock.yml`` lockfile wins over
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from mlops.core.pipeline_utils import PrefixKind, bin_paths, interpreter_path
+from mlops.environment import rattler_env
+from mlops.runtime.request import CONDA_FRONTENDS
 
-FRONTENDS: tuple[str, ...] = ("micromamba", "mamba", "conda")
+FRONTENDS: tuple[str, ...] = CONDA_FRONTENDS
 ENV_FILE = "environment.yml"
 LOCK_FILE = "conda-lock.yml"
 LOCK_PLATFORMS: tuple[str, ...] = ("linux-64", "osx-arm64", "osx-64", "win-64")
 INSTALL_HINT = (
     "no conda frontend found (looked for micromamba, mamba and conda on PATH and in "
-    "$MAMBA_EXE/$CONDA_EXE); install micromamba or Miniforge"
+    "$MAMBA_EXE/$CONDA_EXE, and for py-rattler in this interpreter); "
+    "pip install 'mlops[conda]', or install micromamba or Miniforge"
 )
 
 
@@ -71,6 +75,10 @@ def find_frontend(
         "conda": environ.get("CONDA_EXE", ""),
     }
     for name in order:
+        if name == rattler_env.NAME:
+            if rattler_env.available():
+                return Frontend(name, sys.executable)
+            continue
         hit = which(name)
         if hit is None and exported.get(name) and Path(exported[name]).is_file():
             hit = exported[name]
@@ -124,6 +132,8 @@ def packages_argv(
     channels: Sequence[str],
 ) -> list[str]:
     """The argv that creates ``prefix`` from a package list, on exactly ``channels``."""
+    if frontend.name == rattler_env.NAME:
+        return rattler_env.create_argv(prefix, packages, channels)
     argv = [frontend.executable, "create", "--yes", "--json", "--prefix", str(prefix)]
     if channels:
         argv.append("--override-channels")

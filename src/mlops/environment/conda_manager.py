@@ -1,20 +1,28 @@
-"""Conda environments (``environment.conda``) with micromamba, mamba or conda.
+"""Conda environments (``environment.conda``) with micromamba, mamba, conda or py-rattler.
 
-The first frontend of ``frontends`` (default ``micromamba|mamba|conda``)
-found on PATH or through ``$MAMBA_EXE``/``$CONDA_EXE`` builds the prefix from,
-in order of precedence: a conda-lock ``lockfile``, an ``environment_file``, or
+The first frontend of ``frontends`` (default ``micromamba|mamba|conda|rattler``)
+found on PATH, through ``$MAMBA_EXE``/``$CONDA_EXE``, or (``rattler``) as
+py-rattler in this interpreter builds the prefix from, in order of
+precedence: a conda-lock ``lockfile``, an ``environment_file``, or
 ``channels`` + ``dependencies`` (+ ``python``). pip ``requirements`` and the
 mlops runtime are installed into it afterwards. The frontends' ``--json``
 output is parsed: a failure is reported with conda's own message.
+
+The ``rattler`` frontend (:mod:`mlops.environment.rattler_env`) needs no
+conda binary and reads local channels offline; it builds from
+``channels`` + ``dependencies`` or from an ``environment_file`` (its
+``channels:`` and ``dependencies:``; a ``pip:`` list joins the pip
+requirements).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from mlops.core.pipeline_utils import PrefixKind
-from mlops.environment import conda_commands
+from mlops.environment import conda_commands, rattler_env
 from mlops.environment.base import PrefixEnvironmentManager
 from mlops.environment.utils import CommandFailed
 from mlops.errors import EnvSetupError
@@ -23,10 +31,12 @@ from mlops.errors import EnvSetupError
 class CondaManager(PrefixEnvironmentManager):
     name = "conda"
     kind = PrefixKind.CONDA
+    #: pip requirements an environment_file lists under ``pip:`` (read by the rattler frontend).
+    _extra_pip: list[str] = []  # noqa: RUF012 - replaced per instance, never mutated
 
     def frontend(self) -> conda_commands.Frontend:
         order = conda_commands.parse_order(
-            str(self.spec.settings.get("frontends") or "micromamba|mamba|conda")
+            str(self.spec.settings.get("frontends") or "|".join(conda_commands.FRONTENDS))
         )
         found = conda_commands.find_frontend(
             order, self.environ, lambda name: self.runner.which(name, self.environ)
@@ -40,6 +50,8 @@ class CondaManager(PrefixEnvironmentManager):
 
     def create_argv(self, frontend: conda_commands.Frontend) -> list[str]:
         options = self.spec.options
+        if frontend.name == rattler_env.NAME:
+            return self._rattler_argv()
         for key, kind in (
             ("lockfile", conda_commands.SpecKind.LOCK),
             ("environment_file", conda_commands.SpecKind.ENVIRONMENT),
@@ -48,14 +60,45 @@ class CondaManager(PrefixEnvironmentManager):
                 spec = conda_commands.EnvSpec(kind, self.spec.project_dir / str(options[key]))
                 argv = conda_commands.create_argv(frontend, spec, self.path)
                 return argv if argv[0] == "conda-lock" else [*argv, "--json"]
-        packages = [_package(dep) for dep in options.get("dependencies", [])]
+        packages, channels = self._packages(options.get("dependencies", []))
+        return conda_commands.packages_argv(
+            frontend, self.path, packages, list(options.get("channels", channels))
+        )
+
+    def _packages(self, dependencies: Any) -> tuple[list[str], list[str]]:
+        packages = [_package(dep) for dep in dependencies or []]
         if self.spec.python and not any(_named(p, "python") for p in packages):
             packages.insert(0, f"python={self.spec.python}")
         if self.spec.requirements and not any(_named(p, "pip") for p in packages):
             packages.append("pip")
-        return conda_commands.packages_argv(
-            frontend, self.path, packages, list(options.get("channels", []))
-        )
+        return packages, []
+
+    def _rattler_argv(self) -> list[str]:
+        options = self.spec.options
+        if options.get("lockfile"):
+            raise EnvSetupError(
+                "environment.conda.lockfile: the rattler frontend builds from channels and "
+                "dependencies (or an environment_file), not from a conda-lock file",
+                hint="use frontends: micromamba, or give the environment_file the lock came from",
+            )
+        channels = list(options.get("channels", []))
+        dependencies = options.get("dependencies", [])
+        if options.get("environment_file"):
+            document = _environment_file(self.spec.project_dir / str(options["environment_file"]))
+            channels = channels or [str(c) for c in document.get("channels") or []]
+            dependencies = document.get("dependencies") or []
+            self._extra_pip = [
+                str(r) for d in dependencies if isinstance(d, dict) for r in d.get("pip", [])
+            ]
+            dependencies = [d for d in dependencies if not isinstance(d, dict)]
+        channels = [c for c in channels if c != "nodefaults"]
+        if not channels:
+            raise EnvSetupError(
+                "environment.conda.channels: the rattler frontend needs at least one channel",
+                hint="for example channels: [conda-forge], or a local channel's folder",
+            )
+        packages, _ = self._packages(dependencies)
+        return rattler_env.create_argv(self.path, packages, channels)
 
     def build(self) -> str:
         frontend = self.frontend()
@@ -81,7 +124,8 @@ class CondaManager(PrefixEnvironmentManager):
                 hint="add python to dependencies or set environment.conda.python",
             )
         tool = self.install_tool()
-        self.install_packages(self.python_path, tool, self.spec.requirements.lines)
+        pip_lines = [*self.spec.requirements.lines, *self._extra_pip]
+        self.install_packages(self.python_path, tool, pip_lines)
         return tool
 
 
@@ -99,6 +143,23 @@ def _named(package: str, name: str) -> bool:
     for separator in ("=", "<", ">", "!", " ", "["):
         head = head.split(separator, 1)[0]
     return head.strip().lower() == name
+
+
+def _environment_file(path: Path) -> dict[str, Any]:
+    """An ``environment.yml``'s document (channels, dependencies), as plain data."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        document = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise EnvSetupError(f"environment.conda.environment_file: {path} does not exist") from exc
+    except (OSError, UnicodeError, YAMLError) as exc:
+        reason = " ".join(str(exc).split())
+        raise EnvSetupError(f"environment.conda.environment_file: {path}: {reason}") from exc
+    if not isinstance(document, dict):
+        raise EnvSetupError(f"{path}: expected channels: and dependencies:")
+    return document
 
 
 def _json_reply(stdout: str) -> dict[str, Any] | None:

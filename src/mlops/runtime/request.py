@@ -27,6 +27,9 @@ ProviderName = Literal["local", "ansible", "slurm"]
 LOCAL_EXECUTORS: tuple[str, ...] = get_args(LocalExecutorName)
 EXECUTOR_KINDS: tuple[str, ...] = (*LOCAL_EXECUTORS, "dask")
 CLUSTER_PROVIDERS: tuple[str, ...] = get_args(ProviderName)
+#: Conda frontends, in the default order of ``environment.conda.frontends``: a conda
+#: binary when there is one, else py-rattler in this interpreter (which needs none).
+CONDA_FRONTENDS: tuple[str, ...] = ("micromamba", "mamba", "conda", "rattler")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ _FIELD_TYPES = get_type_hints(RunRequest)
 
 __all__ = [
     "CLUSTER_PROVIDERS",
+    "CONDA_FRONTENDS",
     "EXECUTOR_KINDS",
     "LOCAL_EXECUTORS",
     "ExecutorName",

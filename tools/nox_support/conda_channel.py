@@ -1,0 +1,193 @@
+"""A local conda channel built offline, for machines no conda channel can be reached from.
+
+It holds what a conda environment needs to start: a ``python`` package made
+from an interpreter installed on this machine, and a ``pip`` package from the
+wheel that interpreter bundles (``ensurepip``); everything else comes from pip
+inside the environment. Built with py-rattler-build:
+
+- ``python``: a recipe copies the installation into ``$PREFIX`` and rewrites
+  its absolute paths to ``$PREFIX``; rattler-build records them for relocation
+  and makes the ELF run paths relative (``$ORIGIN/../lib``), so the installed
+  environment runs with the original installation out of reach. The package
+  links the system libraries this machine image has: the channel serves this
+  image (and CI, which shares it), not other systems.
+- ``pip``: a ``noarch: python`` package assembled from the wheel's files.
+
+The channel is rebuilt only when its inputs change (the interpreter, its
+version, the builder's version): ``channel/.inputs.json`` records them.
+``python -m nox_support.conda_channel CHANNEL [--python PATH]`` builds one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+#: Bumped when what the builder puts in a package changes: the channel is rebuilt.
+BUILDER_VERSION = 1
+INPUTS_FILE = ".inputs.json"
+# conda:3 takes seconds where the default level takes over a minute for python.
+PACKAGE_FORMAT = "conda:3"
+
+PYTHON_RECIPE = """\
+context:
+  version: "{version}"
+
+package:
+  name: python
+  version: ${{{{ version }}}}
+
+build:
+  number: 0
+  string: local_{builder}
+  script:
+    - cp -a "{source}/." "$PREFIX/"
+    # Third-party packages, tests and scripts that point at the old prefix stay out.
+    - rm -rf "$PREFIX/lib/python{short}/site-packages" "$PREFIX/lib/python{short}/test"
+    - mkdir -p "$PREFIX/lib/python{short}/site-packages"
+    - find "$PREFIX/bin" -maxdepth 1 -type f ! -name 'python*' -delete
+    - rm -f "$PREFIX/bin/python{short}-config" "$PREFIX/bin/python3-config"
+    - grep -rlI --null "{source}" "$PREFIX" | xargs -0 -r sed -i "s|{source}|$PREFIX|g"
+"""
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """An installed CPython: its installation prefix and its version."""
+
+    prefix: Path
+    version: str
+
+    @property
+    def short(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+    @classmethod
+    def of(cls, executable: str | Path) -> Interpreter:
+        """The installation behind ``executable`` (a venv's python names its base)."""
+        probe = "import sys; print(sys.base_prefix); print('%d.%d.%d' % sys.version_info[:3])"
+        lines = subprocess.run(
+            [str(executable), "-c", probe], capture_output=True, text=True, check=True
+        ).stdout.split("\n")
+        return cls(Path(lines[0]).resolve(), lines[1].strip())
+
+
+def _inputs(interpreter: Interpreter) -> dict[str, object]:
+    return {
+        "builder": BUILDER_VERSION,
+        "rattler_build": metadata.version("py-rattler-build"),
+        **{k: str(v) for k, v in asdict(interpreter).items()},
+    }
+
+
+def is_current(channel: Path, interpreter: Interpreter) -> bool:
+    try:
+        recorded = json.loads((channel / INPUTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(recorded == _inputs(interpreter))
+
+
+def build_channel(channel: Path, interpreter: Interpreter) -> Path:
+    """Build (or keep, when its inputs are unchanged) the channel at ``channel``."""
+    if is_current(channel, interpreter):
+        return channel
+    shutil.rmtree(channel, ignore_errors=True)
+    channel.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="mlops-channel-") as scratch:
+        work = Path(scratch)
+        _build_python(channel, interpreter, work)
+        _build_pip(channel, interpreter, work)
+    _index(channel)
+    (channel / INPUTS_FILE).write_text(json.dumps(_inputs(interpreter)), encoding="utf-8")
+    return channel
+
+
+def _build_python(channel: Path, interpreter: Interpreter, work: Path) -> None:
+    import rattler_build
+
+    recipe = work / "python" / "recipe.yaml"
+    recipe.parent.mkdir()
+    recipe.write_text(
+        PYTHON_RECIPE.format(
+            version=interpreter.version,
+            source=interpreter.prefix,
+            short=interpreter.short,
+            builder=BUILDER_VERSION,
+        ),
+        encoding="utf-8",
+    )
+    output = work / "output"
+    with warnings.catch_warnings():
+        # Its successor (Recipe.from_file ... run_build) takes the same recipe; this one
+        # stays until the pinned py-rattler-build drops it.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        rattler_build.build_recipes(
+            [recipe], output_dir=output, package_format=PACKAGE_FORMAT, no_include_recipe=True,
+            test="skip",
+        )  # fmt: skip
+    for package in output.glob("*/python-*.conda"):
+        (channel / package.parent.name).mkdir(exist_ok=True)
+        shutil.move(package, channel / package.parent.name / package.name)
+
+
+def _bundled_pip(interpreter: Interpreter) -> Path:
+    bundled = interpreter.prefix / "lib" / f"python{interpreter.short}" / "ensurepip" / "_bundled"
+    wheels = sorted(bundled.glob("pip-*.whl"))
+    if not wheels:
+        raise FileNotFoundError(f"no pip wheel bundled with the interpreter in {bundled}")
+    return wheels[-1]
+
+
+def _build_pip(channel: Path, interpreter: Interpreter, work: Path) -> None:
+    import rattler_build
+
+    wheel = _bundled_pip(interpreter)
+    version = wheel.name.split("-")[1]
+    staged = work / "pip" / "site-packages"
+    staged.mkdir(parents=True)
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(staged)
+    rattler_build.assemble_package(
+        name="pip", version=version, target_platform="noarch",
+        build_string=f"local_{BUILDER_VERSION}", output_dir=channel / "noarch",
+        files_dir=staged.parent, noarch="python", depends=["python >=3.9"], compression_level=3,
+    )  # fmt: skip
+
+
+def _index(channel: Path) -> None:
+    from rattler.index import index_fs
+
+    (channel / "noarch").mkdir(exist_ok=True)
+    asyncio.run(index_fs(channel))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nox_support.conda_channel")
+    parser.add_argument("channel", type=Path)
+    parser.add_argument("--python", default=sys.executable, help="the interpreter to package")
+    args = parser.parse_args(argv)
+    interpreter = Interpreter.of(args.python)
+    fresh = not is_current(args.channel, interpreter)
+    build_channel(args.channel, interpreter)
+    state = "built" if fresh else "up to date"
+    print(f"{args.channel}: {state} (python {interpreter.version} from {interpreter.prefix}, pip)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["Interpreter", "build_channel", "is_current", "main"]
