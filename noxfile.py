@@ -2,8 +2,19 @@
 
 ``nox -l`` lists it, ``nox`` runs the default sessions: the suite on every
 Python the classifiers promise, in a pyenv-selected interpreter, in a conda
-environment where a conda frontend exists, then ``coverage-combine`` merges
-every session's coverage into one report.
+environment (built by micromamba, mamba or conda from environment.yml where
+one exists, else by py-rattler from a local channel built offline), then
+``coverage-combine`` merges every session's coverage into one report.
+
+nox's own mechanisms are used where it has them: sessions are declared by
+Python version (``nox -p 3.12``), tags select groups (``-t tests``, ``-t
+envs``), ``--reuse-venv`` and ``download_python`` are nox options. Two parts
+stay hand-made because they do more than nox's: interpreters are looked for
+among pyenv installs that are not activated too (nox's discovery skips them;
+the ones found are linked into ``.nox/_pythons``), and a missing interpreter
+fails the run on CI unless ``MLOPS_ALLOW_MISSING_PYTHONS`` names its version
+(nox's ``--error-on-missing-interpreters`` is all or nothing), with the places
+looked in.
 
 Interpreters are found on PATH (pyenv shims left out) and among pyenv installs
 that are not activated; a missing one is skipped with the places we looked,
@@ -84,9 +95,18 @@ def expose_interpreters(lookups: Mapping[str, interpreters.Lookup]) -> None:
 
 expose_interpreters(LOOKUPS)
 PYENV_PYTHON, PYENV_REASON = interpreters.pyenv_selected_python(os.environ, ROOT)
+# A conda binary, when there is one; without one the conda session builds its prefix
+# with py-rattler in its own venv (the `rattler` frontend needs no binary).
 CONDA_FRONTEND = conda.find_frontend(
-    conda.parse_order(os.environ.get("MLOPS_CONDA_FRONTENDS")), os.environ, shutil.which
+    [f for f in conda.parse_order(os.environ.get("MLOPS_CONDA_FRONTENDS")) if f != "rattler"],
+    os.environ,
+    shutil.which,
 )
+#: The interpreter the local conda channel packages (the issue of one machine image).
+CONDA_PYTHON = next(
+    (LOOKUPS[v] for v in ("3.12", PRIMARY) if v in LOOKUPS and LOOKUPS[v].interpreter), None
+)
+CONDA_CHANNEL_DIR = NOX_DIR / "_conda_channel"
 
 
 # ------------------------------------------------------------------ helpers
@@ -328,10 +348,81 @@ else:
 # ------------------------------------------------------------------ conda
 
 
+def conda_channel(session: nox.Session) -> Path:
+    """``$MLOPS_CONDA_CHANNEL``, else the local channel under .nox (built when its inputs
+    changed): python from an interpreter of this machine, and pip."""
+    given = os.environ.get("MLOPS_CONDA_CHANNEL")
+    if given:
+        return Path(given)
+    if CONDA_PYTHON is None or CONDA_PYTHON.interpreter is None:
+        skip_without_tests(session, "no interpreter to build the local conda channel from")
+    session.install(
+        "-c", str(constraints_for(PRIMARY)), "py-rattler", "py-rattler-build", "filelock"
+    )  # fmt: skip
+    session.run(
+        "python", "-m", "nox_support.conda_channel", str(CONDA_CHANNEL_DIR),
+        "--python", str(CONDA_PYTHON.interpreter), env={"PYTHONPATH": str(ROOT / "tools")},
+    )  # fmt: skip
+    return CONDA_CHANNEL_DIR
+
+
+@nox.session(name="conda-channel", python=PRIMARY, default=False)
+def conda_channel_session(session: nox.Session) -> None:
+    """Build the local conda channel offline (.nox/_conda_channel): python, pip."""
+    session.log(f"channel: {conda_channel(session)}")
+
+
+def _rattler_conda_suite(session: nox.Session) -> None:
+    """The suite in a conda prefix built by py-rattler from a channel, no conda binary."""
+    channel = conda_channel(session)
+    session.install("-c", str(constraints_for(PRIMARY)), "py-rattler")
+    inputs = (channel / ".inputs.json").read_text(encoding="utf-8") if channel.is_dir() else ""
+    version = CONDA_PYTHON.version if CONDA_PYTHON else PRIMARY
+    prefix = NOX_DIR / "conda-prefix"
+    python = str(conda.prefix_python(prefix))
+    wheel = build_wheel(session)
+    wanted = fingerprint.dependency_fingerprint(
+        PYPROJECT, constraints_for(version), ("rattler", str(channel), inputs)
+    )
+    if fingerprint.read_marker(prefix) != wanted:
+        shutil.rmtree(prefix, ignore_errors=True)
+        session.log(f"building {prefix.relative_to(ROOT)} with py-rattler from {channel}")
+        session.run(
+            "python", "-m", "mlops.environment.rattler_env", "--prefix", str(prefix),
+            "--channel", str(channel), f"python={version}", "pip",
+            env={"PYTHONPATH": str(ROOT / "src")},
+        )  # fmt: skip
+        # The channel holds python and pip; the rest are wheels, installed by uv.
+        session.log("from wheels inside the conda prefix: every dependency of mlops[all,dev]")
+        has_uv, uv, _ = nox.virtualenv.find_uv()
+        installer = (
+            [uv, "pip", "install", "--python", python]
+            if has_uv
+            else [python, "-m", "pip", "install"]
+        )
+        session.run(
+            *installer, "-c", str(constraints_for(version)),
+            f"mlops[{','.join(EXTRAS)}] @ {wheel.as_uri()}", external=True,
+        )  # fmt: skip
+        fingerprint.write_marker(prefix, wanted)
+    session.run(
+        python, "-m", "pip", "install", "--no-deps", "--force-reinstall", str(wheel),
+        external=True, silent=True,
+    )  # fmt: skip
+    run_pytest(
+        session,
+        python,
+        {"MLOPS_TEST_CONDA": "1", "MLOPS_CONDA_PREFIX": str(prefix),
+         "MLOPS_CONDA_CHANNEL": str(channel)},
+        path_prefix=conda.prefix_bin_paths(prefix),
+    )  # fmt: skip
+
+
 def _conda_suite(session: nox.Session) -> None:
     frontend = CONDA_FRONTEND
     if frontend is None:
-        skip_without_tests(session, conda.INSTALL_HINT + "; then run `nox -s conda`")
+        _rattler_conda_suite(session)
+        return
     spec = conda.choose_spec(ROOT)
     prefix = NOX_DIR / "conda-prefix"
     wanted = fingerprint.dependency_fingerprint(PYPROJECT, spec.path, (frontend.name,))
@@ -360,10 +451,14 @@ def _conda_suite(session: nox.Session) -> None:
 # summary says "skipped" with what to install, instead of silently leaving it out.
 register(
     "conda",
-    "Run the suite in a conda env from environment.yml (or conda-lock.yml), real conda tests on"
-    + (f" ({CONDA_FRONTEND.name})." if CONDA_FRONTEND else " (no conda frontend here: skipped)."),
+    "Run the suite in a conda env, real conda tests on: "
+    + (
+        f"from environment.yml (or conda-lock.yml) with {CONDA_FRONTEND.name}."
+        if CONDA_FRONTEND
+        else "built by py-rattler from $MLOPS_CONDA_CHANNEL or the local channel."
+    ),
     _conda_suite,
-    python=False,
+    python=PRIMARY,  # its venv holds py-rattler, which builds the prefix without conda
     tags=["envs"],
 )
 

@@ -79,14 +79,21 @@ def project(tmp_path: Path) -> dict[str, Any]:
 
 def _start(project: dict[str, Any], *args: str, **env: str) -> subprocess.Popen[str]:
     """``mlops run crash ARGS`` in a session of its own (as a terminal's foreground job)."""
-    script = Path(sys.executable).parent / "mlops"
-    argv = [str(script)] if script.exists() else [sys.executable, "-m", "mlops.main"]
     project["mark"].unlink(missing_ok=True)
     return subprocess.Popen(
-        [*argv, "run", "crash", *args],
+        [sys.executable, "-c", DEFAULT_SIGINT_EXEC, *_argv(), "run", "crash", *args],
         env={**project["env"], **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True,
     )  # fmt: skip
+
+
+# A job started in the background of a script (CI, `nohup ... &`) inherits SIGINT
+# ignored, and Python keeps an ignored SIGINT ignored; a terminal's job does not. So
+# the command is started the way a terminal starts it: SIGINT back to default, then exec.
+DEFAULT_SIGINT_EXEC = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 def _runs(project: dict[str, Any]) -> list[dict[str, Any]]:

@@ -114,15 +114,23 @@ def test_two_concurrent_ensures_build_once(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ conda: fake, then real
 
 
+# The conda session sets a local channel where none can be reached; else conda-forge.
+CONDA_CHANNEL = os.environ.get("MLOPS_CONDA_CHANNEL", "conda-forge")
+
+
 def conda_scenario(
-    envs: Path, project: Path, environ: dict[str, str], frontends: str = "micromamba|mamba|conda"
+    envs: Path,
+    project: Path,
+    environ: dict[str, str],
+    frontends: str = "micromamba|mamba|conda|rattler",
+    channel: str = "conda-forge",
 ) -> CondaManager:
     spec = EnvironmentSpec(
         python=None,
         requirements=read_requirements(
             [f"./wheels/{build_wheel(project / 'wheels').name}"], None, project, key="k"
         ),
-        options={"channels": ["conda-forge"], "dependencies": ["python=3", "pip"]},
+        options={"channels": [channel], "dependencies": ["python=3", "pip"]},
         settings={"frontends": frontends},
         project_dir=project,
     )
@@ -167,16 +175,14 @@ def test_conda_whole_flow_with_the_fake_frontend(tmp_path: Path) -> None:
 
 @pytest.mark.conda
 def test_conda_whole_flow_with_the_real_frontend(tmp_path: Path) -> None:
-    manager = conda_scenario(tmp_path / "envs", tmp_path / "project", dict(os.environ))
+    envs, project = tmp_path / "envs", tmp_path / "project"
+    manager = conda_scenario(envs, project, dict(os.environ), channel=CONDA_CHANNEL)
     environment = manager.ensure()
     assert environment.created
     assert probe_value(environment.python_path) == "probe"
     assert (manager.path / "conda-meta").is_dir()
-    assert (
-        not conda_scenario(tmp_path / "envs", tmp_path / "project", dict(os.environ))
-        .ensure()
-        .created
-    )
+    again = conda_scenario(envs, project, dict(os.environ), channel=CONDA_CHANNEL)
+    assert not again.ensure().created
 
 
 # ------------------------------------------------------------------ pyenv

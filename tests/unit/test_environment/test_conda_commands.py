@@ -101,26 +101,3 @@ def test_repository_environment_yml_is_valid_for_the_session() -> None:
     root = Path(__file__).resolve().parents[3]
     spec = conda.choose_spec(root)
     assert spec.path.name in {"environment.yml", "conda-lock.yml"}
-
-
-@pytest.mark.conda
-def test_real_frontend_builds_a_prefix_that_runs_python(tmp_path: Path) -> None:
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    frontend = conda.find_frontend(conda.FRONTENDS, os.environ, shutil.which)
-    assert frontend is not None, conda.INSTALL_HINT
-    version = "{}.{}".format(*sys.version_info[:2])
-    env_file = tmp_path / "environment.yml"
-    env_file.write_text(f"channels: [conda-forge]\ndependencies: [python={version}]\n")
-    prefix = tmp_path / "prefix"
-    argv = conda.create_argv(frontend, EnvSpec(SpecKind.ENVIRONMENT, env_file), prefix)
-    subprocess.run(argv, check=True, capture_output=True, timeout=900)
-    python = conda.prefix_python(prefix)
-    out = subprocess.run(
-        [str(python), "-c", "import sys; print(sys.prefix)"],
-        capture_output=True, text=True, check=True, timeout=60,
-    ).stdout.strip()  # fmt: skip
-    assert Path(out).resolve() == prefix.resolve()
