@@ -6,8 +6,13 @@
     environment building, not the network. Target: uv >= 5x faster.
 (b) A warm ``nox -s tests-3.11`` vs bare pytest with the same arguments in the
     environment that session built. Target: overhead <= 10 s.
+(c) A conda prefix (python, pip) built by py-rattler from the local channel,
+    with its package cache empty (cold) and filled (warm), beside a bare
+    ``uv venv`` on the same interpreter: what the conda leg costs before any
+    wheel is installed. Reported, no target.
 
-Run by ``nox -s bench``; prints a markdown table. Options: ``--repeat N``.
+Run by ``nox -s bench``; prints a markdown table. Options: ``--repeat N``,
+``--parts a,b,c`` (the measurements to take; all by default).
 """
 
 from __future__ import annotations
@@ -79,6 +84,30 @@ def cold_env_pip(python: str, wheel: Path, constraints: Path, where: Path) -> No
     ])  # fmt: skip
 
 
+def local_channel(python: str, where: Path) -> Path:
+    """The local conda channel (python from ``python``'s installation, pip), built untimed."""
+    channel = where / "channel"
+    run([sys.executable, "-m", "nox_support.conda_channel", str(channel), "--python", python],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tools")})  # fmt: skip
+    return channel
+
+
+def rattler_prefix(channel: Path, where: Path, cache: Path, *, cold: bool) -> None:
+    prefix = where / "rattler-env"
+    shutil.rmtree(prefix, ignore_errors=True)
+    if cold:
+        shutil.rmtree(cache, ignore_errors=True)
+    run([sys.executable, "-m", "mlops.environment.rattler_env", "--prefix", str(prefix),
+         "--channel", str(channel), "python", "pip"],
+        env={**os.environ, "MLOPS_RATTLER_CACHE": str(cache)})  # fmt: skip
+
+
+def uv_venv(python: str, where: Path) -> None:
+    target = where / "bare-venv"
+    shutil.rmtree(target, ignore_errors=True)
+    run([uv_exe(), "venv", "--quiet", "--python", python, str(target)])
+
+
 def nox_session(env: dict[str, str]) -> None:
     run([sys.executable, "-m", "nox", "-s", f"tests-{PRIMARY}"], cwd=ROOT, env=env)
 
@@ -99,40 +128,60 @@ def row(name: str, a: float, b: float, *, ratio: str, target: str, met: bool) ->
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--parts", default="a,b,c", help="which of a, b, c to measure")
     args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
     python = os.environ.get("MLOPS_BENCH_PYTHON", sys.executable)
     constraints = ROOT / "constraints" / f"py{PRIMARY}.txt"
     env = clean_env()
+    rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
         where = Path(tmp)
-        wheel = build_wheel(where / "dist")
-        # Untimed warm-up: fills both tools' download caches.
-        cold_env_uv(python, wheel, constraints, where)
-        cold_env_pip(python, wheel, constraints, where)
-        uv_time = median_seconds(
-            lambda: cold_env_uv(python, wheel, constraints, where), args.repeat
-        )
-        pip_time = median_seconds(
-            lambda: cold_env_pip(python, wheel, constraints, where), args.repeat
-        )
-
-        nox_session(env)  # warm: environment built and wheel installed
-        nox_time = median_seconds(lambda: nox_session(env), args.repeat)
-        pytest_time = median_seconds(lambda: bare_pytest(env, where), args.repeat)
-
-    speedup = pip_time / uv_time
-    overhead = nox_time - pytest_time
+        if "a" in parts:
+            wheel = build_wheel(where / "dist")
+            # Untimed warm-up: fills both tools' download caches.
+            cold_env_uv(python, wheel, constraints, where)
+            cold_env_pip(python, wheel, constraints, where)
+            uv_time = median_seconds(
+                lambda: cold_env_uv(python, wheel, constraints, where), args.repeat
+            )
+            pip_time = median_seconds(
+                lambda: cold_env_pip(python, wheel, constraints, where), args.repeat
+            )
+            speedup = pip_time / uv_time
+            cold = "(a) cold tests env: A = virtualenv + pip, B = uv"
+            rows.append(row(cold, pip_time, uv_time, ratio=f"uv {speedup:.1f}x faster",
+                            target="uv >= 5x", met=speedup >= 5))  # fmt: skip
+        if "c" in parts:
+            channel = local_channel(python, where)
+            cache = where / "rattler-cache"
+            cold_time = median_seconds(
+                lambda: rattler_prefix(channel, where, cache, cold=True), args.repeat
+            )
+            warm_time = median_seconds(
+                lambda: rattler_prefix(channel, where, cache, cold=False), args.repeat
+            )
+            venv_time = median_seconds(lambda: uv_venv(python, where), args.repeat)
+            conda = "(c) conda prefix by py-rattler: A = cold package cache, B = warm"
+            rows.append(f"| {conda} | {cold_time:.2f} s | {warm_time:.2f} s | "
+                        f"{cold_time / warm_time:.1f}x | reported | - |")  # fmt: skip
+            versus = "(c) A = warm py-rattler conda prefix, B = bare `uv venv`"
+            rows.append(f"| {versus} | {warm_time:.2f} s | {venv_time:.2f} s | "
+                        f"{warm_time / venv_time:.1f}x | reported | - |")  # fmt: skip
+        if "b" in parts:
+            nox_session(env)  # warm: environment built and wheel installed
+            nox_time = median_seconds(lambda: nox_session(env), args.repeat)
+            pytest_time = median_seconds(lambda: bare_pytest(env, where), args.repeat)
+            overhead = nox_time - pytest_time
+            warm = f"(b) A = warm `nox -s tests-{PRIMARY}`, B = bare pytest in its env"
+            rows.append(row(warm, nox_time, pytest_time, ratio=f"+{overhead:.2f} s",
+                            target="<= 10 s", met=overhead <= 10))  # fmt: skip
     print(
         f"\n### Test matrix (median of {args.repeat}, Python {PRIMARY}, {os.cpu_count()} cores)\n"
     )
     print("| measurement | A | B | A vs B | target | met |")
     print("| --- | ---: | ---: | ---: | --- | --- |")
-    cold = "(a) cold tests env: A = virtualenv + pip, B = uv"
-    print(row(cold, pip_time, uv_time,
-              ratio=f"uv {speedup:.1f}x faster", target="uv >= 5x", met=speedup >= 5))  # fmt: skip
-    warm = f"(b) A = warm `nox -s tests-{PRIMARY}`, B = bare pytest in its env"
-    print(row(warm, nox_time, pytest_time,
-              ratio=f"+{overhead:.2f} s", target="<= 10 s", met=overhead <= 10))  # fmt: skip
+    print("\n".join(rows))
     return 0
 
 
