@@ -20,6 +20,7 @@ from fixtures.extras import require
 from fixtures.projects import ProjectFactory
 from mlops.environment.base import EnvironmentSpec
 from mlops.environment.conda_manager import CondaManager
+from mlops.environment.factory import spec_from_config
 from mlops.errors import EnvSetupError
 
 pytestmark = pytest.mark.slow
@@ -104,3 +105,63 @@ def test_mlops_run_builds_the_conda_env_once_and_runs_inside_it(
     second = run_mlops(tmp_workspace, "run", "condaproj", timeout=300)
     assert second.returncode == 0, second.stderr
     assert f"running in {prefix} (reused)" in second.stderr
+
+
+def _channel_versions(channel: Path) -> dict[str, str]:
+    """Each package of the local channel and its version, read from its repodata."""
+    found: dict[str, str] = {}
+    for subdir in ("linux-64", "noarch"):
+        repodata = json.loads((channel / subdir / "repodata.json").read_text())
+        for record in [*repodata.get("packages", {}).values(),
+                       *repodata.get("packages.conda", {}).values()]:  # fmt: skip
+            found[record["name"]] = record["version"]
+    return found
+
+
+def _lock(path: Path, pins: dict[str, str]) -> None:
+    """A conda-lock file (format 1) pinning ``pins`` on linux-64, with conda-forge URLs."""
+    lines = ["version: 1", "metadata:", "  channels:", "    - url: conda-forge", "package:"]
+    for name, version in pins.items():
+        lines += [
+            f"  - name: {name}", f"    version: {version}", "    manager: conda",
+            "    platform: linux-64", "    dependencies: {}",
+            f"    url: https://conda.anaconda.org/conda-forge/linux-64/{name}-{version}.conda",
+            "    hash: {md5: 0, sha256: 0}", "    category: main", "    optional: false",
+        ]  # fmt: skip
+    lines += ["  - name: osx-only", "    version: '1.0'", "    manager: conda",
+              "    platform: osx-arm64", "    dependencies: {}"]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_conda_lock_file_is_installed_offline_from_the_local_channel(
+    tmp_path: Path,
+    local_conda_channel: Path,  # noqa: F811
+) -> None:
+    versions = _channel_versions(local_conda_channel)
+    project = tmp_path / "project"
+    project.mkdir()
+    _lock(project / "conda-lock.yml", {"python": versions["python"], "pip": versions["pip"]})
+
+    def locked() -> CondaManager:
+        # As a project's config gives it: the lock file's content is part of the spec.
+        conda = {"frontends": "rattler", "channels": [str(local_conda_channel)],
+                 "lockfile": "conda-lock.yml"}  # fmt: skip
+        spec = spec_from_config("conda", conda, project)
+        return CondaManager(spec, tmp_path / "envs", environ=dict(os.environ))
+
+    manager = locked()
+    environment = manager.ensure()
+    installed = {
+        json.loads(p.read_text())["name"]: json.loads(p.read_text())["version"]
+        for p in (manager.path / "conda-meta").glob("*.json")
+    }
+    assert installed == {"python": versions["python"], "pip": versions["pip"]}
+    assert Path(_prefix_of(environment.python_path)["prefix"]) == manager.path
+
+    # A version the channel does not have: refused by the solve, nothing left behind.
+    _lock(project / "conda-lock.yml", {"python": "2.7.18", "pip": versions["pip"]})
+    stale = locked()
+    assert stale.path != manager.path  # the lock's content is part of the spec
+    with pytest.raises(EnvSetupError, match=r"rattler could not create the environment: .*python"):
+        stale.ensure()
+    assert not stale.path.exists()

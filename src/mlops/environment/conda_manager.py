@@ -10,9 +10,12 @@ output is parsed: a failure is reported with conda's own message.
 
 The ``rattler`` frontend (:mod:`mlops.environment.rattler_env`) needs no
 conda binary and reads local channels offline; it builds from
-``channels`` + ``dependencies`` or from an ``environment_file`` (its
+``channels`` + ``dependencies``, from an ``environment_file`` (its
 ``channels:`` and ``dependencies:``; a ``pip:`` list joins the pip
-requirements).
+requirements), or from a conda-lock ``lockfile``: this platform's locked
+versions, pinned exactly and solved on ``channels`` (the lock's URLs are not
+fetched, so a local channel serves it offline; its pip packages are pinned
+pip requirements).
 """
 
 from __future__ import annotations
@@ -75,15 +78,14 @@ class CondaManager(PrefixEnvironmentManager):
 
     def _rattler_argv(self) -> list[str]:
         options = self.spec.options
-        if options.get("lockfile"):
-            raise EnvSetupError(
-                "environment.conda.lockfile: the rattler frontend builds from channels and "
-                "dependencies (or an environment_file), not from a conda-lock file",
-                hint="use frontends: micromamba, or give the environment_file the lock came from",
-            )
         channels = list(options.get("channels", []))
         dependencies = options.get("dependencies", [])
-        if options.get("environment_file"):
+        if options.get("lockfile"):
+            # The lock's exact versions for this platform, solved again on the given
+            # channels: its URLs need not be reachable (a local channel serves offline).
+            path = self.spec.project_dir / str(options["lockfile"])
+            dependencies, self._extra_pip = _locked_pins(path, rattler_env.current_subdir())
+        elif options.get("environment_file"):
             document = _environment_file(self.spec.project_dir / str(options["environment_file"]))
             channels = channels or [str(c) for c in document.get("channels") or []]
             dependencies = document.get("dependencies") or []
@@ -145,7 +147,27 @@ def _named(package: str, name: str) -> bool:
     return head.strip().lower() == name
 
 
-def _environment_file(path: Path) -> dict[str, Any]:
+def _locked_pins(path: Path, subdir: str) -> tuple[list[str], list[str]]:
+    """A conda-lock file's packages for ``subdir`` as exact pins: (conda specs, pip lines)."""
+    document = _environment_file(path, key="environment.conda.lockfile")
+    conda: list[str] = []
+    pip: list[str] = []
+    for package in document.get("package") or []:
+        if not isinstance(package, dict) or package.get("platform") != subdir:
+            continue
+        pin = f"{package.get('name')}=={package.get('version')}"
+        (pip if package.get("manager") == "pip" else conda).append(pin)
+    if not conda:
+        raise EnvSetupError(
+            f"environment.conda.lockfile: {path} locks no conda package for {subdir}",
+            hint=f"lock this platform too: conda-lock --platform {subdir}",
+        )
+    return conda, pip
+
+
+def _environment_file(
+    path: Path, key: str = "environment.conda.environment_file"
+) -> dict[str, Any]:
     """An ``environment.yml``'s document (channels, dependencies), as plain data."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -153,10 +175,10 @@ def _environment_file(path: Path) -> dict[str, Any]:
     try:
         document = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise EnvSetupError(f"environment.conda.environment_file: {path} does not exist") from exc
+        raise EnvSetupError(f"{key}: {path} does not exist") from exc
     except (OSError, UnicodeError, YAMLError) as exc:
         reason = " ".join(str(exc).split())
-        raise EnvSetupError(f"environment.conda.environment_file: {path}: {reason}") from exc
+        raise EnvSetupError(f"{key}: {path}: {reason}") from exc
     if not isinstance(document, dict):
         raise EnvSetupError(f"{path}: expected channels: and dependencies:")
     return document

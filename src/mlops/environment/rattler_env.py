@@ -19,6 +19,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,16 @@ CACHE_VARIABLE = "MLOPS_RATTLER_CACHE"
 def available() -> bool:
     """py-rattler is importable by this interpreter (the ``conda`` extra installs it)."""
     return importlib.util.find_spec("rattler") is not None
+
+
+def current_subdir() -> str:
+    """This machine's conda platform (``linux-64``, ``osx-arm64``, ``win-64``...)."""
+    machine = platform.machine().lower()
+    arch = {"x86_64": "64", "amd64": "64", "aarch64": "aarch64", "arm64": "arm64"}.get(
+        machine, machine
+    )
+    system = {"Linux": "linux", "Darwin": "osx", "Windows": "win"}.get(platform.system(), "linux")
+    return f"{system}-{arch}"
 
 
 def create_argv(prefix: Path, specs: Sequence[str], channels: Sequence[str]) -> list[str]:
@@ -96,4 +107,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["CACHE_VARIABLE", "NAME", "available", "create_argv", "main"]
+__all__ = ["CACHE_VARIABLE", "NAME", "available", "create_argv", "current_subdir", "main"]
