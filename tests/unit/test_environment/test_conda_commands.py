@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,8 @@ from mlops.environment.conda_commands import EnvSpec, Frontend, SpecKind
 PREFIX = Path("/work/.nox/conda-prefix")
 
 
-def test_order_defaults_to_micromamba_mamba_conda() -> None:
-    assert conda.parse_order(None) == ("micromamba", "mamba", "conda")
+def test_order_defaults_to_the_binaries_then_rattler() -> None:
+    assert conda.parse_order(None) == ("micromamba", "mamba", "conda", "rattler")
     assert conda.parse_order("conda|mamba") == ("conda", "mamba")
 
 
@@ -37,7 +39,20 @@ def test_exported_exe_variables_count_when_not_on_path(tmp_path: Path) -> None:
 
 
 def test_no_frontend_gives_none() -> None:
-    assert conda.find_frontend(conda.FRONTENDS, {"CONDA_EXE": "/nope"}, lambda _: None) is None
+    binaries = ("micromamba", "mamba", "conda")
+    assert conda.find_frontend(binaries, {"CONDA_EXE": "/nope"}, lambda _: None) is None
+
+
+def test_rattler_is_this_interpreter_when_py_rattler_is_importable() -> None:
+    found = conda.find_frontend(conda.FRONTENDS, {}, lambda _: None)
+    if importlib.util.find_spec("rattler") is None:
+        assert found is None
+    else:
+        assert found == conda.Frontend("rattler", sys.executable)
+    # A binary earlier in the order still wins.
+    assert conda.find_frontend(conda.FRONTENDS, {}, lambda name: f"/bin/{name}") == (
+        conda.Frontend("micromamba", "/bin/micromamba")
+    )
 
 
 def test_lockfile_wins_over_environment_yml(tmp_path: Path) -> None:

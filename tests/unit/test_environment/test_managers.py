@@ -403,9 +403,12 @@ def test_no_conda_frontend_is_one_line_with_the_fix(
     tmp_path: Path, runner: RecordingRunner
 ) -> None:
     runner.tools.clear()
-    manager = CondaManager(spec(tmp_path), tmp_path / "envs", runner=runner, environ={"PATH": ""})
+    # The binaries only: py-rattler, the fourth frontend, is installed where the suite runs.
+    binaries = spec(tmp_path, settings={"frontends": "micromamba|mamba|conda"})
+    manager = CondaManager(binaries, tmp_path / "envs", runner=runner, environ={"PATH": ""})
     with pytest.raises(
-        EnvSetupError, match=r"no conda frontend found .*install micromamba or Miniforge"
+        EnvSetupError,
+        match=r"no conda frontend found .*pip install 'mlops\[conda\]', or install micromamba",
     ):
         manager.ensure()
 
