@@ -47,7 +47,13 @@ def first():
 def slow(first):
     _count("slow")
     Path(os.environ["MLOPS_TEST_MARK"]).write_text("started")
-    time.sleep(float(os.environ.get("MLOPS_TEST_SLEEP", "60")))
+    release = os.environ.get("MLOPS_TEST_RELEASE")
+    if release:  # held until the test lets it go
+        deadline = time.monotonic() + 120
+        while not Path(release).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    else:
+        time.sleep(float(os.environ.get("MLOPS_TEST_SLEEP", "60")))
     return first + 1
 
 @process
@@ -177,12 +183,25 @@ def _argv() -> list[str]:
 
 
 def test_two_runs_at_once_execute_each_process_once(project: dict[str, Any]) -> None:
-    short = {"MLOPS_TEST_SLEEP": "2"}
-    first = _start(project, "--local", **short)
+    release = project["tmp"] / "release"
+    held = {"MLOPS_TEST_RELEASE": str(release)}
+    first = _start(project, "--local", **held)
     wait_until(project["mark"].exists, "the first run", first)  # type: ignore[arg-type]
-    second = _start(project, "--local", **short)
+    waiting = project["tmp"] / "second.err"
+    with waiting.open("w") as stderr:
+        second = subprocess.Popen(
+            [*_argv(), "run", "crash", "--local"], env={**project["env"], **held},
+            stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+        )  # fmt: skip
+    # The first run is held in `slow` until the second says it waits for it.
+    wait_until(
+        lambda: "another run of crash is in progress" in waiting.read_text(),
+        "the second run to wait", second,  # type: ignore[arg-type]
+    )  # fmt: skip
+    release.write_text("go")
     _, first_err = first.communicate(timeout=120)
-    _, second_err = second.communicate(timeout=120)
+    second.wait(timeout=120)
+    second_err = waiting.read_text()
     assert first.returncode == 0, first_err
     assert second.returncode == 0, second_err
     assert sorted(_executions(project)) == ["first", "last", "slow"]

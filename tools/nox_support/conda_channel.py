@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 #: Bumped when what the builder puts in a package changes: the channel is rebuilt.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 INPUTS_FILE = ".inputs.json"
 # conda:3 takes seconds where the default level takes over a minute for python.
 PACKAGE_FORMAT = "conda:3"
@@ -59,6 +59,11 @@ build:
     - find "$PREFIX/bin" -maxdepth 1 -type f ! -name 'python*' -delete
     - rm -f "$PREFIX/bin/python{short}-config" "$PREFIX/bin/python3-config"
     - grep -rlI --null "{source}" "$PREFIX" | xargs -0 -r sed -i "s|{source}|$PREFIX|g"
+    # Installing a package resets file times, which voids mtime-checked .pyc files: every
+    # start would compile the standard library again. Hash-based ones stay valid.
+    - >-
+      "$PREFIX/bin/python{short}" -m compileall -q -f -j0 --invalidation-mode unchecked-hash
+      -x "site-packages" "$PREFIX/lib/python{short}"
 """
 
 
