@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 #: Bumped when what the builder puts in a package changes: the channel is rebuilt.
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 INPUTS_FILE = ".inputs.json"
 # conda:3 takes seconds where the default level takes over a minute for python.
 PACKAGE_FORMAT = "conda:3"
@@ -55,6 +55,8 @@ build:
     - cp -a "{source}/." "$PREFIX/"
     # Third-party packages, tests and scripts that point at the old prefix stay out.
     - rm -rf "$PREFIX/lib/python{short}/site-packages" "$PREFIX/lib/python{short}/test"
+    - rm -rf "$PREFIX/lib/python{short}/lib2to3/tests"
+    - find "$PREFIX/lib/python{short}" -depth -type d -name idle_test -exec rm -rf {{}} +
     - mkdir -p "$PREFIX/lib/python{short}/site-packages"
     - find "$PREFIX/bin" -maxdepth 1 -type f ! -name 'python*' -delete
     - rm -f "$PREFIX/bin/python{short}-config" "$PREFIX/bin/python3-config"
@@ -62,8 +64,9 @@ build:
     # Installing a package resets file times, which voids mtime-checked .pyc files: every
     # start would compile the standard library again. Hash-based ones stay valid.
     - >-
-      "$PREFIX/bin/python{short}" -m compileall -q -f -j0 --invalidation-mode unchecked-hash
-      -x "site-packages" "$PREFIX/lib/python{short}"
+      "$PREFIX/bin/python{short}" -W ignore -m compileall -q -f -j0
+      --invalidation-mode unchecked-hash -x "site-packages|/tests?/|_test/"
+      "$PREFIX/lib/python{short}"
 """
 
 
