@@ -405,6 +405,15 @@ def _rattler_conda_suite(session: nox.Session) -> None:
             f"mlops[{','.join(EXTRAS)}] @ {wheel.as_uri()}", external=True,
         )  # fmt: skip
         fingerprint.write_marker(prefix, wanted)
+    run_suite_in_prefix(session, prefix, wheel, {"MLOPS_CONDA_CHANNEL": str(channel)})
+
+
+def run_suite_in_prefix(
+    session: nox.Session, prefix: Path, wheel: Path, extra_env: Mapping[str, str]
+) -> None:
+    """Install today's wheel into the conda ``prefix`` and run the suite with its Python."""
+    windows = sys.platform == "win32"
+    python = str(conda.prefix_python(prefix, windows=windows))
     session.run(
         python, "-m", "pip", "install", "--no-deps", "--force-reinstall", str(wheel),
         external=True, silent=True,
@@ -412,10 +421,9 @@ def _rattler_conda_suite(session: nox.Session) -> None:
     run_pytest(
         session,
         python,
-        {"MLOPS_TEST_CONDA": "1", "MLOPS_CONDA_PREFIX": str(prefix),
-         "MLOPS_CONDA_CHANNEL": str(channel)},
-        path_prefix=conda.prefix_bin_paths(prefix),
-    )  # fmt: skip
+        {"MLOPS_TEST_CONDA": "1", "MLOPS_CONDA_PREFIX": str(prefix), **extra_env},
+        path_prefix=conda.prefix_bin_paths(prefix, windows=windows),
+    )
 
 
 def _conda_suite(session: nox.Session) -> None:
@@ -433,18 +441,7 @@ def _conda_suite(session: nox.Session) -> None:
         )
         session.run(*conda.create_argv(frontend, spec, prefix), external=True)
         fingerprint.write_marker(prefix, wanted)
-    python = str(conda.prefix_python(prefix, windows=sys.platform == "win32"))
-    wheel = build_wheel(session)
-    session.run(
-        python, "-m", "pip", "install", "--no-deps", "--force-reinstall", str(wheel),
-        external=True, silent=True,
-    )  # fmt: skip
-    run_pytest(
-        session,
-        python,
-        {"MLOPS_TEST_CONDA": "1", "MLOPS_CONDA_PREFIX": str(prefix)},
-        path_prefix=conda.prefix_bin_paths(prefix, windows=sys.platform == "win32"),
-    )
+    run_suite_in_prefix(session, prefix, build_wheel(session), {})
 
 
 # Always in the default run: where no frontend exists it costs nothing and the

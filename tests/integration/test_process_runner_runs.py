@@ -6,31 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.projects import ProjectFactory
+from fixtures.projects import JOB_PIPELINE, ProjectFactory
 from mlops.cluster import process_runner
 from mlops.core.run_records import get_run
 from mlops.platform import MLPlatform
 
 pytestmark = pytest.mark.slow
 
-PIPELINE = """
-from pathlib import Path
-from mlops.core.step_system import process
+PIPELINE = JOB_PIPELINE
 
-@process
-def read(ctx, data_file):
-    return Path(data_file).read_text() if Path(data_file).is_absolute() else "relative:" + data_file
-
-@process
-def shout(ctx, read):
-    return read.upper()
-
-@process
-def fail(ctx, fail_now=False):
-    if fail_now:
-        raise RuntimeError("asked to fail")
-    return "fine"
-"""
 
 WORKERS_PIPELINE = """
 from distributed import get_client

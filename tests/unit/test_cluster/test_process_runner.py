@@ -6,30 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.projects import ProjectFactory
+from fixtures.projects import JOB_PIPELINE, ProjectFactory
 from mlops.cluster import process_runner
 from mlops.cluster.process_runner import resolve_data_path, slurm_cpus, suggested_workers
 from mlops.errors import ConfigError
 from mlops.platform import MLPlatform
 
-PIPELINE = """
-from pathlib import Path
-from mlops.core.step_system import process
-
-@process
-def read(ctx, data_file):
-    return Path(data_file).read_text() if Path(data_file).is_absolute() else "relative:" + data_file
-
-@process
-def shout(ctx, read):
-    return read.upper()
-
-@process
-def fail(ctx, fail_now=False):
-    if fail_now:
-        raise RuntimeError("asked to fail")
-    return "fine"
-"""
+PIPELINE = JOB_PIPELINE
 
 
 @pytest.mark.parametrize(
