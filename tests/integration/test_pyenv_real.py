@@ -1,0 +1,43 @@
+"""Real pyenv: what it selects and what it has installed (run in `nox -s pyenv`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nox_support import interpreters
+from nox_support.interpreters import find_python
+
+
+@pytest.mark.pyenv
+def test_real_pyenv_finds_an_installed_version_other_than_the_running_one() -> None:
+    root = interpreters.pyenv_root(os.environ)
+    assert root is not None, "pyenv session without pyenv"
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    versions = sorted(
+        {".".join(p.name.split(".")[:2]) for p in (root / "versions").iterdir()} - {running}
+    )
+    candidates = [v for v in versions if v.startswith("3.") and v.split(".")[1].isdigit()]
+    if not candidates:
+        pytest.skip(f"pyenv has no CPython besides {running}")
+    version = candidates[-1]
+    hit = find_python(version, {"PATH": os.environ.get("PATH", "")}, root=root)
+    assert hit.interpreter is not None, hit.describe_miss()
+    out = subprocess.run(
+        [str(hit.interpreter), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    assert out == version
+
+
+@pytest.mark.pyenv
+def test_real_pyenv_selects_a_working_interpreter(tmp_path: Path) -> None:
+    assert shutil.which("pyenv") is not None
+    chosen, reason = interpreters.pyenv_selected_python(dict(os.environ), tmp_path)
+    assert chosen is not None, reason
+    assert chosen.exists()
