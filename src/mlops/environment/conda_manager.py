@@ -63,18 +63,18 @@ class CondaManager(PrefixEnvironmentManager):
                 spec = conda_commands.EnvSpec(kind, self.spec.project_dir / str(options[key]))
                 argv = conda_commands.create_argv(frontend, spec, self.path)
                 return argv if argv[0] == "conda-lock" else [*argv, "--json"]
-        packages, channels = self._packages(options.get("dependencies", []))
+        packages = self._packages(options.get("dependencies", []))
         return conda_commands.packages_argv(
-            frontend, self.path, packages, list(options.get("channels", channels))
+            frontend, self.path, packages, list(options.get("channels", []))
         )
 
-    def _packages(self, dependencies: Any) -> tuple[list[str], list[str]]:
+    def _packages(self, dependencies: Any) -> list[str]:
         packages = [_package(dep) for dep in dependencies or []]
         if self.spec.python and not any(_named(p, "python") for p in packages):
             packages.insert(0, f"python={self.spec.python}")
         if self.spec.requirements and not any(_named(p, "pip") for p in packages):
             packages.append("pip")
-        return packages, []
+        return packages
 
     def _rattler_argv(self) -> list[str]:
         options = self.spec.options
@@ -99,7 +99,7 @@ class CondaManager(PrefixEnvironmentManager):
                 "environment.conda.channels: the rattler frontend needs at least one channel",
                 hint="for example channels: [conda-forge], or a local channel's folder",
             )
-        packages, _ = self._packages(dependencies)
+        packages = self._packages(dependencies)
         return rattler_env.create_argv(self.path, packages, channels)
 
     def build(self) -> str:
