@@ -7,7 +7,9 @@
 - Tests listed in the quarantine file (``quarantine_file``) still run; their
   failures are non-strict xfails, so they do not fail the build.
   ``--skip-quarantine`` deselects them. An expired or malformed entry is a
-  usage error (exit 4) with the entry named.
+  usage error (exit 4) with the entry named. A quarantined test that fails
+  still shows its failure, at the end of the run: the xfail would hide the
+  very traceback needed to fix it.
 - ``--flaky-report`` prints, after the run, the broken, environment-specific
   and flaky tests of the history, the flaky ones not quarantined yet as
   ready-to-paste quarantine entries, and quarantined tests that have been
@@ -30,6 +32,9 @@ import pytest
 
 from flakiness import history, quarantine
 from flakiness.report import DEFAULT_HISTORY, DEFAULT_QUARANTINE, report_lines
+
+# The tail of a quarantined test's failure printed at the end of the run.
+FAILURE_TEXT_LIMIT = 6000
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,6 +80,7 @@ class Flakiness:
         self.durations: dict[str, float] = {}
         self.workers: dict[str, str] = {}
         self.reruns: set[str] = set()
+        self.quarantined_failures: dict[str, str] = {}
 
     # -------------------------------------------------------------- quarantine
 
@@ -112,6 +118,8 @@ class Flakiness:
         outcome = self._outcome(report)
         if outcome is None:
             return
+        if outcome == history.FAILED and test_id in self.quarantined:
+            self.quarantined_failures[test_id] = report.longreprtext[-FAILURE_TEXT_LIMIT:]
         if outcome == history.PASSED and test_id in self.reruns:
             outcome = history.RERUN
         if self.outcomes.get(test_id) != history.FAILED:
@@ -149,7 +157,12 @@ class Flakiness:
     # -------------------------------------------------------------- report
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or not self.config.getoption("flaky_report"):
+        if self.is_worker:
+            return
+        for test_id, text in self.quarantined_failures.items():
+            terminalreporter.write_sep("-", f"quarantined, failed: {test_id}")
+            terminalreporter.write_line(text)
+        if not self.config.getoption("flaky_report"):
             return
         for line in report_lines(
             history.load(self.history_path), self.settings, self.quarantined, self.history_path
