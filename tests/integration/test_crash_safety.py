@@ -164,10 +164,14 @@ def test_ctrl_c_stops_every_executor_at_once_and_the_next_run_resumes(
     assert running.returncode == 130, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines[-1] == "mlops: interrupted", err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     assert not [line for line in lines if line.startswith(("warning", "/"))], err
-    assert took < 2, f"{took:.1f} s from SIGINT to exit"
-    assert _runs(project)[0]["status"] == "interrupted"
+    # `slow` sleeps 60 s: an exit well before that proves it was stopped, not awaited.
+    # (On an idle machine every executor exits within 2 s; under load, tearing down
+    # worker processes takes longer, and a tighter bound here measured the machine.)
+    assert took < 20, f"{took:.1f} s from SIGINT to exit\n{err}"
+    interrupted = _runs(project)[0]
+    assert interrupted["status"] == "interrupted", (interrupted, err)
     resumed = subprocess.run(
         [*_argv(), "run", "crash", "--local"], capture_output=True, text=True,
         env={**project["env"], "MLOPS_TEST_SLEEP": "0"}, check=False, timeout=120,
