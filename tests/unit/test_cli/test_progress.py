@@ -90,3 +90,35 @@ def test_other_libraries_warnings_are_theirs_and_their_deprecations_are_left_out
             warnings.warn_explicit("old api", category, library, 1, module="mlflow.store.db")
         warnings.warn_explicit("did not converge", UserWarning, library, 2, module="mlflow.x")
     assert stream.getvalue().splitlines() == ["warning (mlflow): did not converge"]
+
+
+def test_a_large_run_lists_the_notable_processes_and_says_where_the_rest_are() -> None:
+    out, buffer = console(terminal=True)
+    names = [f"p{i}" for i in range(500)]
+    display = RunDisplay(out, names)
+    with display:
+        for name in names[:-1]:
+            display.update(ProcessRecord(name, status=ProcessStatus.RUNNING))
+            display.update(ProcessRecord(name, status=ProcessStatus.COMPLETED, duration=0.01))
+        display.update(ProcessRecord("p499", status=ProcessStatus.FAILED, error="ValueError: y"))
+    display.summary({**RECORD, "status": "failed"})
+    final = [line.rsplit("\x1b[2K", 1)[-1] for line in buffer.getvalue().splitlines()[-4:]]
+    assert final[0].split()[:2] == ["process", "status"]
+    assert final[1].split()[:2] == ["p499", "failed"]
+    assert final[2] == "499 more; `mlops runs demo show r1` lists every process"
+    assert final[3] == "failed: run r1 of demo (499 ran, 1 failed) in 1.50s"
+
+
+def test_the_live_view_shows_the_running_and_the_latest_finished_with_counts() -> None:
+    out, buffer = console(terminal=False)
+    names = [f"p{i}" for i in range(100)]
+    display = RunDisplay(out, names, live=False, quiet=True)
+    for name in names[:90]:
+        display.update(ProcessRecord(name, status=ProcessStatus.COMPLETED, duration=0.01))
+    for name in names[90:93]:
+        display.update(ProcessRecord(name, status=ProcessStatus.RUNNING))
+    out.print(display._view())
+    rows = [line.split() for line in buffer.getvalue().splitlines()]
+    assert rows[0][:2] == ["process", "status"]
+    assert [row[0] for row in rows[1:-1]] == ["p85", "p86", "p87", "p88", "p89", "p90", "p91", "p92"]
+    assert " ".join(rows[-1]) == "7 pending, 90 ran, 3 running"

@@ -1,0 +1,241 @@
+"""The whole ``mlops run`` command, in fresh interpreters, beside Kedro and the floor.
+
+What a user waits for: each row starts a new interpreter, so imports, config
+reading, the run record and interpreter shutdown are all counted. CPU time is
+the child's own (``os.wait4``), which the other work on a busy machine does not
+inflate the way it inflates wall time.
+
+(a) Start-up: ``python -c pass``, ``mlops --version``, ``import mlops.platform``.
+(b) CPU per no-op process on a chain of N processes (``--local --no-cache``),
+    net of a 1-process run, piped and under a pseudo-terminal (where the live
+    progress table is drawn); Kedro's SequentialRunner on the same chain, net of
+    a 1-node pipeline.
+(c) A cached 1-process project (``--local``): wall time of the whole command.
+(d) 100 processes of 20 ms: the cold run against a fully cached rerun.
+
+``--baseline TREE`` runs every mlops row a second time with ``TREE/src`` first on
+``PYTHONPATH`` (e.g. ``git archive`` of an earlier commit), so before and after
+are measured in one run, interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+PYTHON = os.environ.get("MLOPS_BENCH_PYTHON") or sys.executable
+
+KEDRO_CHAIN = """
+import sys
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import node, pipeline
+from kedro.runner import SequentialRunner
+
+def step(*_):
+    return 1
+
+n = int(sys.argv[1])
+nodes = [node(step, None, "d0", name="n0")]
+nodes += [node(step, f"d{i - 1}", f"d{i}", name=f"n{i}") for i in range(1, n)]
+catalog = DataCatalog({f"d{i}": MemoryDataset() for i in range(n)})
+SequentialRunner().run(pipeline(nodes), catalog)
+"""
+
+
+def chain_source(n: int, sleep: float = 0.0) -> str:
+    body = f"time.sleep({sleep})\n    " if sleep else ""
+    lines = ["import time", "from mlops.core.step_system import process", ""]
+    lines += ["@process", "def p0():", f"    {body}return 0", ""]
+    for i in range(1, n):
+        lines += ["@process", f"def p{i}(p{i - 1}):", f"    {body}return p{i - 1}", ""]
+    return "\n".join(lines)
+
+
+def chain_config(name: str, n: int) -> str:
+    edges = "".join(f"        p{i - 1} p{i}\n" for i in range(1, n)) or "        p0\n"
+    return (
+        f"model:\n  name: {name}\n  parameters:\n    pipeline:\n"
+        f"      process_adjlist: |\n{edges}"
+    )
+
+
+class Tree:
+    """One mlops to measure: the installed one, or a source tree put first on the path."""
+
+    def __init__(self, label: str, src: Path | None) -> None:
+        self.label = label
+        self.src = src
+
+    def env(self, workspace: Path) -> dict[str, str]:
+        env = {**os.environ, "MLOPS_WORKSPACE_DIR": str(workspace), "NO_COLOR": "1"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if self.src is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.src), env.get("PYTHONPATH")]))
+        return env
+
+    def mlops(self, *args: str) -> list[str]:
+        return [PYTHON, "-m", "mlops.main", *args]
+
+
+def timed(argv: list[str], env: dict[str, str], *, terminal: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds of one command; fails loudly if the command does."""
+    start = time.perf_counter()
+    if terminal:
+        leader, follower = pty.openpty()
+        child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+        os.close(follower)
+        output: list[bytes] = []
+
+        def drain() -> None:
+            while True:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                output.append(chunk[-2000:])
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+    else:
+        child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if terminal:
+        reader.join(timeout=5)
+        os.close(leader)
+        text = b"".join(output).decode(errors="replace")
+    else:
+        assert child.stdout is not None
+        text = child.stdout.read().decode(errors="replace")
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {child.returncode}:\n{text[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def median(samples: list[tuple[float, float]], index: int) -> float:
+    return statistics.median(sample[index] for sample in samples)
+
+
+def measured(argv: list[str], env: dict[str, str], repeat: int, *, terminal: bool = False) -> list[tuple[float, float]]:
+    """``repeat`` timings after one unmeasured run (which compiles bytecode, warms caches)."""
+    timed(argv, env, terminal=terminal)
+    return [timed(argv, env, terminal=terminal) for _ in range(repeat)]
+
+
+def project(tree: Tree, root: Path, name: str, n: int, sleep: float = 0.0) -> dict[str, str]:
+    workspace = root / f"{tree.label}-{name}"
+    env = tree.env(workspace)
+    if not workspace.exists():
+        subprocess.run(tree.mlops("create", name), env=env, check=True, capture_output=True)
+        folder = workspace / "projects" / name
+        (folder / "src" / "pipeline.py").write_text(chain_source(n, sleep))
+        (folder / "configs" / "project_config.yaml").write_text(chain_config(name, n))
+    return env
+
+
+def startup_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
+    rows = ["| command | " + " | ".join(f"{t.label} CPU s" for t in trees) + " |", "|---|" + "---:|" * len(trees)]
+    floor = measured([PYTHON, "-c", "pass"], dict(os.environ), repeat)
+    rows.append(f"| `python -c pass` | {median(floor, 1):.3f}" + " |" * len(trees))
+    for title, args in (("`mlops --version`", ["--version"]), ("`import mlops.platform`", None)):
+        cells = []
+        for tree in trees:
+            env = tree.env(root / "none")
+            argv = tree.mlops(*args) if args else [PYTHON, "-c", "import mlops.platform"]
+            cells.append(f"{median(measured(argv, env, repeat), 1):.3f}")
+        rows.append(f"| {title} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def chain_rows(trees: list[Tree], root: Path, sizes: list[int], repeat: int, kedro: bool) -> list[str]:
+    rows = ["| processes | mlops | piped ms/process | terminal ms/process | terminal wall s |", "|---:|---|---:|---:|---:|"]
+    for tree in trees:
+        env = project(tree, root, "one", 1)
+        base = median(measured(tree.mlops("run", "one", "--local", "--no-cache"), env, repeat), 1)
+        for n in sizes:
+            env = project(tree, root, f"c{n}", n)
+            argv = tree.mlops("run", f"c{n}", "--local", "--no-cache")
+            piped = median(measured(argv, env, repeat), 1)
+            shown = [timed(argv, env, terminal=True) for _ in range(1 if n > 300 else repeat)]  # warmed by piped
+            rows.append(
+                f"| {n} | {tree.label} | {(piped - base) / (n - 1) * 1000:.2f} | "
+                f"{(median(shown, 1) - base) / (n - 1) * 1000:.2f} | {median(shown, 0):.2f} |"
+            )
+    if kedro:
+        base = median(measured([PYTHON, "-c", KEDRO_CHAIN, "1"], dict(os.environ), repeat), 1)
+        for n in sizes:
+            cpu = median(measured([PYTHON, "-c", KEDRO_CHAIN, str(n)], dict(os.environ), repeat), 1)
+            rows.append(f"| {n} | Kedro SequentialRunner | {(cpu - base) / (n - 1) * 1000:.2f} | | |")
+    return rows
+
+
+def cached_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
+    rows = ["| measure | " + " | ".join(t.label for t in trees) + " |", "|---|" + "---:|" * len(trees)]
+    one, cold, warm, ratio = [], [], [], []
+    for tree in trees:
+        env = project(tree, root, "cached", 1)
+        argv = tree.mlops("run", "cached", "--local")
+        one.append(f"{median(measured(argv, env, repeat), 0):.3f} s")
+        env = project(tree, root, "sleepy", 100, sleep=0.02)
+        argv = tree.mlops("run", "sleepy", "--local")
+        samples = []
+        for _ in range(repeat):
+            shutil.rmtree(root / f"{tree.label}-sleepy" / ".mlops", ignore_errors=True)
+            first = timed(argv, env)
+            samples.append((first[0], timed(argv, env)[0]))
+        cold_s, warm_s = statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+        cold.append(f"{cold_s:.2f} s")
+        warm.append(f"{warm_s:.2f} s")
+        ratio.append(f"{cold_s / warm_s:.1f}x")
+    rows.append("| cached 1-process `mlops run --local`, wall | " + " | ".join(one) + " |")
+    rows.append("| 100 x 20 ms, cold `mlops run`, wall | " + " | ".join(cold) + " |")
+    rows.append("| same, fully cached rerun, wall | " + " | ".join(warm) + " |")
+    rows.append("| cold / cached | " + " | ".join(ratio) + " |")
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000", help="chain lengths, comma-separated (e.g. 100,1000,5000)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="a source tree to measure beside this one")
+    parser.add_argument("--parts", default="abcd", help="which tables: a, b, c, d (see the docstring)")
+    options = parser.parse_args(argv)
+    trees = [Tree("now", None)]
+    if options.baseline is not None:
+        trees.append(Tree("before", options.baseline.resolve() / "src"))
+    sizes = [int(size) for size in options.sizes.split(",")]
+    try:
+        import kedro  # noqa: F401
+
+        kedro = True
+    except ImportError:
+        kedro = False
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-") as scratch:
+        root = Path(scratch)
+        if "a" in options.parts:
+            print("\n".join(["", "### Start-up", *startup_rows(trees, root, options.repeat)]))
+        if "b" in options.parts:
+            print("\n".join(["", "### CPU per process, whole command", *chain_rows(trees, root, sizes, options.repeat, kedro)]))
+        if "c" in options.parts or "d" in options.parts:
+            print("\n".join(["", "### Cached runs", *cached_rows(trees, root, options.repeat)]))
+    print(textwrap.dedent("\n(medians; CPU is the command's own, net of a 1-process run where per process)"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
