@@ -21,6 +21,7 @@ are measured in one run, interleaved.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import pty
 import shutil
@@ -65,8 +66,7 @@ def chain_source(n: int, sleep: float = 0.0) -> str:
 def chain_config(name: str, n: int) -> str:
     edges = "".join(f"        p{i - 1} p{i}\n" for i in range(1, n)) or "        p0\n"
     return (
-        f"model:\n  name: {name}\n  parameters:\n    pipeline:\n"
-        f"      process_adjlist: |\n{edges}"
+        f"model:\n  name: {name}\n  parameters:\n    pipeline:\n      process_adjlist: |\n{edges}"
     )
 
 
@@ -81,7 +81,9 @@ class Tree:
         env = {**os.environ, "MLOPS_WORKSPACE_DIR": str(workspace), "NO_COLOR": "1"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         if self.src is not None:
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.src), env.get("PYTHONPATH")]))
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(self.src), env.get("PYTHONPATH")])
+            )
         return env
 
     def mlops(self, *args: str) -> list[str]:
@@ -93,7 +95,9 @@ def timed(argv: list[str], env: dict[str, str], *, terminal: bool = False) -> tu
     start = time.perf_counter()
     if terminal:
         leader, follower = pty.openpty()
-        child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+        child = subprocess.Popen(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower
+        )
         os.close(follower)
         output: list[bytes] = []
 
@@ -110,7 +114,13 @@ def timed(argv: list[str], env: dict[str, str], *, terminal: bool = False) -> tu
         reader = threading.Thread(target=drain, daemon=True)
         reader.start()
     else:
-        child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
@@ -130,7 +140,9 @@ def median(samples: list[tuple[float, float]], index: int) -> float:
     return statistics.median(sample[index] for sample in samples)
 
 
-def measured(argv: list[str], env: dict[str, str], repeat: int, *, terminal: bool = False) -> list[tuple[float, float]]:
+def measured(
+    argv: list[str], env: dict[str, str], repeat: int, *, terminal: bool = False
+) -> list[tuple[float, float]]:
     """``repeat`` timings after one unmeasured run (which compiles bytecode, warms caches)."""
     timed(argv, env, terminal=terminal)
     return [timed(argv, env, terminal=terminal) for _ in range(repeat)]
@@ -148,7 +160,10 @@ def project(tree: Tree, root: Path, name: str, n: int, sleep: float = 0.0) -> di
 
 
 def startup_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
-    rows = ["| command | " + " | ".join(f"{t.label} CPU s" for t in trees) + " |", "|---|" + "---:|" * len(trees)]
+    rows = [
+        "| command | " + " | ".join(f"{t.label} CPU s" for t in trees) + " |",
+        "|---|" + "---:|" * len(trees),
+    ]
     floor = measured([PYTHON, "-c", "pass"], dict(os.environ), repeat)
     rows.append(f"| `python -c pass` | {median(floor, 1):.3f}" + " |" * len(trees))
     for title, args in (("`mlops --version`", ["--version"]), ("`import mlops.platform`", None)):
@@ -161,8 +176,13 @@ def startup_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
     return rows
 
 
-def chain_rows(trees: list[Tree], root: Path, sizes: list[int], repeat: int, kedro: bool) -> list[str]:
-    rows = ["| processes | mlops | piped ms/process | terminal ms/process | terminal wall s |", "|---:|---|---:|---:|---:|"]
+def chain_rows(
+    trees: list[Tree], root: Path, sizes: list[int], repeat: int, kedro: bool
+) -> list[str]:
+    rows = [
+        "| processes | mlops | piped ms/process | terminal ms/process | terminal wall s |",
+        "|---:|---|---:|---:|---:|",
+    ]
     for tree in trees:
         env = project(tree, root, "one", 1)
         base = median(measured(tree.mlops("run", "one", "--local", "--no-cache"), env, repeat), 1)
@@ -170,7 +190,9 @@ def chain_rows(trees: list[Tree], root: Path, sizes: list[int], repeat: int, ked
             env = project(tree, root, f"c{n}", n)
             argv = tree.mlops("run", f"c{n}", "--local", "--no-cache")
             piped = median(measured(argv, env, repeat), 1)
-            shown = [timed(argv, env, terminal=True) for _ in range(1 if n > 300 else repeat)]  # warmed by piped
+            shown = [
+                timed(argv, env, terminal=True) for _ in range(1 if n > 300 else repeat)
+            ]  # warmed by piped
             rows.append(
                 f"| {n} | {tree.label} | {(piped - base) / (n - 1) * 1000:.2f} | "
                 f"{(median(shown, 1) - base) / (n - 1) * 1000:.2f} | {median(shown, 0):.2f} |"
@@ -179,12 +201,17 @@ def chain_rows(trees: list[Tree], root: Path, sizes: list[int], repeat: int, ked
         base = median(measured([PYTHON, "-c", KEDRO_CHAIN, "1"], dict(os.environ), repeat), 1)
         for n in sizes:
             cpu = median(measured([PYTHON, "-c", KEDRO_CHAIN, str(n)], dict(os.environ), repeat), 1)
-            rows.append(f"| {n} | Kedro SequentialRunner | {(cpu - base) / (n - 1) * 1000:.2f} | | |")
+            rows.append(
+                f"| {n} | Kedro SequentialRunner | {(cpu - base) / (n - 1) * 1000:.2f} | | |"
+            )
     return rows
 
 
 def cached_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
-    rows = ["| measure | " + " | ".join(t.label for t in trees) + " |", "|---|" + "---:|" * len(trees)]
+    rows = [
+        "| measure | " + " | ".join(t.label for t in trees) + " |",
+        "|---|" + "---:|" * len(trees),
+    ]
     one, cold, warm, ratio = [], [], [], []
     for tree in trees:
         env = project(tree, root, "cached", 1)
@@ -197,7 +224,10 @@ def cached_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
             shutil.rmtree(root / f"{tree.label}-sleepy" / ".mlops", ignore_errors=True)
             first = timed(argv, env)
             samples.append((first[0], timed(argv, env)[0]))
-        cold_s, warm_s = statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+        cold_s, warm_s = (
+            statistics.median(s[0] for s in samples),
+            statistics.median(s[1] for s in samples),
+        )
         cold.append(f"{cold_s:.2f} s")
         warm.append(f"{warm_s:.2f} s")
         ratio.append(f"{cold_s / warm_s:.1f}x")
@@ -210,30 +240,41 @@ def cached_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000", help="chain lengths, comma-separated (e.g. 100,1000,5000)")
+    parser.add_argument(
+        "--sizes", default="100,1000", help="chain lengths, comma-separated (e.g. 100,1000,5000)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="a source tree to measure beside this one")
-    parser.add_argument("--parts", default="abcd", help="which tables: a, b, c, d (see the docstring)")
+    parser.add_argument(
+        "--parts", default="abcd", help="which tables: a, b, c, d (see the docstring)"
+    )
     options = parser.parse_args(argv)
     trees = [Tree("now", None)]
     if options.baseline is not None:
         trees.append(Tree("before", options.baseline.resolve() / "src"))
     sizes = [int(size) for size in options.sizes.split(",")]
-    try:
-        import kedro  # noqa: F401
-
-        kedro = True
-    except ImportError:
-        kedro = False
+    kedro = importlib.util.find_spec("kedro") is not None
     with tempfile.TemporaryDirectory(prefix="mlops-bench-") as scratch:
         root = Path(scratch)
         if "a" in options.parts:
             print("\n".join(["", "### Start-up", *startup_rows(trees, root, options.repeat)]))
         if "b" in options.parts:
-            print("\n".join(["", "### CPU per process, whole command", *chain_rows(trees, root, sizes, options.repeat, kedro)]))
+            print(
+                "\n".join(
+                    [
+                        "",
+                        "### CPU per process, whole command",
+                        *chain_rows(trees, root, sizes, options.repeat, kedro),
+                    ]
+                )
+            )
         if "c" in options.parts or "d" in options.parts:
             print("\n".join(["", "### Cached runs", *cached_rows(trees, root, options.repeat)]))
-    print(textwrap.dedent("\n(medians; CPU is the command's own, net of a 1-process run where per process)"))
+    print(
+        textwrap.dedent(
+            "\n(medians; CPU is the command's own, net of a 1-process run where per process)"
+        )
+    )
     return 0
 
 

@@ -94,9 +94,11 @@ class RunDisplay:
         use_live = console.is_terminal if live is None else live
         self._live = (
             Live(
-                console=console, transient=True, refresh_per_second=8,
+                console=console,
+                transient=True,
+                refresh_per_second=8,
                 get_renderable=self._view,
-            )  # fmt: skip
+            )
             if use_live and not quiet
             else None
         )

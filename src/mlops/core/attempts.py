@@ -14,14 +14,13 @@ the retry starts clean whatever the old thread does in between.
 from __future__ import annotations
 
 import ctypes
-import random
-import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from mlops.core.process_hashing import hash_bytes
+from mlops.core.seeding import seed_generators
 from mlops.core.step_system import AttemptAbandoned, ProcessOptions, StepContext
 from mlops.errors import ExecutionError, MlopsError
 
@@ -43,10 +42,7 @@ def seed_process(seed: int | None, process: str) -> None:
     if seed is None:
         return
     derived = int(hash_bytes(f"{seed}:{process}".encode())[:8], 16)
-    random.seed(derived)
-    numpy = sys.modules.get("numpy")  # seeded only if the project uses it already
-    if numpy is not None:
-        numpy.random.seed(derived)
+    seed_generators(derived)  # NumPy and PyTorch too, now or when the process imports them
 
 
 def run_attempts(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import random
 import sys
 
@@ -38,5 +39,16 @@ def test_the_environment_record_names_interpreter_and_packages() -> None:
     assert record["seed"] == 42
     assert record["python"] == ".".join(map(str, sys.version_info[:3]))
     assert record["executable"] == sys.executable
+    uname = os.uname()
+    assert record["platform"].startswith(f"{uname.sysname}-{uname.release}-{uname.machine}")
     assert "mlops" in record["packages"]
     assert "pydantic" in record["packages"]
+
+
+def test_the_recorded_packages_are_what_the_full_metadata_says() -> None:
+    from importlib import metadata
+
+    recorded = ReproducibilityManager().environment_record()["packages"]
+    parsed = {d.metadata["Name"]: d.version for d in metadata.distributions() if d.metadata["Name"]}
+    assert recorded == parsed
+    assert list(recorded) == sorted(recorded, key=str.lower)
