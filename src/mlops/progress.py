@@ -87,6 +87,7 @@ class RunDisplay:
         self.explain = explain
         self.project = project
         self.records = {name: ProcessRecord(name) for name in order}
+        self._statuses = dict.fromkeys(order, ProcessStatus.PENDING)
         self._counts: dict[ProcessStatus, int] = {ProcessStatus.PENDING: len(self.records)}
         self._running: dict[str, None] = {}  # insertion-ordered set
         self._recent: deque[str] = deque(maxlen=RECENT)
@@ -124,10 +125,13 @@ class RunDisplay:
             self.console.print(self._line(record), highlight=False)
 
     def _record(self, record: ProcessRecord) -> None:
-        previous = self.records.get(record.name)
+        # The engine may send the same record object again, changed: the status
+        # counted for a name is kept apart from the record.
+        previous = self._statuses.get(record.name)
         if previous is not None:
-            self._counts[previous.status] -= 1
+            self._counts[previous] -= 1
         self._counts[record.status] = self._counts.get(record.status, 0) + 1
+        self._statuses[record.name] = record.status
         self.records[record.name] = record
         if record.status is ProcessStatus.RUNNING:
             self._running[record.name] = None

@@ -123,3 +123,14 @@ def test_the_live_view_shows_the_running_and_the_latest_finished_with_counts() -
     # The last five finished, then the running ones; never the whole graph.
     assert [row[0] for row in rows[1:-1]] == [f"p{i}" for i in range(85, 93)]
     assert " ".join(rows[-1]) == "7 pending, 90 ran, 3 running"
+
+
+def test_a_record_sent_again_after_it_changed_is_counted_once() -> None:
+    out, _ = console(terminal=False)
+    display = RunDisplay(out, ["load", "train"], quiet=True)
+    record = ProcessRecord("load", status=ProcessStatus.RUNNING)
+    display.update(record)
+    record.status = ProcessStatus.COMPLETED  # the engine updates its record in place
+    display.update(record)
+    out.print(display._view())
+    assert "1 pending, 1 ran" in out.file.getvalue()  # type: ignore[attr-defined]
