@@ -23,11 +23,16 @@ DEFAULT_SPILL_THRESHOLD = 1024 * 1024  # bytes
 
 @dataclass(frozen=True)
 class PayloadRef:
-    """A result stored in the object store: its key, size and content digest."""
+    """A stored result: its object-store key, size and content digest.
+
+    A small result's bytes travel in ``inline`` instead (its cache entry holds
+    them, see :data:`INLINE_LIMIT`), so reading it touches no object store.
+    """
 
     key: str
     size: int
     digest: str
+    inline: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ def hydrate(value: Any, objects: ObjectStore) -> Any:
     """The value behind a :class:`PayloadRef`; any other value is returned as is."""
     if not isinstance(value, PayloadRef):
         return value
+    if value.inline is not None:
+        return decode_result(value.inline, what=value.key)
     try:
         data = objects.get(value.key)
     except ObjectNotFoundError as exc:

@@ -11,10 +11,16 @@ Layout (inside the project's namespace)::
     kv       cache/steps/<key>            the entry of a step result
     kv       cache/latest/<process>       the last key's parts, for --explain
     objects  cache/<key[:2]>/<key>.pkl    result bytes
+
+A result whose pickle is at most :data:`INLINE_LIMIT` bytes (a number, a small
+dict, a path) is kept in its entry instead, base64-encoded: one KV write instead
+of a temporary file, an fsync and a rename in the object store, and nothing to
+read from it later. The entry is then one document, committed in one move.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +41,9 @@ from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectSto
 
 _MISSING = object()
 
+#: Results whose pickle is at most this many bytes live in their cache entry.
+INLINE_LIMIT = 8 * 1024
+
 
 @dataclass(frozen=True)
 class CacheEntry:
@@ -48,19 +57,33 @@ class CacheEntry:
     duration: float = 0.0
     metrics: list[dict[str, Any]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
+    inline: str | None = None  # base64 of the result's bytes, for small results
 
     def to_document(self) -> dict[str, Any]:
         # Hand-built rather than dataclasses.asdict, which deep-copies: this runs per process.
-        return {
+        document = {
             "key": self.key, "process": self.process, "object_key": self.object_key,
             "digest": self.digest, "size": self.size, "run_id": self.run_id,
             "created_at": self.created_at, "duration": self.duration, "metrics": self.metrics,
             "artifacts": self.artifacts,
         }  # fmt: skip
+        if self.inline is not None:
+            document["inline"] = self.inline
+        return document
 
     @property
     def ref(self) -> PayloadRef:
-        return PayloadRef(self.object_key, self.size, self.digest)
+        return PayloadRef(self.object_key, self.size, self.digest, self.inline_bytes())
+
+    def inline_bytes(self) -> bytes | None:
+        """The inline result's bytes, or None (not inline, or damaged: not what its digest says)."""
+        if self.inline is None:
+            return None
+        try:
+            data = base64.b64decode(self.inline, validate=True)
+        except (ValueError, TypeError):
+            return None
+        return data if len(data) == self.size and hash_bytes(data) == self.digest else None
 
     @classmethod
     def from_document(cls, document: Any) -> CacheEntry | None:
@@ -84,9 +107,21 @@ class StepStateManager:
     def lookup(self, key: str) -> CacheEntry | None:
         """The entry for ``key`` if both it and its bytes are present."""
         entry = CacheEntry.from_document(self.kv.get(f"cache/entries/{key}"))
-        if entry is None or not self.objects.exists(entry.object_key):
-            return None
-        return entry
+        return entry if entry is not None and self._present(entry) else None
+
+    def _present(self, entry: CacheEntry) -> bool:
+        """Whether the entry's bytes can be read: inline and intact, or in the object store."""
+        if entry.inline is not None:
+            return entry.inline_bytes() is not None
+        return self.objects.exists(entry.object_key)
+
+    def _keep(self, key: str, encoded: EncodedResult) -> tuple[str, str | None]:
+        """Where a result's bytes go: (object key, None) once put, or ("", base64) inline."""
+        if encoded.size <= INLINE_LIMIT:
+            return "", base64.b64encode(encoded.data).decode("ascii")
+        object_key = f"cache/{key[:2]}/{key}.pkl"
+        self.objects.put(object_key, encoded.data)
+        return object_key, None
 
     def store(
         self,
@@ -99,8 +134,7 @@ class StepStateManager:
         metrics: list[dict[str, Any]] | None = None,
         artifacts: list[dict[str, Any]] | None = None,
     ) -> CacheEntry:
-        object_key = f"cache/{key[:2]}/{key}.pkl"
-        self.objects.put(object_key, encoded.data)
+        object_key, inline = self._keep(key, encoded)
         entry = CacheEntry(
             key=key,
             process=process,
@@ -112,6 +146,7 @@ class StepStateManager:
             duration=duration,
             metrics=list(metrics or []),
             artifacts=list(artifacts or []),
+            inline=inline,
         )
         self.kv.set(f"cache/entries/{key}", entry.to_document())
         return entry
@@ -192,12 +227,11 @@ class StepStateManager:
         if before_store is not None:
             before_store()
         encoded = encode_result(result, what=what)
-        object_key = f"cache/{key[:2]}/{key}.pkl"
-        self.objects.put(object_key, encoded.data)
+        object_key, inline = self._keep(key, encoded)
         self.kv.set(
             f"cache/steps/{key}",
             CacheEntry(
-                key, info.name, object_key, encoded.digest, encoded.size, "", ""
+                key, info.name, object_key, encoded.digest, encoded.size, "", "", inline=inline
             ).to_document(),
         )
         return result, False

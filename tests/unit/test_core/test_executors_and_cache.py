@@ -31,7 +31,7 @@ from mlops.core.run_records import (
     new_run_id,
     process_counts,
 )
-from mlops.core.step_state_manager import CacheEntry, StepStateManager
+from mlops.core.step_state_manager import INLINE_LIMIT, CacheEntry, StepStateManager
 from mlops.errors import ConfigError, ExecutionError
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.interfaces.kv_store import KVStore
@@ -138,14 +138,33 @@ def test_unpicklable_results_and_missing_payloads_are_clear_errors() -> None:
 def test_cache_entries_are_committed_after_their_bytes(kv_store: KVStore) -> None:
     objects = MemoryObjectStore()
     state = StepStateManager(kv_store, objects)
-    encoded = encode_result([1, 2, 3], what="p")
+    large = list(range(INLINE_LIMIT))  # too large to live in its entry
+    encoded = encode_result(large, what="p")
     entry = state.store("ab" + "0" * 62, "p", encoded, run_id="r1", metrics=[{"name": "m"}])
     found = state.lookup(entry.key)
     assert found == entry
-    assert state.load(found) == [1, 2, 3]
+    assert state.load(found) == large
+    assert objects.list("cache/") == [entry.object_key]
     objects.delete(entry.object_key)
     assert state.lookup(entry.key) is None  # an entry without bytes is a miss
     assert state.invalidate(entry.key)
+    assert state.lookup(entry.key) is None
+
+
+def test_a_small_result_lives_in_its_entry_and_a_damaged_one_is_a_miss(
+    kv_store: KVStore,
+) -> None:
+    objects = MemoryObjectStore()
+    state = StepStateManager(kv_store, objects)
+    entry = state.store("ef" + "0" * 62, "p", encode_result({"a": 1}, what="p"), run_id="r1")
+    assert objects.list("cache/") == []  # no object written
+    found = state.lookup(entry.key)
+    assert found is not None
+    assert state.load(found) == {"a": 1}
+    document = kv_store.get(f"cache/entries/{entry.key}")
+    kv_store.set(f"cache/entries/{entry.key}", {**document, "inline": "AAAA" + document["inline"]})
+    assert state.lookup(entry.key) is None  # not the bytes its digest names
+    kv_store.set(f"cache/entries/{entry.key}", {**document, "inline": "not base64!"})
     assert state.lookup(entry.key) is None
 
 
