@@ -14,9 +14,10 @@ input is refused with one :class:`~mlops.errors.ConfigError` line.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,14 @@ MAX_YAML_DEPTH = 64
 MAX_YAML_NODES = 200_000
 
 
+@contextlib.contextmanager
+def _anchors_may_repeat() -> Iterator[None]:
+    """YAML lets a later anchor of a name replace an earlier one: no warning for it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReusedAnchorWarning)
+        yield
+
+
 def parse_scalar(text: str, source: str = "the value") -> Any:
     """A value typed on the command line, read as YAML (``1`` int, ``[a, b]`` list, ``x`` str).
 
@@ -59,7 +68,8 @@ def parse_scalar(text: str, source: str = "the value") -> Any:
     """
     _check_size(len(text.encode("utf-8", "surrogatepass")), source)
     try:
-        value = YAML(typ="safe", pure=True).load(text)
+        with _anchors_may_repeat():
+            value = YAML(typ="safe", pure=True).load(text)
     except RecursionError:
         raise _too_deep(source) from None
     if isinstance(value, str) and "\n" in text.strip() and "\n" not in value:
@@ -101,9 +111,7 @@ def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text; a syntax error becomes ``source:line:col: invalid YAML: ...``."""
     _check_size(len(text.encode("utf-8", "surrogatepass")), source)
     try:
-        with warnings.catch_warnings():
-            # YAML lets a later anchor of the same name replace an earlier one.
-            warnings.simplefilter("ignore", ReusedAnchorWarning)
+        with _anchors_may_repeat():
             data = yaml_round_trip().load(io.StringIO(text))
     except RecursionError:
         raise _too_deep(source) from None

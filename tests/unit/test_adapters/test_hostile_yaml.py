@@ -174,3 +174,9 @@ def test_the_config_loader_answers_junk_with_one_line(tmp_path: Path, text: str)
     assert refused is None or "\n" not in refused.one_line()
     assert path.read_bytes() == text.encode("utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project_config.yaml"]
+
+
+def test_a_value_reusing_an_anchor_name_reads_as_yaml_does() -> None:
+    from mlops.adapters.config_yaml import parse_scalar
+
+    assert parse_scalar("[&a 1, &a 2, *a]") == [1, 2, 2]  # the later anchor wins
