@@ -51,6 +51,27 @@ def test_set_overwrites(kv_store: KVStore) -> None:
     assert kv_store.get("k") == {"v": 2}
 
 
+def test_set_many_stores_every_document_and_overwrites_with_no_expiry(
+    kv_store: KVStore,
+) -> None:
+    kv_store.set("old", "expiring", ttl=0.2)
+    kv_store.set_many({f"many/{i}": {"i": i} for i in range(300)} | {"old": "kept"})
+    assert kv_store.get_many([f"many/{i}" for i in range(300)]) == {
+        f"many/{i}": {"i": i} for i in range(300)
+    }
+    time.sleep(0.3)
+    assert kv_store.get("old") == "kept"  # as set() does, the new value has no ttl
+    kv_store.set_many({})  # nothing to do, and no error
+
+
+def test_set_many_with_one_bad_key_or_value_stores_none(kv_store: KVStore) -> None:
+    with pytest.raises(StorageError):
+        kv_store.set_many({"fine": 1, "": 2})
+    with pytest.raises(StorageError):
+        kv_store.set_many({"fine": 1, "bad": object()})  # type: ignore[dict-item]
+    assert kv_store.get("fine") is None
+
+
 def test_delete_says_whether_the_key_existed(kv_store: KVStore) -> None:
     kv_store.set("k", 1)
     assert kv_store.delete("k") is True

@@ -77,10 +77,18 @@ class RunRecorder:
         }
         self.processes = {name: ProcessRecord(name).to_json() for name in graph.order}
         self.environment = dict(environment or {})
-        kv.set(f"{RUNS_PREFIX}{run_id}/environment", self.environment)
-        for name, document in self.processes.items():
-            kv.set(f"{RUNS_PREFIX}{run_id}/processes/{name}", document)
-        self._write_summary()
+        # One write for the whole start (one transaction in SQLite, MSET in Redis):
+        # a run of 1,000 processes starts as fast as a run of one.
+        kv.set_many(
+            {
+                f"{RUNS_PREFIX}{run_id}/environment": self.environment,
+                **{
+                    f"{RUNS_PREFIX}{run_id}/processes/{name}": document
+                    for name, document in self.processes.items()
+                },
+                f"{RUNS_PREFIX}{run_id}": self.summary,
+            }
+        )
 
     @property
     def record(self) -> dict[str, Any]:

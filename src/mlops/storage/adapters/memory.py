@@ -47,6 +47,11 @@ class MemoryKVStore(KVStore):
         with self._shelf.lock:
             self._shelf.entries[(self.namespace, key)] = (raw, expires_at)
 
+    def _set_many(self, items: list[tuple[str, str]]) -> None:
+        with self._shelf.lock:
+            for key, raw in items:
+                self._shelf.entries[(self.namespace, key)] = (raw, None)
+
     def _set_if_absent(self, key: str, raw: str, expires_at: float | None) -> bool:
         with self._shelf.lock:
             if self._live(key, time.time()) is not None:

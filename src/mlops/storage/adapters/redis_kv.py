@@ -96,6 +96,10 @@ class RedisKVStore(KVStore):
     def _set(self, key: str, raw: str, expires_at: float | None) -> None:
         self.client.set(self._full(key), raw, px=self._px(expires_at))
 
+    def _set_many(self, items: list[tuple[str, str]]) -> None:
+        # MSET is atomic and one round trip; it also clears any earlier expiry, as SET does.
+        self.client.mset({self._full(key): raw for key, raw in items})
+
     def _set_if_absent(self, key: str, raw: str, expires_at: float | None) -> bool:
         return bool(self.client.set(self._full(key), raw, px=self._px(expires_at), nx=True))
 

@@ -153,6 +153,22 @@ class SqliteKVStore(KVStore):
             (self.namespace, key, raw, expires_at),
         )
 
+    def _set_many(self, items: list[tuple[str, str]]) -> None:
+        # One transaction: one commit (and one WAL sync) for all of them, all or none.
+        connection = self._connections.get()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                "INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, NULL) "
+                "ON CONFLICT (namespace, key) DO UPDATE SET "
+                "value = excluded.value, expires_at = NULL",
+                [(self.namespace, key, raw) for key, raw in items],
+            )
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
     def _set_if_absent(self, key: str, raw: str, expires_at: float | None) -> bool:
         # One statement: insert, or take over a row whose ttl has run out.
         cursor = self._connections.get().execute(

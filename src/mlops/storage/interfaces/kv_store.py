@@ -16,7 +16,7 @@ import json
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias, TypeVar
 
 from mlops.errors import StorageError
@@ -64,6 +64,16 @@ class KVStore(TranslatingBoundary, ABC):
         raw = self._encode(key, value)
         expires = self._expiry(key, ttl)
         self._call("set", key, lambda: self._set(self._key(key), raw, expires))
+
+    def set_many(self, items: Mapping[str, JSONValue]) -> None:
+        """Store every ``key: value`` of ``items`` together: all of them or (on error) none.
+
+        One transaction or round trip where the backend has one, so writing a
+        thousand documents costs about what one does.
+        """
+        encoded = [(self._key(key), self._encode(key, value)) for key, value in items.items()]
+        if encoded:
+            self._call("set_many", encoded[0][0], lambda: self._set_many(encoded))
 
     def set_if_absent(self, key: str, value: JSONValue, ttl: float | None = None) -> bool:
         """Store ``value`` only if ``key`` is absent (or expired); True if it was stored.
@@ -123,6 +133,11 @@ class KVStore(TranslatingBoundary, ABC):
 
     @abstractmethod
     def _set(self, key: str, raw: str, expires_at: float | None) -> None: ...
+
+    def _set_many(self, items: list[tuple[str, str]]) -> None:
+        """Store encoded ``(key, raw)`` pairs without expiry; backends with a batch override it."""
+        for key, raw in items:
+            self._set(key, raw, None)
 
     @abstractmethod
     def _set_if_absent(self, key: str, raw: str, expires_at: float | None) -> bool: ...
