@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import enum
+import functools
 import hashlib
 import inspect
 import pickle
@@ -182,7 +183,59 @@ def code_hash(func: Callable[..., Any] | type, *, local_roots: Iterable[Path] | 
 def _default_roots(target: Any) -> tuple[Path, ...]:
     module = sys.modules.get(getattr(target, "__module__", "") or "")
     file = getattr(module, "__file__", None)
-    return (Path(file).resolve().parent,) if file else ()
+    return (_resolved(file).parent,) if file else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(file: str) -> Path:
+    """``file`` resolved once per run: resolving walks every component (a syscall each)."""
+    return Path(file).resolve()
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_under(file: str, roots: tuple[Path, ...]) -> bool:
+    path = _resolved(file)
+    return any(path.is_relative_to(root) for root in roots)
+
+
+@functools.lru_cache(maxsize=256)
+def _module_functions(filename: str, mtime_ns: int, size: int) -> dict[int, ast.AST]:
+    """Every function of a module file by its first line, docstrings stripped; {} if unreadable.
+
+    A module is parsed once however many of its functions are hashed (a
+    project of 1,000 processes in one file parsed it 1,000 times, a piece at a
+    time, through ``inspect.getsource``). The key holds the file's time and
+    size, so an edited file is parsed again.
+    """
+    try:
+        tree = ast.parse(Path(filename).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    _strip_docstrings(tree)
+    found: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            # A function's code starts at its first decorator, as its code object does.
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            found.setdefault(first, node)
+    return found
+
+
+def _function_tree(obj: Any) -> ast.Module | None:
+    """``obj``'s syntax tree from its module's index, or None to read it another way."""
+    code = getattr(inspect.unwrap(obj), "__code__", None)  # as inspect.getsource unwraps
+    if code is None or code.co_name == "<lambda>" or not code.co_filename.endswith(".py"):
+        return None
+    try:
+        stat = Path(code.co_filename).stat()
+    except OSError:
+        return None
+    node = _module_functions(code.co_filename, stat.st_mtime_ns, stat.st_size).get(
+        code.co_firstlineno
+    )
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name != code.co_name:
+        return None
+    return ast.Module(body=[node], type_ignores=[])
 
 
 @dataclass
@@ -205,6 +258,9 @@ class _CodeWalker:
                 self.parts.append(f"const {name}={digest}")
 
     def _tree(self, obj: Any) -> tuple[ast.AST, Mapping[str, Any]]:
+        indexed = _function_tree(obj)
+        if indexed is not None:
+            return indexed, self._namespace(obj)
         try:
             source = textwrap.dedent(inspect.getsource(obj))
         except (OSError, TypeError) as exc:
@@ -217,7 +273,10 @@ class _CodeWalker:
                 ) from exc
             # Defined without a file (exec, REPL): hash the bytecode and constants instead.
             return ast.Constant(value=_bytecode_text(code)), getattr(obj, "__globals__", {})
-        tree = _strip_docstrings(ast.parse(source))
+        return _strip_docstrings(ast.parse(source)), self._namespace(obj)
+
+    @staticmethod
+    def _namespace(obj: Any) -> Mapping[str, Any]:
         namespace: dict[str, Any] = dict(getattr(obj, "__globals__", {}) or {})
         if isinstance(obj, type):
             namespace.update(vars(sys.modules.get(obj.__module__, types.ModuleType("?"))))
@@ -228,41 +287,54 @@ class _CodeWalker:
                 namespace[var] = cell.cell_contents
             except ValueError:  # an empty cell
                 continue
-        return tree, namespace
+        return namespace
 
     @staticmethod
     def _references(tree: ast.AST, namespace: Mapping[str, Any], obj: Any) -> list[tuple[str, Any]]:
-        # Arguments and assigned names are local: an argument named like a global
-        # function (a process taking its upstream ``load``) does not refer to it.
-        local = {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
-        local |= {
-            node.id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)
-        }
+        local, names, chains = _names_used(tree)
         found: dict[str, Any] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id in namespace and node.id not in local:
-                found.setdefault(node.id, namespace[node.id])
-            elif isinstance(node, ast.Attribute):
-                chain = _attribute_chain(node)
-                if chain and chain[0] in namespace and chain[0] not in local:
-                    value: Any = namespace[chain[0]]
-                    for part in chain[1:]:
-                        if not isinstance(value, types.ModuleType | type):
-                            break
-                        value = getattr(value, part, None)
-                    found.setdefault(".".join(chain), value)
+        for name in names:
+            if name in namespace and name not in local:
+                found.setdefault(name, namespace[name])
+        for chain in chains:
+            if chain[0] in namespace and chain[0] not in local:
+                value: Any = namespace[chain[0]]
+                for part in chain[1:]:
+                    if not isinstance(value, types.ModuleType | type):
+                        break
+                    value = getattr(value, part, None)
+                found.setdefault(".".join(chain), value)
         found.pop(getattr(obj, "__name__", ""), None)  # recursion: already being hashed
         return sorted(found.items(), key=lambda item: item[0])
 
     def _is_local(self, value: Any) -> bool:
         module = sys.modules.get(getattr(value, "__module__", "") or "")
         file = getattr(module, "__file__", None)
-        if not file:
-            return False
-        path = Path(file).resolve()
-        return any(path.is_relative_to(root) for root in self.roots)
+        return bool(file) and _is_under(file, self.roots)
+
+
+def _names_used(tree: ast.AST) -> tuple[set[str], list[str], list[list[str]]]:
+    """In one walk: the local names, the names read, and the dotted names read.
+
+    Arguments and assigned names are local: an argument named like a global
+    function (a process taking its upstream ``load``) does not refer to it.
+    """
+    local: set[str] = set()
+    names: list[str] = []
+    chains: list[list[str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            local.add(node.arg)
+        elif isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Store | ast.Del):
+                local.add(node.id)
+            else:
+                names.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            chain = _attribute_chain(node)
+            if chain:
+                chains.append(chain)
+    return local, names, chains
 
 
 def _attribute_chain(node: ast.Attribute) -> list[str]:

@@ -217,6 +217,44 @@ def test_code_outside_the_local_roots_is_not_followed(
     assert outside != inside  # walking the helper adds it to the key; outside roots it is not
 
 
+def _exec_file(path: Path) -> ModuleType:
+    """The module in ``path``, executed as written (no dedent), under a name of its own."""
+    spec = importlib.util.spec_from_file_location(f"exec_{uuid.uuid4().hex[:8]}", path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_function_hashes_its_multi_line_strings_as_they_are(tmp_path: Path) -> None:
+    # A line of spaces inside a string is part of the value: a function read
+    # alone and dedented (textwrap empties whitespace-only lines) would lose it.
+    source = 'def render():\n    return """a\n    \nb"""\n'
+    (tmp_path / "one.py").write_text(source)
+    (tmp_path / "other.py").write_text(source.replace("a\n    \nb", "a\n\nb"))
+    one, other = _exec_file(tmp_path / "one.py"), _exec_file(tmp_path / "other.py")
+    assert one.render() != other.render()
+    assert code_hash(one.render) != code_hash(other.render)
+
+
+def test_functions_of_one_file_hash_apart_and_an_edited_file_is_read_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "edited_module.py"
+    text = (
+        "import functools\n\n\n@functools.lru_cache\ndef first(x):\n    return x + 1\n\n\n"
+        "def second(x):\n    return x + 1\n"
+    )
+    path.write_text(text)
+    module = _exec_file(path)
+    assert code_hash(module.first) != code_hash(module.second)  # the decorator counts
+    path.write_text(text.replace("return x + 1\n\n\ndef", "return x + 2\n\n\ndef") + "# more\n")
+    edited = _exec_file(path)
+    assert code_hash(edited.first) != code_hash(module.first)
+    assert code_hash(edited.second) == code_hash(module.second)
+
+
 def test_recursive_and_mutually_recursive_functions_terminate(load_module: ModuleFactory) -> None:
     module = load_module(
         """
