@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops.core.step_system import is_context_parameter
+from mlops.core.step_system import is_context_parameter, parameters_of
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,13 @@ def param_usage(function: Callable[..., Any]) -> ParamUsage:
         return _usage_cache[target]
     except (KeyError, TypeError):
         pass
-    signature = inspect.signature(target)
+    parameters = parameters_of(target)
     arguments = frozenset(
         p.name
-        for p in signature.parameters.values()
+        for p in parameters
         if not is_context_parameter(p) and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     )
-    context = {p.name for p in signature.parameters.values() if is_context_parameter(p)}
+    context = {p.name for p in parameters if is_context_parameter(p)}
     reads = _Reads()
     if context:
         reads.visit(target, frozenset(context))

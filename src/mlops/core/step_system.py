@@ -20,6 +20,7 @@ import contextvars
 import functools
 import inspect
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -347,7 +348,7 @@ class StepContext:
             message, hint = unfilled_argument_message(self.process_name, missing)
             raise ExecutionError(message, hint=hint)
         arguments: list[Any] = []
-        for parameter in inspect.signature(function).parameters.values():
+        for parameter in parameters_of(function):
             name = parameter.name
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
@@ -362,11 +363,29 @@ class StepContext:
         return arguments
 
 
+_signatures: weakref.WeakKeyDictionary[Any, tuple[inspect.Parameter, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def parameters_of(function: Callable[..., Any]) -> tuple[inspect.Parameter, ...]:
+    """``function``'s parameters, read once per function (a run asks several times each)."""
+    try:
+        return _signatures[function]
+    except KeyError:
+        pass
+    except TypeError:  # not weak-referenceable (a builtin): not cached
+        return tuple(inspect.signature(function).parameters.values())
+    found = tuple(inspect.signature(function).parameters.values())
+    _signatures[function] = found
+    return found
+
+
 def unfilled_argument(
     function: Callable[..., Any], upstream: Collection[str], params: Collection[str]
 ) -> str | None:
     """The first argument of a process that nothing fills (context, upstream, param, default)."""
-    for parameter in inspect.signature(function).parameters.values():
+    for parameter in parameters_of(function):
         filled = (
             parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
             or is_context_parameter(parameter)
@@ -452,6 +471,7 @@ __all__ = [
     "StepInfo",
     "current_context",
     "is_context_parameter",
+    "parameters_of",
     "process",
     "process_options",
     "step",
