@@ -9,24 +9,23 @@ changes.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mlops.core.pipeline_utils import read_requirements
 from mlops.environment.base import EnvironmentManager, EnvironmentSpec
-from mlops.environment.conda_manager import CondaManager
-from mlops.environment.pyenv_manager import PyenvManager
-from mlops.environment.system_manager import SystemManager
 from mlops.environment.utils import CommandRunner
-from mlops.environment.venv_manager import VenvManager
 from mlops.errors import ConfigError
 
-MANAGERS: dict[str, type[EnvironmentManager]] = {
-    "venv": VenvManager,
-    "conda": CondaManager,
-    "pyenv": PyenvManager,
-    "system": SystemManager,
+#: Each manager by its config key, as ``module:class``: imported only when chosen,
+#: so a run does not pay for the conda frontends (and asyncio) to use a venv.
+MANAGERS: dict[str, str] = {
+    "venv": "mlops.environment.venv_manager:VenvManager",
+    "conda": "mlops.environment.conda_manager:CondaManager",
+    "pyenv": "mlops.environment.pyenv_manager:PyenvManager",
+    "system": "mlops.environment.system_manager:SystemManager",
 }
 # Spec fields that say how to build, not what: they do not change the spec hash.
 _SETTINGS = ("backend", "install", "allow_install", "frontends")
@@ -34,12 +33,15 @@ _SETTINGS = ("backend", "install", "allow_install", "frontends")
 
 def manager_class(name: str) -> type[EnvironmentManager]:
     try:
-        return MANAGERS[name.strip().lower()]
+        where = MANAGERS[name.strip().lower()]
     except KeyError:
         raise ConfigError(
             f"environment: unknown manager {name!r}",
             hint=f"choose one of: {', '.join(MANAGERS)}",
         ) from None
+    module, _, attribute = where.partition(":")
+    found: type[EnvironmentManager] = getattr(importlib.import_module(module), attribute)
+    return found
 
 
 def spec_from_config(

@@ -15,7 +15,6 @@ fallback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import json
 import os
@@ -94,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reply: dict[str, Any] = {"success": False, "message": "no channel given"}
     else:
         try:
+            import asyncio  # the child alone needs it (14 ms to import)
+
             reply = asyncio.run(_build(args.prefix.resolve(), args.specs, args.channel))
         except Exception as exc:  # noqa: BLE001 - the reply carries rattler's own message
             reply = {"success": False, "message": " ".join(str(exc).split())}
