@@ -113,12 +113,13 @@ def timed(argv: list[str], env: dict[str, str], *, terminal: bool = False) -> tu
 
         reader = threading.Thread(target=drain, daemon=True)
         reader.start()
-    else:
+    else:  # a file, not a pipe: a pipe nobody reads fills and blocks a chatty command
+        sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed once read, below
         child = subprocess.Popen(
             argv,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=sink,
             stderr=subprocess.STDOUT,
         )
     _, status, usage = os.wait4(child.pid, 0)
@@ -129,8 +130,9 @@ def timed(argv: list[str], env: dict[str, str], *, terminal: bool = False) -> tu
         os.close(leader)
         text = b"".join(output).decode(errors="replace")
     else:
-        assert child.stdout is not None
-        text = child.stdout.read().decode(errors="replace")
+        sink.seek(0)
+        text = sink.read().decode(errors="replace")
+        sink.close()
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {child.returncode}:\n{text[-2000:]}")
     return wall, usage.ru_utime + usage.ru_stime
