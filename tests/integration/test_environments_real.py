@@ -23,7 +23,7 @@ from mlops.core.pipeline_utils import read_requirements
 from mlops.environment.base import EnvironmentSpec
 from mlops.environment.conda_manager import CondaManager
 from mlops.environment.pyenv_manager import PyenvManager
-from mlops.environment.utils import CommandFailed, SubprocessRunner
+from mlops.environment.utils import CommandFailed, SubprocessRunner, bundled_uv
 from mlops.environment.venv_manager import VenvManager
 
 FAKES_BIN = Path(__file__).resolve().parents[1] / "fakes" / "bin"
@@ -67,6 +67,22 @@ def test_a_real_environment_is_built_once_and_reused(tmp_path: Path, backend: st
     assert not again.created
     assert again.python_path == first.python_path
     assert environments(envs) == [first.prefix.name]  # type: ignore[union-attr]
+
+
+def test_without_uv_on_path_the_uv_installed_with_mlops_builds_it(tmp_path: Path) -> None:
+    bundled = bundled_uv()
+    assert bundled is not None, "uv is a dependency of mlops: its wheel must be installed"
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    environ = {**os.environ, "PATH": str(empty)}  # no uv, no pip, nothing
+    spec = probe_spec(tmp_path / "project")
+    built = VenvManager(spec, tmp_path / "envs", environ=environ).ensure()
+    assert built.created
+    assert built.tool == "uv"
+    assert probe_value(built.python_path) == "probe"
+    assert SubprocessRunner().which("uv", environ) == bundled
+    version = SubprocessRunner().run(["uv", "--version"], env=environ)
+    assert version.stdout.startswith("uv ")
 
 
 def test_two_specs_are_two_environments(tmp_path: Path) -> None:

@@ -146,7 +146,12 @@ def install_argv(
     """The argv that installs ``packages`` into the interpreter ``python`` with uv or pip."""
     constraints = [arg for path in constraint_files for arg in ("--constraint", str(path))]
     if tool == "uv":
-        return ["uv", "pip", "install", "--python", str(python), *constraints, *packages]
+        # Compiled at install, as pip does: otherwise every start in the environment
+        # compiles what it imports (and, with PYTHONDONTWRITEBYTECODE, every time).
+        return [
+            "uv", "pip", "install", "--compile-bytecode", "--python", str(python),
+            *constraints, *packages,
+        ]  # fmt: skip
     return [
         str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
         *constraints, *packages,

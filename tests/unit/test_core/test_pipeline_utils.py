@@ -76,7 +76,8 @@ def test_a_list_is_kept_as_written_and_a_missing_file_names_the_key(tmp_path: Pa
 def test_install_argv_for_uv_and_pip() -> None:
     python = Path("/e/bin/python")
     assert install_argv("uv", python, ["six"], [Path("c.txt")]) == [
-        "uv", "pip", "install", "--python", "/e/bin/python", "--constraint", "c.txt", "six",
+        "uv", "pip", "install", "--compile-bytecode", "--python", "/e/bin/python",
+        "--constraint", "c.txt", "six",
     ]  # fmt: skip
     assert install_argv("pip", python, ["six"]) == [
         "/e/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "six",

@@ -67,7 +67,15 @@ def test_venv_with_uv_builds_then_installs_by_path(tmp_path: Path, runner: Recor
     assert environment.prefix == prefix
     assert runner.argvs() == [
         ("uv", "venv", "--quiet", "--python", sys.executable, str(prefix)),
-        ("uv", "pip", "install", "--python", str(prefix / "bin" / "python"), "six==1.16"),
+        (
+            "uv",
+            "pip",
+            "install",
+            "--compile-bytecode",
+            "--python",
+            str(prefix / "bin" / "python"),
+            "six==1.16",
+        ),
     ]
     create, install = runner.calls
     assert create.env["UV_PYTHON_DOWNLOADS"] == "never"
@@ -205,7 +213,15 @@ def test_a_new_mlops_is_installed_into_an_existing_environment(
     environment = new.ensure()
     assert not environment.created
     assert runner.argvs() == [
-        ("uv", "pip", "install", "--python", str(new.python_path), "mlops==0.2.0")
+        (
+            "uv",
+            "pip",
+            "install",
+            "--compile-bytecode",
+            "--python",
+            str(new.python_path),
+            "mlops==0.2.0",
+        )
     ]
     assert json.loads(new.manifest_path.read_text())["runtime"] == ["mlops==0.2.0"]
 
@@ -436,7 +452,15 @@ def test_system_installs_only_when_allowed(tmp_path: Path, runner: RecordingRunn
     environment = SystemManager(allowed, tmp_path, runner=runner, environ=ENVIRON).ensure()
     assert environment.created
     assert runner.argvs() == [
-        ("uv", "pip", "install", "--python", sys.executable, "no-such-dist-xyz")
+        (
+            "uv",
+            "pip",
+            "install",
+            "--compile-bytecode",
+            "--python",
+            sys.executable,
+            "no-such-dist-xyz",
+        )
     ]
 
 
