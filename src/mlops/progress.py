@@ -213,9 +213,9 @@ class RunDisplay:
                     highlight=False,
                 )
         counts: dict[str, int] = {}
-        for status, n in self._counts.items():
+        for state, n in self._counts.items():
             if n:
-                counts[LABELS[status]] = counts.get(LABELS[status], 0) + n
+                counts[LABELS[state]] = counts.get(LABELS[state], 0) + n
         parts = ", ".join(f"{n} {label}" for label, n in counts.items())
         status = str(report.get("status"))
         style = "green" if status == "completed" else "bold red"
@@ -226,4 +226,42 @@ class RunDisplay:
         self.console.print(line, highlight=False)
 
 
-__all__ = ["RunDisplay"]
+class BuildProgress:
+    """An environment build as it goes: a line per step, and on a terminal a live line.
+
+    Steps ("creating ...", "installing with uv: ...") are printed as lines,
+    terminal or not, so a log shows what took the time. On a terminal the
+    installer's latest output (what it resolves, downloads, installs) is shown
+    on one transient line under them, replaced as each line comes.
+    """
+
+    def __init__(self, console: Console, *, live: bool | None = None) -> None:
+        self.console = console
+        self.live = console.is_terminal if live is None else live
+        self._lock = threading.Lock()
+        self._status: Live | None = None
+
+    def step(self, text: str) -> None:
+        with self._lock:
+            self.console.print(Text(f"mlops: {text}"), highlight=False, soft_wrap=True)
+
+    def output(self, line: str) -> None:
+        """One line of installer output: shown live on a terminal, else left to the log."""
+        if not self.live:
+            return
+        shown = Text(f"  {' '.join(line.split())}", style="dim", no_wrap=True, overflow="ellipsis")
+        with self._lock:
+            if self._status is None:
+                self._status = Live(shown, console=self.console, transient=True)
+                self._status.start()
+            else:
+                self._status.update(shown)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._status is not None:
+                self._status.stop()
+                self._status = None
+
+
+__all__ = ["BuildProgress", "RunDisplay"]

@@ -31,7 +31,7 @@ from mlops.errors import ExitCode
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.platform import MLPlatform, RunReport
-from mlops.progress import RunDisplay
+from mlops.progress import BuildProgress, RunDisplay
 from mlops.runtime.messages import warnings_as_lines
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import Workspace
@@ -78,13 +78,20 @@ def run_in_project_environment(
     manager = platform.environment_manager(project)
     building = not manager.exists()
     talk = verbosity >= 0
-    if talk:  # a build or an install takes minutes: each step is a line
-        manager.on_step = _note
+    progress = BuildProgress(Console(stderr=True, highlight=False))
+    if talk:  # a build or an install takes minutes: each step is a line, its output live
+        manager.on_step = progress.step
+        manager.on_output = progress.output
     if building and talk:
-        _note(f"building the {manager.name} environment for {project.id} (first run of this spec)")
+        progress.step(
+            f"building the {manager.name} environment for {project.id} (first run of this spec)"
+        )
     started = time.perf_counter()
     reproducibility = ReproducibilityManager(project.config.reproducibility)
-    environment = reproducibility.setup_environment(manager)
+    try:
+        environment = reproducibility.setup_environment(manager)
+    finally:
+        progress.close()
     if inside(environment):
         return None
     if talk:

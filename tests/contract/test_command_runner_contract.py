@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,3 +86,30 @@ def test_the_real_runner_reports_missing_programs_and_timeouts(tmp_path: Path) -
     assert missing.value.returncode == 127
     with pytest.raises(CommandFailed, match=r"timed out after 0\.2 s"):
         SubprocessRunner(timeout=0.2).run([sys.executable, "-c", "import time; time.sleep(5)"])
+    streaming: list[str] = []
+    with pytest.raises(CommandFailed) as missing_streamed:
+        SubprocessRunner().run([str(tmp_path / "nope")], on_line=streaming.append)
+    assert missing_streamed.value.returncode == 127
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match=r"timed out after 0\.2 s"):
+        SubprocessRunner(timeout=0.2).run(
+            [sys.executable, "-c", "print('working', flush=True); import time; time.sleep(30)"],
+            on_line=streaming.append,
+        )
+    assert streaming == ["working"]
+    assert time.monotonic() - started < 20  # killed, not waited for
+
+
+def test_each_output_line_is_told_as_it_comes_and_kept(
+    runner_and_program: tuple[CommandRunner, Program],
+) -> None:
+    runner, program = runner_and_program
+    seen: list[str] = []
+    result = runner.run(program("one\ntwo\n", "three\n", 0), on_line=seen.append)
+    assert sorted(seen) == ["one", "three", "two"]  # the two streams interleave as printed
+    assert (result.stdout, result.stderr) == ("one\ntwo\n", "three\n")
+    seen.clear()
+    with pytest.raises(CommandFailed) as failure:
+        runner.run(program("", "resolving\nno solution\n", 1), on_line=seen.append)
+    assert seen == ["resolving", "no solution"]
+    assert failure.value.stderr == "resolving\nno solution\n"

@@ -56,6 +56,7 @@ class RecordingRunner:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         timeout: float | None = None,
+        on_line: Callable[[str], None] | None = None,
     ) -> CommandResult:
         command = tuple(str(a) for a in argv)
         self.calls.append(Call(command, dict(env or {}), cwd))
@@ -63,6 +64,10 @@ class RecordingRunner:
             if command[: len(reply.prefix)] == reply.prefix:
                 if reply.effect is not None:
                     reply.effect(command)
+                if on_line is not None:  # as the real runner streams them (out, then err here)
+                    for line in (reply.stdout + reply.stderr).splitlines():
+                        if line.strip():
+                            on_line(line)
                 if reply.returncode != 0:
                     raise CommandFailed(command, reply.returncode, reply.stdout, reply.stderr)
                 return CommandResult(command, 0, reply.stdout, reply.stderr)

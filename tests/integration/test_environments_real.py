@@ -76,9 +76,13 @@ def test_without_uv_on_path_the_uv_installed_with_mlops_builds_it(tmp_path: Path
     empty.mkdir()
     environ = {**os.environ, "PATH": str(empty)}  # no uv, no pip, nothing
     spec = probe_spec(tmp_path / "project")
-    built = VenvManager(spec, tmp_path / "envs", environ=environ).ensure()
+    manager = VenvManager(spec, tmp_path / "envs", environ=environ)
+    seen: list[str] = []
+    manager.on_output = seen.append  # what the installer prints, line by line, as it goes
+    built = manager.ensure()
     assert built.created
     assert built.tool == "uv"
+    assert any(line.startswith("Installed 1 package") for line in seen), seen
     assert probe_value(built.python_path) == "probe"
     assert SubprocessRunner().which("uv", environ) == bundled
     version = SubprocessRunner().run(["uv", "--version"], env=environ)

@@ -134,6 +134,9 @@ class EnvironmentManager(abc.ABC):
         self.lock_timeout = lock_timeout
         #: Told each step of a build or an install as it starts (a line on the console).
         self.on_step: Callable[[str], None] | None = None
+        #: Told each line a builder or installer prints as it prints it (live progress:
+        #: what is being resolved, downloaded, installed).
+        self.on_output: Callable[[str], None] | None = None
 
     def step(self, text: str) -> None:
         if self.on_step is not None:
@@ -197,7 +200,7 @@ class EnvironmentManager(abc.ABC):
         constraints = [self.spec.constraints_file] if self.spec.constraints_file else []
         argv = install_argv(tool, python, args, constraints)
         env = {**self.environ, "UV_PYTHON_DOWNLOADS": "never", "PIP_NO_INPUT": "1"}
-        self.runner.run(argv, env=env, cwd=self.spec.project_dir)
+        self.runner.run(argv, env=env, cwd=self.spec.project_dir, on_line=self.on_output)
 
 
 class PrefixEnvironmentManager(EnvironmentManager):

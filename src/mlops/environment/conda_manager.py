@@ -106,7 +106,7 @@ class CondaManager(PrefixEnvironmentManager):
         frontend = self.frontend()
         argv = self.create_argv(frontend)
         try:
-            result = self.runner.run(argv, env=self.environ)
+            result = self.runner.run(argv, env=self.environ, on_line=self.on_output)
         except CommandFailed as exc:
             reply = _json_reply(exc.stdout)
             message = reply.get("message") or reply.get("error") if reply else None

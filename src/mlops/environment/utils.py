@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 from mlops.errors import EnvSetupError
 
@@ -63,8 +64,14 @@ class CommandRunner(Protocol):
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         timeout: float | None = None,
+        on_line: Callable[[str], None] | None = None,
     ) -> CommandResult:
-        """Run ``argv``; a non-zero exit raises :class:`CommandFailed`."""
+        """Run ``argv``; a non-zero exit raises :class:`CommandFailed`.
+
+        ``on_line`` is told each line of output (stdout or stderr, without its
+        newline) as the command prints it, for live progress; the result holds
+        all of it either way.
+        """
         ...
 
     def which(self, name: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -88,34 +95,35 @@ class SubprocessRunner:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         timeout: float | None = None,
+        on_line: Callable[[str], None] | None = None,
     ) -> CommandResult:
         command = [str(part) for part in argv]
         environ = {**(os.environ if env is None else env), **self.extra_env}
         if command and command[0] == "uv" and not shutil.which("uv", path=environ.get("PATH")):
             command[0] = bundled_uv() or "uv"
+        limit = timeout if timeout is not None else self.timeout
         try:
-            completed = subprocess.run(
-                command,
-                env=environ,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                timeout=timeout if timeout is not None else self.timeout,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
+            if on_line is None:
+                completed = subprocess.run(
+                    command, env=environ, cwd=cwd, capture_output=True, text=True,
+                    timeout=limit, check=False, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+                returncode, stdout, stderr = (
+                    completed.returncode,
+                    completed.stdout,
+                    completed.stderr,
+                )
+            else:
+                returncode, stdout, stderr = _streamed(command, environ, cwd, limit, on_line)
         except FileNotFoundError as exc:
             raise CommandFailed(command, 127, "", f"{command[0]}: command not found") from exc
         except subprocess.TimeoutExpired as exc:
             raise CommandFailed(
                 command, -1, _text(exc.stdout), f"timed out after {exc.timeout:g} s"
             ) from exc
-        result = CommandResult(
-            tuple(command), completed.returncode, completed.stdout, completed.stderr
-        )
-        if completed.returncode != 0:
-            raise CommandFailed(command, completed.returncode, completed.stdout, completed.stderr)
-        return result
+        if returncode != 0:
+            raise CommandFailed(command, returncode, stdout, stderr)
+        return CommandResult(tuple(command), returncode, stdout, stderr)
 
     def which(self, name: str, env: Mapping[str, str] | None = None) -> str | None:
         path = (os.environ if env is None else env).get("PATH")
@@ -138,6 +146,47 @@ def bundled_uv() -> str | None:
         return str(find_uv_bin())
     except FileNotFoundError:
         return None
+
+
+def _streamed(
+    command: list[str],
+    environ: Mapping[str, str],
+    cwd: Path | None,
+    timeout: float | None,
+    on_line: Callable[[str], None],
+) -> tuple[int, str, str]:
+    """Run ``command``, telling ``on_line`` each output line as it comes; (status, out, err)."""
+    captured: dict[str, list[str]] = {"out": [], "err": []}
+
+    def pump(stream: IO[str], into: list[str]) -> None:
+        for line in stream:  # both pipes drained at once: neither can fill and block
+            into.append(line)
+            text = line.rstrip("\r\n")
+            if text.strip():
+                on_line(text)
+
+    with subprocess.Popen(
+        command, env=environ, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, errors="replace", bufsize=1,
+    ) as child:  # fmt: skip
+        streams = [(child.stdout, captured["out"]), (child.stderr, captured["err"])]
+        readers = [
+            threading.Thread(target=pump, args=(stream, into), daemon=True)
+            for stream, into in streams
+            if stream is not None  # always piped above
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            returncode = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            raise
+        finally:
+            for reader in readers:
+                reader.join(timeout=5)
+    return returncode, "".join(captured["out"]), "".join(captured["err"])
 
 
 def _text(value: bytes | str | None) -> str:

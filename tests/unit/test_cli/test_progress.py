@@ -10,7 +10,7 @@ from rich.console import Console
 from mlops.core.dask_networkx_executor import ProcessRecord
 from mlops.core.graph_types import ProcessStatus
 from mlops.platform import PipelineWarning
-from mlops.progress import RunDisplay
+from mlops.progress import BuildProgress, RunDisplay
 from mlops.runner import warnings_as_lines
 
 RECORD = {"status": "failed", "run_id": "r1", "project": "demo", "duration": 1.5}
@@ -134,3 +134,25 @@ def test_a_record_sent_again_after_it_changed_is_counted_once() -> None:
     display.update(record)
     out.print(display._view())
     assert "1 pending, 1 ran" in out.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_build_prints_its_steps_and_shows_installer_output_live_on_a_terminal() -> None:
+    out, buffer = console(terminal=True)
+    progress = BuildProgress(out)
+    progress.step("installing with uv: six")
+    progress.output("Resolved 1 package in 3ms")
+    progress.output("Installed 1 package in 2ms")
+    progress.close()
+    text = buffer.getvalue()
+    assert text.splitlines()[0] == "mlops: installing with uv: six"
+    assert "  Installed 1 package in 2ms" in text  # the latest line, drawn live...
+    assert text.endswith("\x1b[1A\x1b[2K")  # ...and erased once the build is done
+
+
+def test_without_a_terminal_a_build_prints_its_steps_alone() -> None:
+    out, buffer = console(terminal=False)
+    progress = BuildProgress(out)
+    progress.step("creating /envs/venv-1")
+    progress.output("Resolved 1 package in 3ms")
+    progress.close()
+    assert buffer.getvalue() == "mlops: creating /envs/venv-1\n"
