@@ -12,6 +12,10 @@ inflate the way it inflates wall time.
     a 1-node pipeline.
 (c) A cached 1-process project (``--local``): wall time of the whole command.
 (d) 100 processes of 20 ms: the cold run against a fully cached rerun.
+(e) The processes executor, wall time: a project of two independent ~1 s CPU-bound
+    processes against ``multiprocessing.Pool(2)`` running the same two calls, and a
+    tiny 1-process run against starting and closing a bare ``LocalCluster`` of 2
+    worker processes, each in a fresh interpreter.
 
 ``--baseline TREE`` runs every mlops row a second time with ``TREE/src`` first on
 ``PYTHONPATH`` (e.g. ``git archive`` of an earlier commit), so before and after
@@ -34,6 +38,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 PYTHON = os.environ.get("MLOPS_BENCH_PYTHON") or sys.executable
 
@@ -52,6 +57,94 @@ nodes += [node(step, f"d{i - 1}", f"d{i}", name=f"n{i}") for i in range(1, n)]
 catalog = DataCatalog({f"d{i}": MemoryDataset() for i in range(n)})
 SequentialRunner().run(pipeline(nodes), catalog)
 """
+
+
+BURN = """
+def burn(loops):
+    total = 0
+    for i in range(loops):
+        total += i * i % 7
+    return total
+"""
+
+POOL = (
+    BURN
+    + """
+import multiprocessing, sys
+if __name__ == "__main__":
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(burn, [int(sys.argv[1])] * 2)
+"""
+)
+
+BARE_CLUSTER = """
+from dask.distributed import Client, LocalCluster
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster) as client:
+        client.submit(int, 1).result()
+"""
+
+
+def burn_source(loops: int) -> str:
+    body = (
+        "    total = 0\n    for i in range(LOOPS):\n        total += i * i % 7\n    return total\n"
+    )
+    lines = ["from mlops.core.step_system import process", f"LOOPS = {loops}", ""]
+    for name in ("left", "right"):
+        lines += ["@process", f"def {name}():", body]
+    return "\n".join(lines)
+
+
+def calibrate(seconds: float = 1.0) -> int:
+    """Loops of ``burn`` that take about ``seconds`` of CPU here."""
+    namespace: dict[str, Any] = {}
+    exec(BURN, namespace)  # noqa: S102 - the benchmark's own constant
+    loops = 200_000
+    while True:
+        started = time.process_time()
+        namespace["burn"](loops)
+        took = time.process_time() - started
+        if took > 0.2:
+            return int(loops * seconds / took)
+        loops *= 2
+
+
+def executor_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
+    loops = calibrate()
+    script = root / "pool.py"
+    script.write_text(POOL)
+    cluster = root / "cluster.py"
+    cluster.write_text(BARE_CLUSTER)
+    env = dict(os.environ)
+    pool = median(measured([PYTHON, str(script), str(loops)], env, repeat), 0)
+    bare = median(measured([PYTHON, str(cluster)], env, repeat), 0)
+    rows = ["| measure | wall s | peer | peer wall s | ratio |", "|---|---:|---|---:|---:|"]
+    for tree in trees:
+        workspace = root / f"{tree.label}-burn"
+        env = tree.env(workspace)
+        if not workspace.exists():
+            subprocess.run(tree.mlops("create", "burn"), env=env, check=True, capture_output=True)
+            folder = workspace / "projects" / "burn"
+            (folder / "src" / "pipeline.py").write_text(burn_source(loops))
+            (folder / "configs" / "project_config.yaml").write_text(
+                "model:\n  name: burn\n  parameters:\n    pipeline:\n"
+                "      process_adjlist: |\n        left\n        right\n"
+            )
+        argv = tree.mlops("run", "burn", "--local", "--no-cache", "--executor", "processes")
+        two = median(measured(argv, env, repeat), 0)
+        rows.append(
+            f"| {tree.label}: 2 x 1 s CPU, `--executor processes` | {two:.2f} | "
+            f"`multiprocessing.Pool(2)` | {pool:.2f} | {two / pool:.2f}x |"
+        )
+        env = project(tree, root, "tiny", 1)
+        argv = tree.mlops("run", "tiny", "--local", "--no-cache", "--executor", "processes")
+        tiny = median(measured(argv, env, repeat), 0)
+        rows.append(
+            f"| {tree.label}: 1 tiny process, `--executor processes` | {tiny:.2f} | "
+            f"bare `LocalCluster(2)` start, 1 task, close | {bare:.2f} | {tiny / bare:.2f}x |"
+        )
+    return rows
 
 
 def chain_source(n: int, sleep: float = 0.0) -> str:
@@ -247,9 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="a source tree to measure beside this one")
-    parser.add_argument(
-        "--parts", default="abcd", help="which tables: a, b, c, d (see the docstring)"
-    )
+    parser.add_argument("--parts", default="abcde", help="which tables: a to e (see the docstring)")
     options = parser.parse_args(argv)
     trees = [Tree("now", None)]
     if options.baseline is not None:
@@ -272,6 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if "c" in options.parts or "d" in options.parts:
             print("\n".join(["", "### Cached runs", *cached_rows(trees, root, options.repeat)]))
+        if "e" in options.parts:
+            rows = executor_rows(trees, root, options.repeat)
+            print("\n".join(["", "### The processes executor", *rows]))
     print(
         textwrap.dedent(
             "\n(medians; CPU is the command's own, net of a 1-process run where per process)"

@@ -1,9 +1,11 @@
 """The executors that run on this machine: in this thread, or on a local Dask cluster.
 
 - ``sequential``: each task at submit time, in this thread;
-- ``threads`` / ``processes``: a Dask ``LocalCluster`` with threads in this
-  process, or worker processes (one per core) for CPU-bound Python code,
-  started on the first task (a fully cached run starts no cluster);
+- ``threads``: a Dask ``LocalCluster`` with threads in this process, started
+  on the first task (a fully cached run starts no cluster);
+- ``processes``: a pool of worker processes, one per core, for CPU-bound
+  Python code (:mod:`mlops.cluster.process_pool`), also started on the first
+  task;
 - with a client (a cluster provider's), a Dask executor on it, closed by
   its owner.
 
@@ -15,11 +17,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
-import sys
 from collections.abc import Iterator
 from typing import Any
 
+from mlops.cluster.process_pool import ProcessPool
+from mlops.cluster.worker_signals import interrupts_for_this_process_only
 from mlops.core.executors import DaskExecutor, Executor, SequentialExecutor
 from mlops.errors import ConfigError
 from mlops.runtime.request import EXECUTOR_KINDS
@@ -44,40 +46,6 @@ def environ_restored() -> Iterator[None]:
         for key, value in before.items():
             if os.environ.get(key) != value:
                 os.environ[key] = value
-
-
-@contextlib.contextmanager
-def interrupts_for_this_process_only() -> Iterator[None]:
-    """Start worker processes that Ctrl-C does not reach.
-
-    Ctrl-C sends SIGINT to every process of the terminal's foreground group,
-    the workers included: each would die printing Dask's tracebacks while
-    the run is still stopping them in order. Threads and processes inherit
-    the signal mask of the thread that creates them, so with SIGINT blocked
-    here while the cluster starts, its event-loop thread and every worker
-    process it spawns keep it blocked, while this thread unblocks it
-    afterwards: a Ctrl-C during the start is delivered then, not lost.
-    """
-    _start_quiet_resource_tracker()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _start_quiet_resource_tracker() -> None:
-    # multiprocessing's resource tracker removes the semaphores Dask's workers leave when
-    # an interrupted run ends at once, and warns about each "leak" on the run's stderr.
-    # Started here (it starts once per process), it cleans up without the warning.
-    from multiprocessing import resource_tracker
-
-    quiet = "ignore:resource_tracker:UserWarning"
-    sys.warnoptions.append(quiet)
-    try:
-        resource_tracker.ensure_running()
-    finally:
-        sys.warnoptions.remove(quiet)
 
 
 def local_client(
@@ -135,14 +103,15 @@ def create_executor(
             f"executor.type: unknown executor {kind!r}",
             hint=f"choose one of: {', '.join(EXECUTOR_KINDS)}",
         )
-    processes = name == "processes"
+    if name == "processes":
+        return ProcessPool(n_workers)
 
     def start() -> Any:
         return local_client(
-            n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes
+            n_workers=n_workers, threads_per_worker=threads_per_worker, processes=False
         )
 
-    return DaskExecutor(start=start, name=name, owns=True, in_process=not processes)
+    return DaskExecutor(start=start, name=name, owns=True, in_process=True)
 
 
 __all__ = ["DEFAULT_EXECUTOR", "create_executor", "environ_restored", "local_client"]

@@ -1,0 +1,105 @@
+"""The processes executor's pool: real worker processes, a worker that dies, a stop."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from fixtures.cli import run_mlops
+from mlops.cluster.local_executors import create_executor
+from mlops.cluster.process_pool import ProcessPool
+
+
+def _die() -> None:
+    os._exit(3)  # as a crash in a C extension ends a worker: no exception, no cleanup
+
+
+def _sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_tasks_run_in_worker_processes_started_on_first_use() -> None:
+    pool = create_executor("processes", n_workers=2)
+    assert isinstance(pool, ProcessPool)
+    assert not pool.started  # a fully cached run starts no workers
+    try:
+        futures = [pool.submit(_sleep, 0.5) for _ in range(2)]
+        done: set[object] = set()
+        while len(done) < 2:
+            done |= pool.wait([f for f in futures if f not in done])
+        pids = {f.result() for f in futures}
+        assert os.getpid() not in pids
+        assert len(pids) == 2  # both at once, one per worker
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_dies_fails_its_task_and_the_next_task_gets_a_new_pool() -> None:
+    pool = ProcessPool(1)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(_die).result(timeout=60)
+        assert pool.submit(int, "7").result(timeout=60) == 7
+    finally:
+        pool.close()
+
+
+def test_abandon_stops_running_workers_at_once() -> None:
+    pool = ProcessPool(1)
+    future = pool.submit(_sleep, 60)
+    while not future.running():
+        time.sleep(0.01)
+    started = time.monotonic()
+    pool.abandon()
+    with pytest.raises(BrokenProcessPool):
+        future.result(timeout=30)
+    assert time.monotonic() - started < 20  # not the 60 s the task would take
+    pool.close()  # nothing left to close: returns at once
+
+
+CRASHING = """
+import os
+from pathlib import Path
+from mlops.core.step_system import process
+
+@process
+def fine():
+    return 1
+
+@process
+def crash(fine):
+    if Path(__file__).with_name("crash").exists():
+        os._exit(3)
+    return fine + 1
+
+@process
+def after(crash):
+    return crash + 1
+"""
+
+
+def test_a_process_that_kills_its_worker_fails_the_run_and_the_rerun_resumes(
+    tmp_path: Path,
+) -> None:
+    assert run_mlops(tmp_path, "create", "crashy").returncode == 0
+    folder = tmp_path / "projects" / "crashy"
+    (folder / "src" / "pipeline.py").write_text(CRASHING)
+    (folder / "configs" / "project_config.yaml").write_text(
+        "model:\n  name: crashy\n  parameters:\n    pipeline:\n"
+        "      process_adjlist: |\n        fine crash\n        crash after\n"
+    )
+    args = ("run", "crashy", "--local", "--executor", "processes")
+    (folder / "src" / "crash").touch()
+    failed = run_mlops(tmp_path, *args)
+    assert failed.returncode == 1, failed.stderr
+    assert "process 'crash'" in failed.stderr
+    assert "terminated abruptly" in failed.stderr
+    (folder / "src" / "crash").unlink()
+    resumed = run_mlops(tmp_path, *args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "(1 reused, 2 ran)" in resumed.stdout
