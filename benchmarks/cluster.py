@@ -30,6 +30,8 @@ from pathlib import Path
 
 import yaml
 
+from _timing import BURN, burn_loops
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the suite's loopback cluster helper
 from fixtures.servers import dask_cluster  # noqa: E402
@@ -40,38 +42,13 @@ from mlops.platform import MLPlatform, RunReport  # noqa: E402
 
 WORKERS = 2
 
-PIPELINE = """
-from mlops.core.step_system import process
-
-
-def burn(loops):
-    total = 0
-    for i in range(loops):
-        total += i * i % 7
-    return total
-
-{processes}
-"""
+PIPELINE = "from mlops.core.step_system import process\n" + BURN + "\n{processes}\n"
 
 PROCESS = """
 @process(name="task{index}")
 def task{index}(ctx, loops):
     return burn(loops)
 """
-
-
-def calibrate(seconds: float) -> int:
-    """Loop count of ``burn`` that takes about ``seconds`` here."""
-    loops = 200_000
-    while True:
-        started = time.perf_counter()
-        total = 0
-        for i in range(loops):
-            total += i * i % 7
-        elapsed = time.perf_counter() - started
-        if elapsed > 0.2:
-            return int(loops * seconds / elapsed)
-        loops *= 2
 
 
 def make_workspace(folder: Path, tasks: int, loops: int) -> MLPlatform:
@@ -112,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tasks, seconds = (4, 0.25) if args.quick else (8, 1.0)
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    loops = calibrate(seconds)
+    loops = burn_loops(seconds)
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="mlops-bench-cluster-") as tmp:
         platform = make_workspace(Path(tmp) / "ws", tasks, loops)

@@ -38,7 +38,8 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+
+from _timing import BURN, burn_loops
 
 PYTHON = os.environ.get("MLOPS_BENCH_PYTHON") or sys.executable
 
@@ -58,14 +59,6 @@ catalog = DataCatalog({f"d{i}": MemoryDataset() for i in range(n)})
 SequentialRunner().run(pipeline(nodes), catalog)
 """
 
-
-BURN = """
-def burn(loops):
-    total = 0
-    for i in range(loops):
-        total += i * i % 7
-    return total
-"""
 
 POOL = (
     BURN
@@ -96,22 +89,8 @@ def burn_source(loops: int) -> str:
     return "\n".join(lines)
 
 
-def calibrate(seconds: float = 1.0) -> int:
-    """Loops of ``burn`` that take about ``seconds`` of CPU here."""
-    namespace: dict[str, Any] = {}
-    exec(BURN, namespace)  # noqa: S102 - the benchmark's own constant
-    loops = 200_000
-    while True:
-        started = time.process_time()
-        namespace["burn"](loops)
-        took = time.process_time() - started
-        if took > 0.2:
-            return int(loops * seconds / took)
-        loops *= 2
-
-
 def executor_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
-    loops = calibrate()
+    loops = burn_loops(1.0)
     script = root / "pool.py"
     script.write_text(POOL)
     cluster = root / "cluster.py"

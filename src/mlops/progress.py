@@ -80,12 +80,10 @@ class RunDisplay:
         quiet: bool = False,
         explain: bool = False,
         live: bool | None = None,
-        project: str | None = None,
     ) -> None:
         self.console = console
         self.quiet = quiet
         self.explain = explain
-        self.project = project
         self.records = {name: ProcessRecord(name) for name in order}
         self._statuses = dict.fromkeys(order, ProcessStatus.PENDING)
         self._counts: dict[ProcessStatus, int] = {ProcessStatus.PENDING: len(self.records)}
@@ -203,7 +201,7 @@ class RunDisplay:
                 notable = [r for r in records if r.status in NOTABLE][:FULL_TABLE_LIMIT]
                 if notable:
                     self.console.print(self._table(notable))
-                project = report.get("project") or self.project or "PROJECT"
+                project = report.get("project") or "PROJECT"
                 self.console.print(
                     Text(
                         f"{len(records) - len(notable)} more; `mlops runs {project} show "
