@@ -156,7 +156,11 @@ def test_ctrl_c_stops_every_executor_at_once_and_the_next_run_resumes(
     project: dict[str, Any], args: list[str]
 ) -> None:
     running = _start(project, *args)
-    wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    try:
+        wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    except RuntimeError as exc:  # the run ended before `slow` started: show why
+        _, err = running.communicate(timeout=60)
+        raise AssertionError(f"{exc}\n{err}") from exc
     signalled = time.monotonic()
     os.killpg(running.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
     _, err = running.communicate(timeout=60)
