@@ -31,8 +31,13 @@ FAKES_BIN = Path(__file__).resolve().parents[1] / "fakes" / "bin"
 pytestmark = pytest.mark.venv
 
 
-def probe_spec(project: Path, **fields: object) -> EnvironmentSpec:
-    wheel = build_wheel(project / "wheels")
+def probe_spec(project: Path, *, built: bool = False, **fields: object) -> EnvironmentSpec:
+    """A spec installing the probe wheel; ``built`` reads the wheel already in ``project``.
+
+    Rebuilding rewrites the wheel in place, so a process racing another must not:
+    the other may be hashing it for the spec's key.
+    """
+    wheel = probe_wheel(project) if built else build_wheel(project / "wheels")
     requirement = f"./wheels/{wheel.name}"
     requirements = read_requirements([requirement], None, project, key="environment.venv")
     return EnvironmentSpec(requirements=requirements, project_dir=project, **fields)  # type: ignore[arg-type]
@@ -115,8 +120,13 @@ def test_a_failing_install_leaves_no_environment(tmp_path: Path) -> None:
     assert environments(tmp_path / "envs") == []
 
 
+def probe_wheel(project: Path) -> Path:
+    (wheel,) = (project / "wheels").glob("mlops_probe-*.whl")
+    return wheel
+
+
 def _ensure_in_child(project: str, envs: str) -> bool:
-    spec = probe_spec(Path(project))
+    spec = probe_spec(Path(project), built=True)
     return VenvManager(spec, Path(envs)).ensure().created
 
 
