@@ -25,6 +25,7 @@ dependency tables are unchanged; a warm session only installs the new wheel.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -709,9 +710,14 @@ def bench(session: nox.Session) -> None:
     """Benchmarks measured side by side; prints markdown tables (not part of the default run).
 
     ``nox -s bench`` runs every script in benchmarks/; ``nox -s bench -- benchmarks/storage.py``
-    runs one.
+    runs one, and what follows the scripts goes to each of them
+    (``nox -s bench -- benchmarks/command.py --sizes 100,1000,5000``).
     """
     install_project(session, PRIMARY, "bench")
-    scripts = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("[!_]*.py"))
+    scripts = list(itertools.takewhile(lambda arg: arg.endswith(".py"), session.posargs))
+    options = session.posargs[len(scripts) :]
+    scripts = scripts or sorted(str(p) for p in (ROOT / "benchmarks").glob("[!_]*.py"))
+    # The session's own interpreter (session.python is only the version asked for).
+    python = Path(session.bin) / "python"
     for script in scripts:
-        session.run("python", script, env={"MLOPS_BENCH_PYTHON": str(session.python)})
+        session.run("python", script, *options, env={"MLOPS_BENCH_PYTHON": str(python)})
