@@ -122,6 +122,8 @@ def _assignments(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, Any]:
     """``--set KEY=VALUE`` options as ``{dotted key: value}`` (values are YAML)."""
+    if not values:
+        return {}  # without importing the config machinery
     from mlops.managers.project_manager import parse_assignment
 
     return dict(parse_assignment(text) for text in values)

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -257,14 +256,21 @@ def run_command(
     and a local run, unless cluster.required is true.
     Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
     """
-    from mlops.runner import run_project
-
     selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}
     placement = {"executor": executor, "cluster": cluster, "scheduler": scheduler}
     request = state.request(
         name, **selection, **placement, explain=explain, local=local, overrides=overrides
     )
-    return run_project(state.workspace(), request)
+    workspace = state.workspace()
+    # A rerun in a built environment starts it before importing the rest of mlops.
+    from mlops.environment.launch import launch_cached
+
+    status = launch_cached(workspace, request)
+    if status is not None:
+        return status
+    from mlops.runner import run_project
+
+    return run_project(workspace, request)
 
 
 @cli.group("job")
@@ -324,7 +330,7 @@ def job_run_command(
             raise click.UsageError("--request and --project cannot be used together")
         request = RunRequest.from_json(request_json)
         show_debug_log(request.verbosity)
-        return run_project(state.workspace(), replace(request, local=True))
+        return run_project(state.workspace(), request)
     if project is None:
         raise click.UsageError("one of --project or --request is required")
     selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}

@@ -15,8 +15,6 @@ for the CLI to report before anything runs.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -26,7 +24,8 @@ from rich.console import Console
 
 from mlops.batch_job import job_request, summary, with_training_data
 from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
-from mlops.environment.setup_env import inside, reexec_command
+from mlops.environment.launch import REEXEC_VARIABLE, LaunchCache, request_args, run_child
+from mlops.environment.setup_env import inside, launch_of
 from mlops.errors import ExitCode
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.reproducibility_manager import ReproducibilityManager
@@ -53,8 +52,7 @@ def run_project(
     platform = MLPlatform(workspace)
     project = platform.load_project(request.project, request.overrides)
     if not request.local:
-        # The whole request crosses as JSON: no option is rebuilt (or dropped) on the way.
-        child = ["job", "run", "--request", replace(request, local=True).to_json()]
+        child = request_args(request)
         status = run_in_project_environment(platform, project, child, verbosity=request.verbosity)
         if status is not None:
             return status
@@ -74,7 +72,14 @@ def run_project(
 def run_in_project_environment(
     platform: MLPlatform, project: LoadedProject, args: Sequence[str], *, verbosity: int = 0
 ) -> int | None:
-    """Ensure the project's environment and run ``mlops ARGS`` in it; None when this is it."""
+    """Ensure the project's environment and run ``mlops ARGS`` in it; None when this is it.
+
+    A process started for the environment its config gives runs here at once:
+    the launch cache (:mod:`mlops.environment.launch`) starts a rerun's child
+    without loading the config, and this is where the child checks it.
+    """
+    if os.environ.get(REEXEC_VARIABLE) == project.env_hash:
+        return None
     manager = platform.environment_manager(project)
     building = not manager.exists()
     talk = verbosity >= 0
@@ -101,37 +106,11 @@ def run_in_project_environment(
             else "reused"
         )
         _note(f"running in {environment.prefix} ({how})")
-    command = reexec_command(environment, args, os.environ, platform.workspace.root)
-    # Not through CommandRunner, which captures output: the child's progress goes
-    # straight to this terminal, and its exit status is the run's.
-    child = subprocess.Popen(command.argv, env=command.env)
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        return _stop_child(child)
-
-
-def _stop_child(child: subprocess.Popen[bytes]) -> int:
-    """The child's exit status once an interrupt reached this process.
-
-    Ctrl-C reaches the child too (one terminal, one process group), and it
-    records its run as interrupted: it gets the time to. A SIGINT sent to
-    this process alone is passed on; a child that ignores it is killed.
-    """
-    for signal_to_send in (None, signal.SIGINT, signal.SIGKILL):
-        if signal_to_send is not None:
-            child.send_signal(signal_to_send)
-        try:
-            return child.wait(timeout=CHILD_STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            continue
-        except KeyboardInterrupt:
-            continue  # another Ctrl-C: go on to the next step at once
-    return child.wait()
-
-
-#: How long the run's child gets to end after each step of an interrupt.
-CHILD_STOP_GRACE_S = 0.5
+    launch = launch_of(environment)
+    if launch is None:  # no folder of its own: it is this interpreter's (inside, above)
+        return None
+    LaunchCache(platform.workspace).remember(project.id, project.overrides, launch)
+    return run_child(launch.command(args, os.environ, platform.workspace.root))
 
 
 def run_job(

@@ -84,10 +84,11 @@ def test_run_happens_inside_the_project_environment(
     again = run_mlops(tmp_workspace, "run", "isolated", "-vv")
     assert again.returncode == 0, again.stderr
     assert f"running in {prefix} (reused)" in again.stderr
-    # One read of the config here, one in the environment: the request crosses as JSON.
+    # One read of the config, in the environment: the launch cache started it without
+    # reading the config here, and the request crossed as JSON.
     validated = [line for line in again.stderr.splitlines() if line.endswith("validated "
                  "projects/isolated/configs/project_config.yaml")]  # fmt: skip
-    assert len(validated) == 2, again.stderr
+    assert len(validated) == 1, again.stderr
     assert "reused" in again.stdout  # the process result too: same code, same environment
 
     local = run_mlops(tmp_workspace, "run", "isolated", "--local", "--no-cache")
@@ -111,11 +112,16 @@ def test_prune_removes_what_no_project_uses(
     assert changed.returncode == 0, changed.stderr
     rows = env_list(tmp_workspace)
     assert len(rows) == 2
-    (current,) = [r["name"] for r in rows if r["used_by"] == ["pruned"]]
+    (current,) = [r for r in rows if r["used_by"] == ["pruned"]]
+    # The config did not change, so the launch cache started the old environment; the
+    # run there saw that its spec is another and ran in the new one instead.
+    record = last_run("pruned")
+    assert record["environment"]["spec_hash"] == current["spec_hash"]
+    assert Path(record["environment"]["executable"]).parent.parent.name == current["name"]
     dry = run_mlops(tmp_workspace, "env", "prune", "--dry-run")
     assert "Would remove 1 environment(s)" in dry.stdout
     assert len(env_list(tmp_workspace)) == 2
     pruned = run_mlops(tmp_workspace, "env", "prune")
     assert pruned.returncode == 0
     assert "Removed 1 environment(s)" in pruned.stdout
-    assert [r["name"] for r in env_list(tmp_workspace)] == [current]
+    assert [r["name"] for r in env_list(tmp_workspace)] == [current["name"]]

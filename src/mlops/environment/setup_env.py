@@ -3,7 +3,8 @@
 ``mlops run`` ensures the project's environment, then runs itself again with
 that environment's interpreter (same arguments) unless it already is that
 interpreter or ``--local`` asks for the current one. The child gets
-``MLOPS_PROJECT_ENV=<spec hash>``, which stops it from re-executing again.
+``MLOPS_PROJECT_ENV=<spec hash>``, which stops it from re-executing again when
+its config gives that spec (see :mod:`mlops.environment.launch`).
 
 The environment gets mlops installed the way the running mlops is installed
 (editable source, a local wheel, or the released version), with the extras the
@@ -17,17 +18,15 @@ import os
 import shlex
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from mlops.environment.base import Environment, EnvironmentManager
 from mlops.environment.factory import create_manager
+from mlops.environment.launch import REEXEC_VARIABLE, Launch, Reexec
 from mlops.environment.utils import CommandRunner
 from mlops.errors import EnvSetupError
-
-REEXEC_VARIABLE = "MLOPS_PROJECT_ENV"
 
 
 def runtime_requirements(
@@ -75,34 +74,38 @@ def project_manager(
 def inside(environment: Environment, environ: Mapping[str, str] | None = None) -> bool:
     """Whether this process already runs in ``environment`` (or was started for it)."""
     env = os.environ if environ is None else environ
-    if env.get(REEXEC_VARIABLE):
-        return True
-    if environment.prefix is None:
+    if environment.prefix is None or env.get(REEXEC_VARIABLE) == environment.spec_hash:
         return True
     return Path(sys.prefix).resolve() == environment.prefix.resolve()
 
 
-@dataclass(frozen=True)
-class Reexec:
-    """The command that runs ``mlops ARGS`` again inside an environment."""
-
-    argv: list[str]
-    env: dict[str, str]
+def launch_of(environment: Environment) -> Launch | None:
+    """How ``environment`` is started again (None when it has no folder of its own)."""
+    if environment.prefix is None:
+        return None
+    return Launch(
+        environment.spec_hash,
+        environment.python_path,
+        environment.prefix,
+        environment.kind,
+        environment.bin_paths,
+    )
 
 
 def reexec_command(
     environment: Environment, args: Sequence[str], environ: Mapping[str, str], workspace: Path
 ) -> Reexec:
-    env = environment.environ(environ)
-    env[REEXEC_VARIABLE] = environment.spec_hash
-    env["MLOPS_WORKSPACE_DIR"] = str(workspace)
-    return Reexec([str(environment.python_path), "-m", "mlops.main", *args], env)
+    launch = launch_of(environment)
+    if launch is None:
+        raise EnvSetupError(f"the {environment.manager} environment is this interpreter's own")
+    return launch.command(args, environ, workspace)
 
 
 __all__ = [
     "REEXEC_VARIABLE",
     "Reexec",
     "inside",
+    "launch_of",
     "project_manager",
     "reexec_command",
     "runtime_requirements",

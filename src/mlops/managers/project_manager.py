@@ -33,10 +33,11 @@ from mlops.adapters.config_schema import (
     validate_project_config,
 )
 from mlops.adapters.config_yaml import read_user_text, read_yaml_file
+from mlops.environment.launch import LaunchCache
 from mlops.errors import ConfigError, GraphError, ProjectError
 from mlops.managers.loaded_project import LoadedProject
-from mlops.managers.project_ids import PROJECT_ID, check_project_id
 from mlops.managers.templates import render_template, template_names
+from mlops.runtime.project_ids import PROJECT_ID, check_project_id
 from mlops.runtime.workspace import Workspace
 from mlops.storage.atomic import atomic_write_text, file_lock
 
@@ -313,6 +314,7 @@ class ProjectManager:
                 projects.pop(project_id, None)
 
             self._update_index(remove)
+            LaunchCache(self.workspace).forget(project_id)
             shutil.rmtree(trash, ignore_errors=True)
         return True
 

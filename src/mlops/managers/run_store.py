@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from mlops.adapters.config_yaml import plain_data, read_yaml_file
 from mlops.errors import ProjectError
-from mlops.managers.project_ids import check_project_id
+from mlops.runtime.project_ids import check_project_id
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, Workspace
 from mlops.storage.adapters.sqlite_kv import DEFAULT_FILE, SqliteKVStore
 from mlops.storage.interfaces.kv_store import KVStore

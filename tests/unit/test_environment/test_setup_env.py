@@ -65,6 +65,8 @@ def test_reexec_runs_the_same_command_inside_the_environment(tmp_path: Path) -> 
     }
     assert not inside(environment, {})
     assert inside(environment, {REEXEC_VARIABLE: "abc"})  # the child never re-executes again
+    # ...unless it was started for another spec (a stale launch): then it is not inside.
+    assert not inside(environment, {REEXEC_VARIABLE: "def"})
     system = Environment(
         "system", "h", Path("/usr/bin/python3"), (), None, PrefixKind.VENV, "system", False
     )
