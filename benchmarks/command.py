@@ -10,7 +10,8 @@ inflate the way it inflates wall time.
     net of a 1-process run, piped and under a pseudo-terminal (where the live
     progress table is drawn); Kedro's SequentialRunner on the same chain, net of
     a 1-node pipeline.
-(c) A cached 1-process project (``--local``): wall time of the whole command.
+(c) A cached 1-process project: wall time of the whole command with ``--local``,
+    and in a venv of its own (built before timing: the launcher, then the run inside).
 (d) 100 processes of 20 ms: the cold run against a fully cached rerun.
 (e) The processes executor, wall time: a project of two independent ~1 s CPU-bound
     processes against ``multiprocessing.Pool(2)`` running the same two calls, and a
@@ -45,18 +46,21 @@ PYTHON = os.environ.get("MLOPS_BENCH_PYTHON") or sys.executable
 
 KEDRO_CHAIN = """
 import sys
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
 from kedro.pipeline import node, pipeline
-from kedro.runner import SequentialRunner
+from kedro.runner import ParallelRunner, SequentialRunner
 
 def step(*_):
     return 1
 
-n = int(sys.argv[1])
-nodes = [node(step, None, "d0", name="n0")]
-nodes += [node(step, f"d{i - 1}", f"d{i}", name=f"n{i}") for i in range(1, n)]
-catalog = DataCatalog({f"d{i}": MemoryDataset() for i in range(n)})
-SequentialRunner().run(pipeline(nodes), catalog)
+if __name__ == "__main__":
+    n, parallel = int(sys.argv[1]), sys.argv[2] == "parallel"
+    nodes = [node(step, None, "d0", name="n0")]
+    nodes += [node(step, f"d{i - 1}", f"d{i}", name=f"n{i}") for i in range(1, n)]
+    catalog = (SharedMemoryDataCatalog if parallel else DataCatalog)(
+        {f"d{i}": MemoryDataset() for i in range(n)}
+    )
+    (ParallelRunner() if parallel else SequentialRunner()).run(pipeline(nodes), catalog)
 """
 
 
@@ -135,9 +139,10 @@ def chain_source(n: int, sleep: float = 0.0) -> str:
     return "\n".join(lines)
 
 
-def chain_config(name: str, n: int) -> str:
+def chain_config(name: str, n: int, environment: str = "system: {}") -> str:
     edges = "".join(f"        p{i - 1} p{i}\n" for i in range(1, n)) or "        p0\n"
     return (
+        f"environment:\n  {environment}\n"
         f"model:\n  name: {name}\n  parameters:\n    pipeline:\n      process_adjlist: |\n{edges}"
     )
 
@@ -222,14 +227,22 @@ def measured(
     return [timed(argv, env, terminal=terminal) for _ in range(repeat)]
 
 
-def project(tree: Tree, root: Path, name: str, n: int, sleep: float = 0.0) -> dict[str, str]:
+def project(
+    tree: Tree,
+    root: Path,
+    name: str,
+    n: int,
+    *,
+    sleep: float = 0.0,
+    environment: str = "system: {}",
+) -> dict[str, str]:
     workspace = root / f"{tree.label}-{name}"
     env = tree.env(workspace)
     if not workspace.exists():
         subprocess.run(tree.mlops("create", name), env=env, check=True, capture_output=True)
         folder = workspace / "projects" / name
         (folder / "src" / "pipeline.py").write_text(chain_source(n, sleep))
-        (folder / "configs" / "project_config.yaml").write_text(chain_config(name, n))
+        (folder / "configs" / "project_config.yaml").write_text(chain_config(name, n, environment))
     return env
 
 
@@ -254,7 +267,7 @@ def chain_rows(
     trees: list[Tree], root: Path, sizes: list[int], repeat: int, kedro: bool
 ) -> list[str]:
     rows = [
-        "| processes | mlops | piped ms/process | terminal ms/process | terminal wall s |",
+        "| processes | runner | CPU ms/process, piped | CPU ms/process, terminal | wall s (mlops: terminal) |",
         "|---:|---|---:|---:|---:|",
     ]
     for tree in trees:
@@ -272,12 +285,22 @@ def chain_rows(
                 f"{(median(shown, 1) - base) / (n - 1) * 1000:.2f} | {median(shown, 0):.2f} |"
             )
     if kedro:
-        base = median(measured([PYTHON, "-c", KEDRO_CHAIN, "1"], dict(os.environ), repeat), 1)
-        for n in sizes:
-            cpu = median(measured([PYTHON, "-c", KEDRO_CHAIN, str(n)], dict(os.environ), repeat), 1)
-            rows.append(
-                f"| {n} | Kedro SequentialRunner | {(cpu - base) / (n - 1) * 1000:.2f} | | |"
-            )
+        # ParallelRunner: its worker processes' CPU is not the command's own, so its
+        # cost per node is wall time (the last column), net of a 1-node run.
+        for runner in ("sequential", "parallel"):
+            kedro_argv = [PYTHON, "-c", KEDRO_CHAIN]
+            env = dict(os.environ)
+            one = measured([*kedro_argv, "1", runner], env, repeat)
+            for n in sizes:
+                if runner == "parallel" and n > 1000:
+                    continue  # minutes per run: its cost per node grows with the graph
+                many = measured([*kedro_argv, str(n), runner], env, repeat)
+                cpu = (median(many, 1) - median(one, 1)) / (n - 1) * 1000
+                wall = (median(many, 0) - median(one, 0)) / (n - 1) * 1000
+                rows.append(
+                    f"| {n} | Kedro {runner.capitalize()}Runner | {cpu:.2f} | "
+                    f"| {median(many, 0):.2f} ({wall:.2f} ms/node) |"
+                )
     return rows
 
 
@@ -286,11 +309,17 @@ def cached_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
         "| measure | " + " | ".join(t.label for t in trees) + " |",
         "|---|" + "---:|" * len(trees),
     ]
-    one, cold, warm, ratio = [], [], [], []
+    one, built, versus, cold, warm, ratio = [], [], [], [], [], []
     for tree in trees:
         env = project(tree, root, "cached", 1)
         argv = tree.mlops("run", "cached", "--local")
-        one.append(f"{median(measured(argv, env, repeat), 0):.3f} s")
+        local = median(measured(argv, env, repeat), 0)
+        one.append(f"{local:.3f} s")
+        # The same project in a venv of its own: built by the first (unmeasured) run.
+        env = project(tree, root, "inenv", 1, environment="venv: {}")
+        inside = median(measured(tree.mlops("run", "inenv"), env, repeat), 0)
+        built.append(f"{inside:.3f} s")
+        versus.append(f"{inside / local:.2f}x")
         env = project(tree, root, "sleepy", 100, sleep=0.02)
         argv = tree.mlops("run", "sleepy", "--local")
         samples = []
@@ -306,6 +335,8 @@ def cached_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
         warm.append(f"{warm_s:.2f} s")
         ratio.append(f"{cold_s / warm_s:.1f}x")
     rows.append("| cached 1-process `mlops run --local`, wall | " + " | ".join(one) + " |")
+    rows.append("| same, in its built venv (`mlops run`), wall | " + " | ".join(built) + " |")
+    rows.append("| in its venv / `--local` | " + " | ".join(versus) + " |")
     rows.append("| 100 x 20 ms, cold `mlops run`, wall | " + " | ".join(cold) + " |")
     rows.append("| same, fully cached rerun, wall | " + " | ".join(warm) + " |")
     rows.append("| cold / cached | " + " | ".join(ratio) + " |")
