@@ -267,7 +267,10 @@ def chain_rows(
     trees: list[Tree], root: Path, sizes: list[int], repeat: int, kedro: bool
 ) -> list[str]:
     rows = [
-        "| processes | runner | CPU ms/process, piped | CPU ms/process, terminal | wall s (mlops: terminal) |",
+        (
+            "| processes | runner | CPU ms/process, piped | CPU ms/process, terminal "
+            "| wall s (mlops: terminal) |"
+        ),
         "|---:|---|---:|---:|---:|",
     ]
     for tree in trees:
