@@ -17,14 +17,14 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from mlops.environment.base import Environment, EnvironmentManager
 from mlops.environment.factory import create_manager
-from mlops.environment.launch import REEXEC_VARIABLE, Launch, Reexec
+from mlops.environment.launch import REEXEC_VARIABLE, Launch
 from mlops.environment.utils import CommandRunner
 from mlops.errors import EnvSetupError
 
@@ -92,21 +92,10 @@ def launch_of(environment: Environment) -> Launch | None:
     )
 
 
-def reexec_command(
-    environment: Environment, args: Sequence[str], environ: Mapping[str, str], workspace: Path
-) -> Reexec:
-    launch = launch_of(environment)
-    if launch is None:
-        raise EnvSetupError(f"the {environment.manager} environment is this interpreter's own")
-    return launch.command(args, environ, workspace)
-
-
 __all__ = [
     "REEXEC_VARIABLE",
-    "Reexec",
     "inside",
     "launch_of",
     "project_manager",
-    "reexec_command",
     "runtime_requirements",
 ]

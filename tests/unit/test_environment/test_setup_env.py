@@ -13,7 +13,7 @@ from mlops.environment.base import Environment
 from mlops.environment.setup_env import (
     REEXEC_VARIABLE,
     inside,
-    reexec_command,
+    launch_of,
     runtime_requirements,
 )
 
@@ -51,10 +51,11 @@ def test_reexec_runs_the_same_command_inside_the_environment(tmp_path: Path) -> 
         manager="venv", spec_hash="abc", python_path=prefix / "bin" / "python",
         bin_paths=(prefix / "bin",), prefix=prefix, kind=PrefixKind.VENV, tool="uv", created=True,
     )  # fmt: skip
-    command = reexec_command(
-        environment, ["-v", "run", "demo", "--local"], {"PATH": "/usr/bin", "PYTHONHOME": "/x"},
-        tmp_path,
-    )  # fmt: skip
+    launch = launch_of(environment)
+    assert launch is not None
+    command = launch.command(
+        ["-v", "run", "demo", "--local"], {"PATH": "/usr/bin", "PYTHONHOME": "/x"}, tmp_path
+    )
     assert command.argv == [str(prefix / "bin" / "python"), "-m", "mlops.main",
                             "-v", "run", "demo", "--local"]  # fmt: skip
     assert command.env == {
@@ -71,3 +72,4 @@ def test_reexec_runs_the_same_command_inside_the_environment(tmp_path: Path) -> 
         "system", "h", Path("/usr/bin/python3"), (), None, PrefixKind.VENV, "system", False
     )
     assert inside(system, {})
+    assert launch_of(system) is None  # nothing to start: it is this interpreter
