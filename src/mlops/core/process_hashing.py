@@ -281,7 +281,7 @@ class _CodeWalker:
         """The names ``obj``'s code can see: its closure, then (a class) its module, then its
         globals. Layered, not copied: a copy of the globals per function made hashing a
         module of N functions O(N^2)."""
-        layers: list[Mapping[str, Any]] = []
+        layers: list[dict[str, Any]] = []
         closure = getattr(obj, "__closure__", None) or ()
         freevars = getattr(getattr(obj, "__code__", None), "co_freevars", ())
         cells: dict[str, Any] = {}
