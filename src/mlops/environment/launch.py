@@ -44,6 +44,8 @@ REEXEC_VARIABLE = "MLOPS_PROJECT_ENV"
 CHILD_STOP_GRACE_S = 0.5
 LAUNCH_DIR_NAME = "launch"
 _FORMAT = 1
+#: The config reader's size cap (``adapters.config_yaml``): larger configs take the full path.
+_MAX_CONFIG_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,10 @@ class LaunchCache:
     def _key(self, project_id: str, overrides: Mapping[str, Any]) -> str | None:
         config = self.workspace.project_dir(project_id) / CONFIG_RELATIVE_PATH
         try:
+            # Bounded before reading: a config past the reader's cap is refused on the
+            # full path, so the launcher never holds more than that in memory.
+            if config.stat().st_size > _MAX_CONFIG_BYTES:
+                return None
             return launch_key(config.read_bytes(), overrides)
         except OSError:
             return None

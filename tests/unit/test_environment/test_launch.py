@@ -87,3 +87,19 @@ def test_the_command_starts_the_request_whole_in_the_environment(tmp_path: Path)
     assert command.env[REEXEC_VARIABLE] == "abc"
     assert command.env["PATH"] == f"{launch.prefix / 'bin'}:/usr/bin"
     assert command.env["VIRTUAL_ENV"] == str(launch.prefix)
+
+
+def test_a_config_past_the_readers_cap_misses_without_being_read(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from mlops.adapters.config_yaml import MAX_YAML_BYTES
+    from mlops.environment import launch as launch_module
+
+    assert launch_module._MAX_CONFIG_BYTES == MAX_YAML_BYTES  # the same cap as the reader's
+    config = workspace.project_dir("demo") / CONFIG_RELATIVE_PATH
+    with config.open("ab") as handle:
+        handle.truncate(MAX_YAML_BYTES + 1)
+    cache = LaunchCache(workspace)
+    cache.remember("demo", {}, built(tmp_path))
+    assert cache.lookup("demo", {}) is None
+    assert not (workspace.state_dir / "launch" / "demo.json").exists()
