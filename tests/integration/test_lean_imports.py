@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fixtures.cli import run_mlops
 
 #: Libraries a run of a plain project must not import: front ends, clusters,
@@ -41,3 +43,36 @@ def test_a_run_of_a_new_project_imports_no_library_it_does_not_use(tmp_path: Pat
     assert run_mlops(tmp_path, "create", "lean").returncode == 0
     assert _imported(tmp_path, "run", "lean", "--local") == (0, [])  # runs its process
     assert _imported(tmp_path, "run", "lean", "--local") == (0, [])  # all cached
+
+
+#: What a worker process of the ``processes`` executor must not import to start:
+#: the driver validated the config, so the schema (pydantic) and the YAML reader stay out.
+WORKER_HEAVY = ["pydantic", "ruamel.yaml", *HEAVY]
+
+WORKER_PIPELINE = f"""
+import json, os, sys
+from mlops.core.step_system import process
+
+@process
+def report():
+    with open(os.environ["LEAN_REPORT"], "w") as out:
+        json.dump([m for m in {WORKER_HEAVY!r} if m in sys.modules], out)
+    return os.getpid()
+"""
+
+
+def test_a_worker_process_starts_without_the_config_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_mlops(tmp_path, "create", "lean").returncode == 0
+    project = tmp_path / "projects" / "lean"
+    (project / "src" / "pipeline.py").write_text(WORKER_PIPELINE, encoding="utf-8")
+    (project / "configs" / "project_config.yaml").write_text(
+        "model:\n  name: lean\n  parameters:\n    pipeline:\n      process_adjlist: report\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "worker-modules.json"
+    monkeypatch.setenv("LEAN_REPORT", str(report))  # run_mlops passes the environment on
+    done = run_mlops(tmp_path, "run", "lean", "--local", "--executor", "processes")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(report.read_text(encoding="utf-8")) == []

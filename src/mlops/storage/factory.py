@@ -23,10 +23,11 @@ from mlops.errors import StorageError
 from mlops.runtime.workspace import Workspace
 from mlops.storage.adapters.local_objects import LocalObjectStore
 from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
-from mlops.storage.adapters.sqlite_kv import DEFAULT_FILE, SqliteKVStore
+from mlops.storage.adapters.sqlite_kv import SqliteKVStore
 from mlops.storage.fallback import FallbackKVStore, required_failure, warn_once
 from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
 from mlops.storage.interfaces.object_store import ObjectStore
+from mlops.storage.local_stores import KV_FILE, OBJECTS_DIR, local_path
 from mlops.storage.options import (
     KV_ALIASES,
     OBJECT_ALIASES,
@@ -41,7 +42,6 @@ from mlops.storage.options import (
     kv_options,
     object_options,
 )
-from mlops.storage.path_utils import contained_path
 
 
 def _state_dir(given: Path | None, environ: Mapping[str, str]) -> Path:
@@ -49,8 +49,6 @@ def _state_dir(given: Path | None, environ: Mapping[str, str]) -> Path:
     return given if given is not None else Workspace.resolve(environ=environ).state_dir
 
 
-KV_FILE = DEFAULT_FILE
-OBJECTS_DIR = "objects"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
 
@@ -62,14 +60,6 @@ def _expect(options: StoreOptions, kind: type[T]) -> T:
     if not isinstance(options, kind):
         raise TypeError(f"no store for {type(options).__name__}")
     return options
-
-
-def _local_path(value: str | None, state_dir: Path, default: str, what: str) -> Path:
-    """A configured local path: relative ones live under the state folder and stay inside it."""
-    if value is None:
-        return state_dir / default
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else contained_path(state_dir, path, what=what)
 
 
 def create_kv_store(
@@ -87,7 +77,7 @@ def create_kv_store(
 
     def local(ns: str) -> KVStore:
         path = getattr(options, "path", None)
-        return SqliteKVStore(_local_path(path, state_dir, KV_FILE, "path"), ns)
+        return SqliteKVStore(local_path(path, state_dir, KV_FILE, "path"), ns)
 
     if isinstance(options, MemoryKVOptions):
         return MemoryKVStore(namespace)
@@ -125,7 +115,7 @@ def fallback_kv_store(
     options = kv_options(config, key_path)
     if isinstance(options, MemoryKVOptions | SqliteKVOptions):
         return None
-    path = _local_path(getattr(options, "path", None), state_dir, KV_FILE, "path")
+    path = local_path(getattr(options, "path", None), state_dir, KV_FILE, "path")
     return SqliteKVStore(path, namespace) if path.is_file() else None
 
 
@@ -183,7 +173,7 @@ def create_object_store(
     if isinstance(options, MemoryObjectOptions):
         return MemoryObjectStore()
     if isinstance(options, LocalObjectOptions):
-        root = _local_path(options.root, state_dir, OBJECTS_DIR, "root")
+        root = local_path(options.root, state_dir, OBJECTS_DIR, "root")
         return LocalObjectStore(root, durable=options.durable)
     from mlops.storage.adapters.gcs_objects import GcsObjectStore
 
@@ -201,13 +191,15 @@ def create_object_store(
     except StorageUnavailableError as exc:
         if gcs.required:
             raise required_failure(exc, key_path) from exc
-        fallback = LocalObjectStore(_local_path(gcs.root, state_dir, OBJECTS_DIR, "root"))
+        fallback = LocalObjectStore(local_path(gcs.root, state_dir, OBJECTS_DIR, "root"))
         warn_once(f"gcs:{gcs.bucket}", f"{exc.one_line()}; using {fallback.describe()} instead")
         return fallback
 
 
 __all__ = [
     "KV_ALIASES",
+    "KV_FILE",
+    "OBJECTS_DIR",
     "OBJECT_ALIASES",
     "StorageError",
     "create_kv_store",

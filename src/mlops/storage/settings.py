@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops.storage.factory import create_kv_store, create_object_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
+from mlops.storage.local_stores import open_local_settings
 
 _opened_lock = threading.Lock()
 
@@ -47,13 +47,25 @@ class StoreSettings:
         with _opened_lock:
             opened = _opened_settings.get(key)
             if opened is None:
-                state_dir = Path(self.state_dir)
-                stores = (
-                    create_kv_store(self.kv, state_dir=state_dir, namespace=self.namespace),
-                    create_object_store(self.objects, state_dir=state_dir),
-                )
+                stores = self._open_new()
                 opened = _opened_settings[key] = (self.namespace, stores)
         return opened[1]
+
+    def _open_new(self) -> tuple[KVStore, ObjectStore]:
+        state_dir = Path(self.state_dir)
+        local = open_local_settings(
+            self.kv, self.objects, state_dir=state_dir, namespace=self.namespace
+        )
+        if local is not None:
+            return local
+        # A remote backend: its client is imported anyway, and the factory checks
+        # the settings and wires the local fallback.
+        from mlops.storage.factory import create_kv_store, create_object_store
+
+        return (
+            create_kv_store(self.kv, state_dir=state_dir, namespace=self.namespace),
+            create_object_store(self.objects, state_dir=state_dir),
+        )
 
 
 # settings key -> (namespace, the stores opened from those settings)
