@@ -8,6 +8,7 @@ interpreter ran the processes.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fixtures.cli import run_mlops
 from fixtures.projects import ProjectFactory
 from fixtures.wheels import build_wheel
 from mlops.core.run_records import get_run, latest_run
+from mlops.environment.setup_env import runtime_requirements
 from mlops.platform import MLPlatform
 
 pytestmark = [pytest.mark.venv, pytest.mark.slow]
@@ -74,8 +76,10 @@ def test_run_happens_inside_the_project_environment(
     assert f"running in {prefix} (built in " in first.stderr
     # The build says each step as it starts: no silent minutes.
     assert f"mlops: creating {prefix}\n" in first.stderr
-    assert f"mlops: adding mlops to {prefix.name}\n" in first.stderr
-    assert "mlops: installing with " in first.stderr
+    # The requirements and mlops itself go in with one install (one resolve).
+    (install,) = [line for line in first.stderr.splitlines() if "installing with " in line]
+    runtime = [arg for line in runtime_requirements() for arg in shlex.split(line)]
+    assert [requirement, *runtime] == install.split(": ", 2)[2].split(", "), install
     record = last_run("isolated")
     assert Path(record["environment"]["executable"]).parent.parent == prefix
     assert record["environment"]["executable"] != sys.executable

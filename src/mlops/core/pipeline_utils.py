@@ -141,20 +141,30 @@ def _read_file(path: Path, base_dir: Path, key: str, digests: dict[str, str]) ->
 
 
 def install_argv(
-    tool: str, python: Path, packages: Sequence[str], constraint_files: Sequence[Path] = ()
+    tool: str,
+    python: Path,
+    packages: Sequence[str],
+    constraint_files: Sequence[Path] = (),
+    *,
+    compile_bytecode: bool = False,
 ) -> list[str]:
-    """The argv that installs ``packages`` into the interpreter ``python`` with uv or pip."""
+    """The argv that installs ``packages`` into the interpreter ``python`` with uv or pip.
+
+    ``compile_bytecode`` compiles every module of the environment at install;
+    without it, Python compiles a module the first time it is imported (both
+    tools then agree: pip is told ``--no-compile``).
+    """
     constraints = [arg for path in constraint_files for arg in ("--constraint", str(path))]
     if tool == "uv":
-        # Compiled at install, as pip does: otherwise every start in the environment
-        # compiles what it imports (and, with PYTHONDONTWRITEBYTECODE, every time).
+        compiling = ["--compile-bytecode"] if compile_bytecode else []
         return [
-            "uv", "pip", "install", "--compile-bytecode", "--python", str(python),
+            "uv", "pip", "install", *compiling, "--python", str(python),
             *constraints, *packages,
         ]  # fmt: skip
+    compiling = [] if compile_bytecode else ["--no-compile"]
     return [
         str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-        *constraints, *packages,
+        *compiling, *constraints, *packages,
     ]  # fmt: skip
 
 

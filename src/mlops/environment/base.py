@@ -190,6 +190,21 @@ class EnvironmentManager(abc.ABC):
         """``uv`` when it is on PATH, else ``pip`` (inside the target interpreter)."""
         return "uv" if self.runner.which("uv", self.environ) else "pip"
 
+    @property
+    def compiles_bytecode(self) -> bool:
+        """Whether installs compile every module up front (see ARCHITECTURE, environments).
+
+        Only where the runs cannot write bytecode (``PYTHONDONTWRITEBYTECODE``):
+        there every start would compile what it imports again. Elsewhere Python
+        compiles a module once, the first time it is imported, which costs a
+        first run a fraction of compiling the whole environment at install.
+        """
+        return bool(self.environ.get("PYTHONDONTWRITEBYTECODE"))
+
+    def install_with_runtime(self, python: Path, tool: str, requirements: Sequence[str]) -> None:
+        """The project's ``requirements`` and mlops's runtime, in one install: one resolve."""
+        self.install_packages(python, tool, [*requirements, *self.spec.runtime])
+
     def install_packages(self, python: Path, tool: str, packages: Sequence[str]) -> None:
         """Install ``packages`` (requirement lines, options split as pip reads them)."""
         if not packages:
@@ -198,7 +213,9 @@ class EnvironmentManager(abc.ABC):
         shown = ", ".join(args[:6]) + (f" and {len(args) - 6} more" if len(args) > 6 else "")
         self.step(f"installing with {tool}: {shown}")
         constraints = [self.spec.constraints_file] if self.spec.constraints_file else []
-        argv = install_argv(tool, python, args, constraints)
+        argv = install_argv(
+            tool, python, args, constraints, compile_bytecode=self.compiles_bytecode
+        )
         env = {**self.environ, "UV_PYTHON_DOWNLOADS": "never", "PIP_NO_INPUT": "1"}
         self.runner.run(argv, env=env, cwd=self.spec.project_dir, on_line=self.on_output)
 
@@ -264,8 +281,6 @@ class PrefixEnvironmentManager(EnvironmentManager):
         try:
             self.step(f"creating {self.path}")
             tool = self.build()
-            self.step(f"adding mlops to {self.path.name}")
-            self.install_packages(self.python_path, tool, self.spec.runtime)
             manifest = {
                 "manager": self.name,
                 "spec_hash": self.spec_hash,
@@ -299,7 +314,11 @@ class PrefixEnvironmentManager(EnvironmentManager):
 
     @abc.abstractmethod
     def build(self) -> str:
-        """Create the environment at :attr:`path` with its requirements; return the tool used."""
+        """Create the environment at :attr:`path`; return the tool used.
+
+        It installs the requirements and the runtime together
+        (:meth:`install_with_runtime`).
+        """
 
     def remove(self) -> bool:
         if not self.path.exists():

@@ -127,7 +127,7 @@ class CondaManager(PrefixEnvironmentManager):
             )
         tool = self.install_tool()
         pip_lines = [*self.spec.requirements.lines, *self._extra_pip]
-        self.install_packages(self.python_path, tool, pip_lines)
+        self.install_with_runtime(self.python_path, tool, pip_lines)
         return tool
 
 

@@ -56,7 +56,7 @@ class VenvManager(PrefixEnvironmentManager):
         else:
             self.runner.run([str(base), "-m", "venv", str(self.path)], env=env)
             tool = "pip"
-        self.install_packages(self.python_path, tool, self.spec.requirements.lines)
+        self.install_with_runtime(self.python_path, tool, self.spec.requirements.lines)
         return tool
 
 

@@ -76,9 +76,17 @@ def test_a_list_is_kept_as_written_and_a_missing_file_names_the_key(tmp_path: Pa
 def test_install_argv_for_uv_and_pip() -> None:
     python = Path("/e/bin/python")
     assert install_argv("uv", python, ["six"], [Path("c.txt")]) == [
-        "uv", "pip", "install", "--compile-bytecode", "--python", "/e/bin/python",
-        "--constraint", "c.txt", "six",
+        "uv", "pip", "install", "--python", "/e/bin/python", "--constraint", "c.txt", "six",
     ]  # fmt: skip
     assert install_argv("pip", python, ["six"]) == [
-        "/e/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "six",
+        "/e/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+        "--no-compile", "six",
     ]  # fmt: skip
+
+
+def test_both_tools_compile_bytecode_only_when_asked() -> None:
+    python = Path("/e/bin/python")
+    uv = install_argv("uv", python, ["six"], compile_bytecode=True)
+    assert uv[:4] == ["uv", "pip", "install", "--compile-bytecode"]
+    pip = install_argv("pip", python, ["six"], compile_bytecode=True)
+    assert "--no-compile" not in pip  # pip compiles by default

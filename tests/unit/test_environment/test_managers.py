@@ -71,7 +71,6 @@ def test_venv_with_uv_builds_then_installs_by_path(tmp_path: Path, runner: Recor
             "uv",
             "pip",
             "install",
-            "--compile-bytecode",
             "--python",
             str(prefix / "bin" / "python"),
             "six==1.16",
@@ -83,6 +82,17 @@ def test_venv_with_uv_builds_then_installs_by_path(tmp_path: Path, runner: Recor
     manifest = json.loads((prefix / MANIFEST_NAME).read_text())
     assert manifest["spec"]["requirements"] == ["six==1.16"]
     assert manifest["tool"] == "uv"
+
+
+@pytest.mark.parametrize(("value", "compiled"), [("1", True), ("", False)], ids=["set", "empty"])
+def test_bytecode_is_compiled_at_install_where_runs_cannot_write_it(
+    tmp_path: Path, runner: RecordingRunner, value: str, compiled: bool
+) -> None:
+    environ = {**ENVIRON, "PYTHONDONTWRITEBYTECODE": value}
+    VenvManager(spec(tmp_path, "six"), tmp_path / "envs", runner=runner, environ=environ).ensure()
+    install = runner.argvs()[-1]
+    assert install[:3] == ("uv", "pip", "install")
+    assert ("--compile-bytecode" in install) is compiled
 
 
 def test_each_step_of_a_build_is_told_as_it_starts(tmp_path: Path, runner: RecordingRunner) -> None:
@@ -98,9 +108,7 @@ def test_each_step_of_a_build_is_told_as_it_starts(tmp_path: Path, runner: Recor
     prefix = tmp_path / "envs" / f"venv-{manager.spec_hash}"
     assert steps == [
         f"creating {prefix}",
-        "installing with uv: six==1.16, numpy>=2",
-        f"adding mlops to {prefix.name}",
-        "installing with uv: mlops[mlflow]",
+        "installing with uv: six==1.16, numpy>=2, mlops[mlflow]",
     ]
     steps.clear()
     manager.ensure()  # reused: nothing to say
@@ -119,7 +127,7 @@ def test_without_uv_the_stdlib_venv_and_pip_are_used(
     assert runner.argvs() == [
         (sys.executable, "-m", "venv", str(manager.path)),
         (python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-         "-e", "./lib", "six"),
+         "--no-compile", "-e", "./lib", "six"),
     ]  # fmt: skip
 
 
@@ -217,7 +225,6 @@ def test_a_new_mlops_is_installed_into_an_existing_environment(
             "uv",
             "pip",
             "install",
-            "--compile-bytecode",
             "--python",
             str(new.python_path),
             "mlops==0.2.0",
@@ -364,7 +371,7 @@ def test_conda_from_packages_on_exact_channels(
     )  # fmt: skip
     assert conda_runner.argvs()[1] == (
         str(manager.path / "bin" / "python"), "-m", "pip", "install",
-        "--disable-pip-version-check", "--no-input", "six",
+        "--disable-pip-version-check", "--no-input", "--no-compile", "six",
     )  # fmt: skip
     assert environment.environ(ENVIRON)["CONDA_PREFIX"] == str(manager.path)
     assert "VIRTUAL_ENV" not in environment.environ(ENVIRON)
@@ -456,7 +463,6 @@ def test_system_installs_only_when_allowed(tmp_path: Path, runner: RecordingRunn
             "uv",
             "pip",
             "install",
-            "--compile-bytecode",
             "--python",
             sys.executable,
             "no-such-dist-xyz",
