@@ -23,6 +23,23 @@ def _sleep(seconds: float) -> int:
     return os.getpid()
 
 
+def _note_at_exit(path: str) -> int:
+    import atexit
+
+    atexit.register(Path(path).write_text, "written at exit", encoding="utf-8")
+    return os.getpid()
+
+
+def test_a_worker_runs_its_atexit_handlers_when_the_pool_closes(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    pool = ProcessPool(1)
+    try:
+        assert pool.submit(_note_at_exit, str(note)).result(timeout=60) != os.getpid()
+    finally:
+        pool.close()  # waits for the worker to exit
+    assert note.read_text(encoding="utf-8") == "written at exit"
+
+
 def test_tasks_run_in_worker_processes_started_on_first_use() -> None:
     pool = create_executor("processes", n_workers=2)
     assert isinstance(pool, ProcessPool)

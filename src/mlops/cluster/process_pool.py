@@ -11,7 +11,9 @@ its dashboard, for those who want one.
   the child. The fork server is a fresh, single-threaded interpreter that
   imports the worker's side of the engine once (``PRELOAD``); each worker is a
   fork of it, so starting two workers costs one interpreter's imports, not two
-  (as spawned workers each paid).
+  (as spawned workers each paid). A fork server's child ends with ``os._exit``;
+  each worker runs its ``atexit`` handlers on the way out all the same
+  (:func:`run_exit_handlers_at_worker_exit`), as a spawned one does.
 - Workers start with SIGINT blocked (the fork server inherits the mask of the
   thread that starts it, and its forks inherit it from there; the server itself
   ignores SIGINT): Ctrl-C reaches the whole foreground process group, and a
@@ -25,7 +27,9 @@ its dashboard, for those who want one.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import multiprocessing.util
 import os
 import threading
 from collections.abc import Callable, Collection
@@ -38,8 +42,20 @@ from mlops.core.executors import ResultFuture
 
 #: What the fork server imports once for every worker it forks: the run's main
 #: module (multiprocessing imports it in each worker; for the ``mlops`` script,
-#: that is the command line) and the module a task's function lives in.
-PRELOAD = ("__main__", "mlops.core.executor_worker")
+#: that is the command line), this module (the workers' initializer) and the
+#: module a task's function lives in.
+PRELOAD = ("__main__", __name__, "mlops.core.executor_worker")
+
+
+def run_exit_handlers_at_worker_exit() -> None:
+    """Run the worker's ``atexit`` handlers when it stops, as a spawned worker would.
+
+    A fork server's child ends with ``os._exit``, which skips them: a process's
+    own ``atexit`` work (a tracker closing its run, a file flushed, coverage
+    data saved) would be lost. multiprocessing runs its finalizers on the way
+    out; this is one of them.
+    """
+    multiprocessing.util.Finalize(None, atexit._run_exitfuncs, exitpriority=0)
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
@@ -73,7 +89,9 @@ class ProcessPool:
                 # after an interrupted run).
                 with interrupts_for_this_process_only():
                     self._pool = ProcessPoolExecutor(
-                        max_workers=self.workers, mp_context=worker_context()
+                        max_workers=self.workers,
+                        mp_context=worker_context(),
+                        initializer=run_exit_handlers_at_worker_exit,
                     )
             return self._pool
 
