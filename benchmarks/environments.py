@@ -126,8 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         for backend in ("uv", "venv"):
             build_seconds(backend, requirements, root, env)  # warm this tool's cache
-        uv, pip, hand, first = [], [], [], []
-        compiled, compiled_first = [], []
+        uv: list[float] = []
+        pip: list[float] = []
+        hand: list[float] = []
+        first: list[float] = []
+        compiled: list[float] = []
+        compiled_first: list[float] = []
         no_bytecode = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
         for _ in range(repeat):  # interleaved: a slower minute slows every column
             uv.append(build_seconds("uv", requirements, root, env, first))
