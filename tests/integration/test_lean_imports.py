@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.cli import run_mlops
+from fixtures.extras import require
 
 #: Libraries a run of a plain project must not import: front ends, clusters,
 #: trackers, numerics, the conda frontends (asyncio), the requirement parser.
@@ -44,6 +45,18 @@ def test_a_run_of_a_new_project_imports_no_library_it_does_not_use(tmp_path: Pat
     assert _imported(tmp_path, "run", "lean", "--local") == (0, [])  # runs its process
     assert _imported(tmp_path, "run", "lean", "--local") == (0, [])  # all cached
 
+
+
+def test_a_cached_run_of_the_sklearn_template_imports_none_of_its_libraries(
+    tmp_path: Path,
+) -> None:
+    require("sklearn")
+    require("matplotlib")
+    assert run_mlops(tmp_path, "create", "wine", "--template", "sklearn").returncode == 0
+    first = run_mlops(tmp_path, "run", "wine", "--local", timeout=600)
+    assert first.returncode == 0, first.stderr
+    # Every process cached and every chart's inputs unchanged: nothing to import.
+    assert _imported(tmp_path, "run", "wine", "--local") == (0, [])
 
 #: What a worker process of the ``processes`` executor must not import to start:
 #: the driver validated the config, so the schema (pydantic) and the YAML reader stay out.

@@ -77,7 +77,6 @@ def render_charts(
     With ``reuse``, a chart whose inputs match an earlier render is that render.
     """
     check_part(run_id, "run")
-    _use_agg()
     outcomes = []
     for config in charts:
         check_part(config.name, "chart")
@@ -87,6 +86,8 @@ def render_charts(
         key = _chart_input_key(config, registry, record, params or {})
         record_of_chart = _reused(kv, objects, key, run_id) if key and reuse else None
         if record_of_chart is None:
+            # Here, not up front: a run whose charts are all reused imports no matplotlib.
+            _use_agg()
             record_of_chart = _render_one(config, registry, context, project_dir)
             if key and record_of_chart["status"] == "rendered":
                 kv.set(f"{CHART_CACHE_PREFIX}{key}", record_of_chart)
