@@ -70,11 +70,21 @@ def _under(path: str | None, root: str) -> bool:
 
 
 def _forget_project_modules() -> None:
-    """Drop modules imported from any project folder, so the next import reads the new code."""
+    """Drop modules imported from any project folder, so the next import reads the new code.
+
+    Their cached bytecode goes too: a ``.pyc`` is trusted while the source's
+    size and mtime (in whole seconds) match, so an edit that keeps the size
+    within the second the module was imported would run the old code under the
+    new code's hash.
+    """
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None)
         if any(_under(origin, root) for root in _project_roots):
             sys.modules.pop(name, None)  # an import failing elsewhere may have dropped it
+            cached = getattr(module, "__cached__", None)
+            if cached:
+                with contextlib.suppress(OSError):  # not written, or already removed
+                    Path(cached).unlink()
     importlib.invalidate_caches()
 
 

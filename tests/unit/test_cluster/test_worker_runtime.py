@@ -136,6 +136,9 @@ def test_a_function_is_imported_again_when_its_code_changed(
     module = source / "mlops_reload_probe.py"
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.delitem(sys.modules, "mlops_reload_probe", raising=False)
+    # Bytecode written, as on most machines: the edit below keeps the size and
+    # usually the second, so a stale .pyc would pass Python's own check.
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
     module.write_text("def answer():\n    return 1\n")
     first = FunctionRef("mlops_reload_probe", "answer", str(source), code="v1").load()
     module.write_text("def answer():\n    return 2\n")
