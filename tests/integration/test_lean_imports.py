@@ -46,7 +46,6 @@ def test_a_run_of_a_new_project_imports_no_library_it_does_not_use(tmp_path: Pat
     assert _imported(tmp_path, "run", "lean", "--local") == (0, [])  # all cached
 
 
-
 def test_a_cached_run_of_the_sklearn_template_imports_none_of_its_libraries(
     tmp_path: Path,
 ) -> None:
@@ -57,6 +56,7 @@ def test_a_cached_run_of_the_sklearn_template_imports_none_of_its_libraries(
     assert first.returncode == 0, first.stderr
     # Every process cached and every chart's inputs unchanged: nothing to import.
     assert _imported(tmp_path, "run", "wine", "--local") == (0, [])
+
 
 #: What a worker process of the ``processes`` executor must not import to start:
 #: the driver validated the config, so the schema (pydantic) and the YAML reader stay out.
