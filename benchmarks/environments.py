@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -138,15 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             compiled.append(build_seconds("uv", requirements, root, no_bytecode, compiled_first))
             pip.append(build_seconds("venv", requirements, root, env))
             hand.append(by_hand_seconds(requirements, root, env))
-        uv_s, pip_s, hand_s = (sorted(t)[len(t) // 2] for t in (uv, pip, hand))
-        compiled_s, first_s, compiled_first_s = (
-            sorted(t)[len(t) // 2] for t in (compiled, first, compiled_first)
+        uv_s, pip_s, hand_s, compiled_s, first_s, compiled_first_s = map(
+            statistics.median, (uv, pip, hand, compiled, first, compiled_first)
         )
         rows.append(f"| new env, warm cache (median of {repeat}) | {uv_s:.2f} s | {pip_s:.2f} s "
                     f"| {hand_s:.2f} s | {uv_s / hand_s:.2f}x |")  # fmt: skip
-        rows.append(f"| same, `PYTHONDONTWRITEBYTECODE=1`: compiled at install | {compiled_s:.2f} s"
-                    f" "
-                    f"| | {hand_s:.2f} s | {compiled_s / hand_s:.2f}x |")  # fmt: skip
+        rows.append(f"| same, `PYTHONDONTWRITEBYTECODE=1`: compiled at install "
+                    f"| {compiled_s:.2f} s | | {hand_s:.2f} s "
+                    f"| {compiled_s / hand_s:.2f}x |")  # fmt: skip
         rows.append(f"| then the first `{FIRST_IMPORT}` in it: compiled at import / at install "
                     f"| {first_s:.2f} s | | {compiled_first_s:.2f} s | |")  # fmt: skip
         if args.cold_cache:

@@ -10,8 +10,13 @@ import pytest
 from mlops.errors import StorageError
 from mlops.storage.adapters.local_objects import LocalObjectStore
 from mlops.storage.factory import create_kv_store, create_object_store
-from mlops.storage.local_stores import open_local_settings
-from mlops.storage.options import kv_options, object_options
+from mlops.storage.local_stores import _LOCAL_OBJECT_KEYS, _SQLITE_KEYS, open_local_settings
+from mlops.storage.options import (
+    LocalObjectOptions,
+    SqliteKVOptions,
+    kv_options,
+    object_options,
+)
 
 LOCAL_SETTINGS = [
     (None, None),
@@ -73,3 +78,9 @@ def test_anything_else_is_left_to_the_factory(
 ) -> None:
     assert open_local_settings(kv, objects, state_dir=tmp_path, namespace="p") is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_keys_opened_directly_are_every_option_of_the_local_backends() -> None:
+    # A new option left out here would send every worker through the factory again.
+    assert set(SqliteKVOptions.model_fields) == _SQLITE_KEYS
+    assert set(LocalObjectOptions.model_fields) == _LOCAL_OBJECT_KEYS
