@@ -268,9 +268,25 @@ def run_command(
     status = launch_cached(workspace, request)
     if status is not None:
         return status
+    _start_workers_early(request)
     from mlops.runner import run_project
 
     return run_project(workspace, request)
+
+
+def _start_workers_early(request: RunRequest) -> None:
+    """Start the processes executor's fork server before the run imports the rest of mlops.
+
+    Only when the run stays in this interpreter (``--local``, or already in the
+    project's environment): the server's imports then overlap the config's
+    reading instead of delaying the first process. No worker starts yet.
+    """
+    from mlops.environment.launch import runs_here
+
+    if request.executor == "processes" and not request.wants_cluster and runs_here(request):
+        from mlops.cluster.local_executors import start_early
+
+        start_early(request.executor)
 
 
 @cli.group("job")
@@ -323,13 +339,14 @@ def job_run_command(
     interpreter; `python -m mlops.cluster.process_runner` is the same command.
     Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
     """
-    from mlops.runner import run_job, run_project
-
     if request_json is not None:
         if project is not None:
             raise click.UsageError("--request and --project cannot be used together")
         request = RunRequest.from_json(request_json)
         show_debug_log(request.verbosity)
+        _start_workers_early(request)
+        from mlops.runner import run_project
+
         return run_project(state.workspace(), request)
     if project is None:
         raise click.UsageError("one of --project or --request is required")
@@ -339,6 +356,9 @@ def job_run_command(
         project, **selection, **placement, n_workers=n_workers, run_id=run_id, local=True,
         overrides=overrides,
     )  # fmt: skip
+    _start_workers_early(request)
+    from mlops.runner import run_job
+
     return run_job(state.workspace(), request, training_data=training_data, data_param=data_param)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from mlops.adapters.config_schema import ProjectConfig
 from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.cluster.controller import ClusterController
-from mlops.cluster.local_executors import create_executor
+from mlops.cluster.local_executors import create_executor, start_early
 from mlops.core.dask_networkx_executor import DaskNetworkXExecutor
 from mlops.core.experiment_tracker import json_params
 from mlops.core.graph_types import PipelineGraph, RunStatus
@@ -224,6 +224,7 @@ class MLPlatform:
         reproducibility = ReproducibilityManager(config.reproducibility)
         seeds = reproducibility.apply_seed()
         env_hash = project.env_hash
+        start_early(request.executor or config.executor.type, client=client)
         adapter, definitions, notes = self.check_project(project)
         graph = project.graph
         params = project.params()

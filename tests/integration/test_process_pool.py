@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from fixtures.cli import run_mlops
 from mlops.cluster.local_executors import create_executor
-from mlops.cluster.process_pool import ProcessPool
+from mlops.cluster.process_pool import ProcessPool, start_fork_server
 
 
 def _die() -> None:
@@ -28,6 +29,43 @@ def _note_at_exit(path: str) -> int:
 
     atexit.register(Path(path).write_text, "written at exit", encoding="utf-8")
     return os.getpid()
+
+
+def _blocks_sigint(pid: int | str) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    blocked = next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:"))
+    return bool(int(blocked, 16) & (1 << (signal.SIGINT - 1)))
+
+
+def _parent_and_mask() -> tuple[int, bool]:
+    return os.getppid(), _blocks_sigint("self")
+
+
+def _fork_servers() -> list[int]:
+    import psutil
+
+    return [
+        child.pid
+        for child in psutil.Process().children()
+        if "multiprocessing.forkserver" in " ".join(child.cmdline())
+    ]
+
+
+def test_the_fork_server_starts_before_any_worker_and_ctrl_c_reaches_neither() -> None:
+    start_fork_server()
+    start_fork_server()  # once per process
+    servers = _fork_servers()
+    assert len(servers) == 1
+    assert _blocks_sigint(servers[0])
+    assert not _blocks_sigint("self")  # only while it started
+    pool = ProcessPool(1)
+    assert not pool.started
+    try:
+        parent, blocked = pool.submit(_parent_and_mask).result(timeout=60)
+    finally:
+        pool.close()
+    assert parent == servers[0]  # the worker is a fork of the server started first
+    assert blocked
 
 
 def test_a_worker_runs_its_atexit_handlers_when_the_pool_closes(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from mlops.cluster.process_pool import ProcessPool
+from mlops.cluster.process_pool import ProcessPool, start_fork_server
 from mlops.cluster.worker_signals import interrupts_for_this_process_only
 from mlops.core.executors import DaskExecutor, Executor, SequentialExecutor
 from mlops.errors import ConfigError
@@ -114,4 +114,22 @@ def create_executor(
     return DaskExecutor(start=start, name=name, owns=True, in_process=True)
 
 
-__all__ = ["DEFAULT_EXECUTOR", "create_executor", "environ_restored", "local_client"]
+def start_early(kind: str | None, *, client: Any = None) -> None:
+    """Start now what the executor ``kind`` can start before it runs anything.
+
+    The processes executor's fork server (:func:`~mlops.cluster.process_pool.start_fork_server`):
+    its imports then overlap the run's checks of the project instead of
+    delaying the first process. Nothing for the others: a cluster or a pool of
+    threads costs what it costs only once a process runs.
+    """
+    if client is None and (kind or DEFAULT_EXECUTOR).strip().lower() == "processes":
+        start_fork_server()
+
+
+__all__ = [
+    "DEFAULT_EXECUTOR",
+    "create_executor",
+    "environ_restored",
+    "local_client",
+    "start_early",
+]

@@ -23,6 +23,10 @@ its dashboard, for those who want one.
   pool: the tasks then running fail with the reason, and the next submit gets a
   fresh pool, as Dask's nanny would restart the worker.
 - The pool starts on the first submit, so a fully cached run starts no workers.
+  The fork server can start earlier (:func:`start_fork_server`): a run that
+  knows it will use this executor starts it before reading its config, so the
+  server's imports run on another core meanwhile instead of delaying the first
+  process. It forks nothing until a process is submitted.
 """
 
 from __future__ import annotations
@@ -42,9 +46,9 @@ from mlops.core.executors import ResultFuture
 
 #: What the fork server imports once for every worker it forks: the run's main
 #: module (multiprocessing imports it in each worker; for the ``mlops`` script,
-#: that is the command line), this module (the workers' initializer) and the
-#: module a task's function lives in.
-PRELOAD = ("__main__", __name__, "mlops.core.executor_worker")
+#: that is the command line), this module (the workers' initializer), the
+#: module a task's function lives in and the local stores a task opens.
+PRELOAD = ("__main__", __name__, "mlops.core.executor_worker", "mlops.storage.local_stores")
 
 
 def run_exit_handlers_at_worker_exit() -> None:
@@ -63,6 +67,20 @@ def worker_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     return context
+
+
+def start_fork_server() -> None:
+    """Start the workers' fork server now, if it is not running; no worker starts.
+
+    It takes a few milliseconds here (the server imports ``PRELOAD`` in its own
+    process, and the first worker waits for that, not this call). SIGINT is
+    blocked while it starts, as for the pool itself (see the module docstring).
+    """
+    from multiprocessing import forkserver
+
+    worker_context()
+    with interrupts_for_this_process_only():
+        forkserver.ensure_running()
 
 
 class ProcessPool:
@@ -138,4 +156,4 @@ class ProcessPool:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["ProcessPool"]
+__all__ = ["ProcessPool", "start_fork_server"]

@@ -200,11 +200,17 @@ def request_args(request: RunRequest) -> list[str]:
     return ["job", "run", "--request", request.to_json()]
 
 
+def runs_here(request: RunRequest) -> bool:
+    """``request`` runs in this interpreter: ``--local``, or already started for an environment
+    (the child checks it is the right one)."""
+    return request.local or bool(os.environ.get(REEXEC_VARIABLE))
+
+
 def launch_cached(workspace: Workspace, request: RunRequest) -> int | None:
     """Run ``request`` in its project's environment as last ensured, if the launch cache
     holds it for the config as it is; None to take the full path."""
-    if request.local or os.environ.get(REEXEC_VARIABLE):
-        return None  # here, or already started for an environment: the child checks it
+    if runs_here(request):
+        return None
     launch = LaunchCache(workspace).lookup(request.project, request.overrides)
     if launch is None:
         return None
@@ -224,4 +230,5 @@ __all__ = [
     "launch_key",
     "request_args",
     "run_child",
+    "runs_here",
 ]
