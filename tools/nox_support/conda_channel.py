@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -194,8 +195,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _leave(status: int) -> None:
+    """Exit without interpreter finalisation, once everything is written.
+
+    py-rattler's native threads can abort a normal exit (``PyGILState_Release``
+    during finalisation, SIGABRT) after the channel is complete, which would
+    fail a build that succeeded; nothing here needs atexit handlers.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _leave(main())
 
 
 __all__ = ["Interpreter", "build_channel", "is_current", "main"]
