@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
-import signal
+import subprocess
+import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 
 from fixtures.cli import run_mlops
 from mlops.cluster.local_executors import create_executor
-from mlops.cluster.process_pool import ProcessPool, start_fork_server
+from mlops.cluster.process_pool import ProcessPool
 
 
 def _die() -> None:
@@ -31,41 +33,60 @@ def _note_at_exit(path: str) -> int:
     return os.getpid()
 
 
-def _blocks_sigint(pid: int | str) -> bool:
+# The fork server starts once per process, so what it does is judged in a fresh
+# interpreter: a pytest worker has run hundreds of tests whose pools came and went.
+FORK_SERVER_PROBE = """
+import json, os, signal, sys
+from pathlib import Path
+
+from mlops.cluster.process_pool import ProcessPool, start_fork_server
+
+def blocked(pid):
     status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    blocked = next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:"))
-    return bool(int(blocked, 16) & (1 << (signal.SIGINT - 1)))
+    mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:"))
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
 
-
-def _parent_and_mask() -> tuple[int, bool]:
-    return os.getppid(), _blocks_sigint("self")
-
-
-def _fork_servers() -> list[int]:
+def servers():
     import psutil
 
-    return [
-        child.pid
-        for child in psutil.Process().children()
-        if "multiprocessing.forkserver" in " ".join(child.cmdline())
-    ]
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if "multiprocessing.forkserver" in " ".join(child.cmdline()):
+                found.append(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+start_fork_server()
+start_fork_server()  # once per process
+report = {"servers": servers(), "self_blocked": blocked("self")}
+report["server_blocked"] = [blocked(pid) for pid in report["servers"]]
+pool = ProcessPool(1)
+report["started_before_submit"] = pool.started
+try:
+    report["worker_parent"] = pool.submit(os.getppid).result(timeout=60)
+    mask = pool.submit(signal.pthread_sigmask, signal.SIG_BLOCK, []).result(timeout=60)
+    report["worker_blocked"] = signal.SIGINT in mask
+finally:
+    pool.close()
+print(json.dumps(report))
+"""
 
 
 def test_the_fork_server_starts_before_any_worker_and_ctrl_c_reaches_neither() -> None:
-    start_fork_server()
-    start_fork_server()  # once per process
-    servers = _fork_servers()
-    assert len(servers) == 1
-    assert _blocks_sigint(servers[0])
-    assert not _blocks_sigint("self")  # only while it started
-    pool = ProcessPool(1)
-    assert not pool.started
-    try:
-        parent, blocked = pool.submit(_parent_and_mask).result(timeout=60)
-    finally:
-        pool.close()
-    assert parent == servers[0]  # the worker is a fork of the server started first
-    assert blocked
+    probe = subprocess.run(
+        [sys.executable, "-c", FORK_SERVER_PROBE],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    report = json.loads(probe.stdout.splitlines()[-1])
+    assert len(report["servers"]) == 1, report
+    assert report["server_blocked"] == [True]
+    assert not report["self_blocked"]  # only while it started
+    assert not report["started_before_submit"]
+    assert report["worker_parent"] == report["servers"][0]  # forked from the server started first
+    assert report["worker_blocked"]
 
 
 def test_a_worker_runs_its_atexit_handlers_when_the_pool_closes(tmp_path: Path) -> None:
