@@ -17,6 +17,10 @@ inflate the way it inflates wall time.
     processes against ``multiprocessing.Pool(2)`` running the same two calls, and a
     tiny 1-process run against starting and closing a bare ``LocalCluster`` of 2
     worker processes, each in a fresh interpreter.
+(f) Interpreter shutdown: seconds from a command's last line of output to its
+    exit, for the sklearn template in its built environment (a run that executes
+    its processes, then a fully cached rerun) and a cached 1-process run, each
+    beside ``python -c`` importing what that run imported, then printing a line.
 
 ``--baseline TREE`` runs every mlops row a second time with ``TREE/src`` first on
 ``PYTHONPATH`` (e.g. ``git archive`` of an earlier commit), so before and after
@@ -215,6 +219,86 @@ def timed(argv: list[str], env: dict[str, str], *, terminal: bool = False) -> tu
     return wall, usage.ru_utime + usage.ru_stime
 
 
+def after_last_line(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds from the last byte ``argv`` writes to its exit: what shutdown adds.
+
+    Unbuffered, so the last line leaves when it is written, not at the final flush.
+    """
+    child = subprocess.Popen(
+        argv,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert child.stdout is not None
+    stream = child.stdout
+    last = [time.perf_counter()]
+    output: list[bytes] = []
+
+    def drain() -> None:
+        # Not to EOF in this thread's caller: a grandchild may hold the pipe open.
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            last[0] = time.perf_counter()
+            output.append(chunk[-2000:])
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    _, status, _ = os.wait4(child.pid, 0)
+    end = time.perf_counter()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    reader.join(timeout=5)
+    if child.returncode != 0:
+        text = b"".join(output).decode(errors="replace")
+        raise SystemExit(f"{' '.join(argv)} exited {child.returncode}:\n{text[-2000:]}")
+    return end - last[0]
+
+
+def shutdown_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
+    """What interpreter shutdown adds after the last line, against the same imports bare."""
+    rows = [
+        "| run | tree | after the last line | `python -c` with the same imports | added |",
+        "|---|---|---:|---:|---:|",
+    ]
+
+    def row(title: str, label: str, argv: list[str], floor: list[str], env: dict[str, str]) -> str:
+        mlops = statistics.median(after_last_line(argv, env) for _ in range(repeat))
+        bare = statistics.median(after_last_line(floor, env) for _ in range(repeat))
+        return f"| {title} | {label} | {mlops:.3f} s | {bare:.3f} s | {mlops - bare:+.3f} s |"
+
+    for tree in trees:
+        workspace = root / f"{tree.label}-sklearn"
+        env = tree.env(workspace)
+        subprocess.run(
+            tree.mlops("create", "wine", "--template", "sklearn"),
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        argv = tree.mlops("run", "wine")
+        timed(argv, env)  # builds the environment and fills the cache
+        python = next((workspace / ".mlops").rglob("bin/python"), None)
+        assert python is not None, "the sklearn template's environment was not built"
+        heavy = "import sklearn.ensemble, matplotlib.pyplot; print('done')"
+        floor = [str(python), "-c", heavy]
+        executing = statistics.median(
+            after_last_line([*argv, "--no-cache"], env) for _ in range(repeat)
+        )
+        bare = statistics.median(after_last_line(floor, env) for _ in range(repeat))
+        rows.append(
+            f"| sklearn template, its 6 processes executed | {tree.label} | {executing:.3f} s "
+            f"| {bare:.3f} s | {executing - bare:+.3f} s |"
+        )
+        light = [str(python), "-c", "import mlops.platform; print('done')"]
+        rows.append(row("sklearn template, fully cached", tree.label, argv, light, env))
+        env = project(tree, root, "cached", 1)
+        argv = tree.mlops("run", "cached", "--local")
+        timed(argv, env)
+        floor = [PYTHON, "-c", "import mlops.platform; print('done')"]
+        rows.append(row("cached 1-process `--local`", tree.label, argv, floor, env))
+    return rows
+
+
 def median(samples: list[tuple[float, float]], index: int) -> float:
     return statistics.median(sample[index] for sample in samples)
 
@@ -353,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="a source tree to measure beside this one")
-    parser.add_argument("--parts", default="abcde", help="which tables: a to e (see the docstring)")
+    parser.add_argument("--parts", default="abcdef", help="tables a to f (see the docstring)")
     options = parser.parse_args(argv)
     trees = [Tree("now", None)]
     if options.baseline is not None:
@@ -379,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "e" in options.parts:
             rows = executor_rows(trees, root, options.repeat)
             print("\n".join(["", "### The processes executor", *rows]))
+        if "f" in options.parts:
+            rows = shutdown_rows(trees, root, options.repeat)
+            print("\n".join(["", "### Interpreter shutdown", *rows]))
     print(
         textwrap.dedent(
             "\n(medians; CPU is the command's own, net of a 1-process run where per process)"
