@@ -109,7 +109,8 @@ def merge(
 def record(path: Path, new: Mapping[str, Iterable[Outcome]], size: int) -> None:
     """Merge ``new`` into the history file under the lock; replace it atomically."""
     # Imported here: reading and reporting need no mlops, only the writing suite does.
-    from mlops.storage.atomic import atomic_write_text, file_lock
+    from mlops.storage.atomic import atomic_write_text
+    from mlops.storage.file_locks import file_lock
 
     with file_lock(path.with_name(path.name + ".lock"), what="the flaky-test history"):
         merged = merge(load(path), new, size)

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import filelock
+from mlops.storage.file_locks import LockFile
 
 
 @cache
@@ -95,11 +95,8 @@ def exclusive_run(
     first computed. ``holder()`` describes the run being waited for. The lock
     is an OS file lock: released when its process dies, however it dies.
     """
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(lock_path))
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
+    lock = LockFile(lock_path)
+    if not lock.acquire(timeout=0):
         running = holder()
         which = f" ({running})" if running else ""
         warnings.warn(
@@ -108,7 +105,7 @@ def exclusive_run(
             RunWaiting,
             stacklevel=3,
         )
-        lock.acquire(poll_interval=0.1)  # polled in Python: Ctrl-C still stops the wait
+        lock.acquire(poll=0.1)  # polled in Python: Ctrl-C still stops the wait
     try:
         yield
     finally:

@@ -46,7 +46,8 @@ from mlops.core.pipeline_utils import (
 )
 from mlops.environment.utils import CommandResult, CommandRunner, SubprocessRunner
 from mlops.errors import EnvSetupError, StorageError
-from mlops.storage.atomic import atomic_write_text, file_lock
+from mlops.storage.atomic import atomic_write_text
+from mlops.storage.file_locks import file_lock
 
 MANIFEST_NAME = "mlops-env.json"
 LOCKS_DIR_NAME = ".locks"

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import filelock
-
 from mlops.environment.base import LOCKS_DIR_NAME, MANIFEST_NAME
+from mlops.storage.file_locks import LockFile
 
 
 @dataclass(frozen=True)
@@ -89,11 +88,8 @@ def prune(
     for record in list_environments(envs_dir):
         if not everything and record.name in keep:
             continue
-        locks.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(locks / f"{record.name}.lock"))
-        try:
-            lock.acquire(timeout=0)
-        except filelock.Timeout:
+        lock = LockFile(locks / f"{record.name}.lock")
+        if not lock.acquire(timeout=0):
             continue
         try:
             if not dry_run:

@@ -1,9 +1,8 @@
-"""Atomic file replacement and inter-process locks, for every file mlops rewrites.
+"""Atomic file replacement, for every file mlops rewrites.
 
 A reader sees the old file or the new one, never a part: writes go to a temp
-file in the same folder and are renamed over the target. A lock (an OS file
-lock, released if its holder dies) serialises read-modify-write cycles
-across processes.
+file in the same folder and are renamed over the target. Read-modify-write
+cycles across processes hold a lock of :mod:`mlops.storage.file_locks`.
 """
 
 from __future__ import annotations
@@ -16,12 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-import filelock
-
-from mlops.errors import StorageError
-
 TEMP_PREFIX = ".mlops-tmp-"
-DEFAULT_LOCK_TIMEOUT_S = 60.0
 
 
 def _read_umask() -> int:
@@ -66,23 +60,3 @@ def atomic_writer(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
 def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
     with atomic_writer(path, durable=durable) as handle:
         handle.write(text.encode("utf-8"))
-
-
-@contextmanager
-def file_lock(
-    path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT_S, what: str = "this file"
-) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if needed) for the block."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(path), timeout=timeout)
-    try:
-        lock.acquire()
-    except filelock.Timeout as exc:
-        raise StorageError(
-            f"another mlops process has held the lock on {what} for {timeout:g} s ({path})",
-            hint="wait for it to finish and try again",
-        ) from exc
-    try:
-        yield
-    finally:
-        lock.release()
