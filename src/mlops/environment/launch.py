@@ -35,6 +35,7 @@ from typing import Any
 import mlops
 from mlops.core.pipeline_utils import PrefixKind, environ_with_paths
 from mlops.errors import ProjectError
+from mlops.runtime.bounded_files import read_regular_file
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, Workspace
 
@@ -46,6 +47,8 @@ LAUNCH_DIR_NAME = "launch"
 _FORMAT = 1
 #: The config reader's size cap (``adapters.config_yaml``): larger configs take the full path.
 _MAX_CONFIG_BYTES = 2 * 1024 * 1024
+#: An entry is a few hundred bytes; anything past this is not one.
+_MAX_ENTRY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -106,13 +109,12 @@ class LaunchCache:
     def _key(self, project_id: str, overrides: Mapping[str, Any]) -> str | None:
         config = self.workspace.project_dir(project_id) / CONFIG_RELATIVE_PATH
         try:
-            # Bounded before reading: a config past the reader's cap is refused on the
-            # full path, so the launcher never holds more than that in memory.
-            if config.stat().st_size > _MAX_CONFIG_BYTES:
-                return None
-            return launch_key(config.read_bytes(), overrides)
+            # Within the config reader's bounds: a FIFO, a device or a config past the
+            # cap takes the full path, which refuses it in one line.
+            text = read_regular_file(config, _MAX_CONFIG_BYTES)
         except OSError:
             return None
+        return launch_key(text, overrides) if len(text) <= _MAX_CONFIG_BYTES else None
 
     def remember(self, project_id: str, overrides: Mapping[str, Any], launch: Launch) -> None:
         """Keep ``launch`` for the config as it is on disk now (best effort: a cache)."""
@@ -141,7 +143,7 @@ class LaunchCache:
         if entry is None:
             return None
         try:
-            document = json.loads(entry.read_text(encoding="utf-8"))
+            document = json.loads(read_regular_file(entry, _MAX_ENTRY_BYTES))
             if document.get("format") != _FORMAT:
                 return None
             launch = Launch(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,45 @@ def test_a_config_past_the_readers_cap_misses_without_being_read(
     cache.remember("demo", {}, built(tmp_path))
     assert cache.lookup("demo", {}) is None
     assert not (workspace.state_dir / "launch" / "demo.json").exists()
+
+
+def _lookup_within(cache: LaunchCache, *, seconds: float) -> list[object]:
+    """The lookup's answer, or nothing when it is still reading after ``seconds``."""
+    found: list[object] = []
+    looking = threading.Thread(target=lambda: found.append(cache.lookup("demo", {})), daemon=True)
+    looking.start()
+    looking.join(timeout=seconds)
+    return found
+
+
+def _replace_config(workspace: Workspace, make: str) -> None:
+    config = workspace.project_dir("demo") / CONFIG_RELATIVE_PATH
+    config.unlink()
+    if make == "fifo":
+        os.mkfifo(config)
+    elif make == "dev-zero":
+        config.symlink_to("/dev/zero")
+    else:
+        with config.open("wb") as handle:  # sparse: past the reader's cap without the disk
+            handle.truncate(3 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("make", ["fifo", "dev-zero", "oversized"])
+def test_a_config_that_is_no_regular_file_misses_at_once_without_reading_it(
+    workspace: Workspace, tmp_path: Path, make: str
+) -> None:
+    """A FIFO would block the read for good, /dev/zero never ends: both take the full
+    path, which refuses them in one line."""
+    cache = LaunchCache(workspace)
+    cache.remember("demo", {}, built(tmp_path))
+    _replace_config(workspace, make)
+    assert _lookup_within(cache, seconds=10) == [None], "the lookup blocked on the config"
+
+
+def test_an_entry_that_is_no_regular_file_misses(workspace: Workspace, tmp_path: Path) -> None:
+    cache = LaunchCache(workspace)
+    cache.remember("demo", {}, built(tmp_path))
+    entry = workspace.state_dir / "launch" / "demo.json"
+    entry.unlink()
+    os.mkfifo(entry)
+    assert _lookup_within(cache, seconds=10) == [None], "the lookup blocked on its entry"
