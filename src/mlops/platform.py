@@ -22,12 +22,12 @@ from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.cluster.controller import ClusterController
 from mlops.cluster.local_executors import create_executor, start_early
 from mlops.core.dask_networkx_executor import DaskNetworkXExecutor
-from mlops.core.experiment_tracker import json_params
+from mlops.core.executors import Executor
 from mlops.core.graph_types import PipelineGraph, RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.networkx_parser import ADJLIST_KEY, check_processes
 from mlops.core.run_owner import describe_owner, exclusive_run
-from mlops.core.run_plan import ProcessRecord, RunPlan, Selection, check_arguments
+from mlops.core.run_plan import PipelineRun, ProcessRecord, RunPlan, Selection, check_arguments
 from mlops.core.run_records import RunRecorder, get_run, latest_run, list_runs, new_run_id
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessDefinition
@@ -35,7 +35,7 @@ from mlops.core.store_transport import LiveStores
 from mlops.environment.base import EnvironmentManager, PrefixEnvironmentManager
 from mlops.environment.setup_env import project_manager
 from mlops.environment.utils import CommandRunner
-from mlops.errors import ConfigError, MlopsError
+from mlops.errors import ConfigError, MlopsError, StorageError
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.project_manager import ProjectManager
 from mlops.managers.reproducibility_manager import ReproducibilityManager
@@ -51,6 +51,7 @@ from mlops.run_settings import (
     store_handle,
 )
 from mlops.runtime.context import RuntimeContext, activated
+from mlops.runtime.json_values import record_params
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import Workspace
 from mlops.storage.factory import create_kv_store, create_object_store
@@ -291,8 +292,8 @@ class MLPlatform:
                 "environment": {"manager": project.environment_manager, "spec_hash": env_hash},
                 "execution": context.as_record(),
                 "warnings": notes,
-                "params": json_params(params),
-                "overrides": json_params(project.overrides),
+                "params": record_params(params),
+                "overrides": record_params(project.overrides),
             }
             recorder = listeners.recorder = RunRecorder(
                 stores.kv,
@@ -302,17 +303,7 @@ class MLPlatform:
                 details=details,
                 environment=reproducibility.environment_record(),
             )
-            try:
-                with activated(context):
-                    pipeline = scheduler.run()
-            except KeyboardInterrupt:
-                listeners.finish(RunStatus.INTERRUPTED, {"message": "interrupted (SIGINT)"})
-                engine.abandon()  # its close would wait for the processes still running
-                raise
-            except BaseException as exc:
-                message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
-                listeners.finish(RunStatus.FAILED, {"message": message})
-                raise
+            pipeline = _drive(scheduler, engine, listeners, context, run_id)
             failed = pipeline.failed_process
             error = (
                 {"process": failed, "message": pipeline.processes[failed].error} if failed else None
@@ -332,7 +323,14 @@ class MLPlatform:
                 else []
             )
             listeners.attach_artifacts([c["artifact"] for c in charts if c.get("artifact")])
-            listeners.finish(pipeline.status, error)
+            try:
+                listeners.finish(pipeline.status, error)
+            except StorageError as exc:
+                raise StorageError(
+                    f"run {run_id} {pipeline.status.value}, but its end could not be recorded: "
+                    f"{exc.message}",
+                    hint=exc.hint,
+                ) from exc
         return RunReport(project.id, recorder.record, pipeline, notes, charts)
 
     def run_pipeline_for_project(
@@ -479,6 +477,33 @@ class MLPlatform:
             **run_options,
         )
         return self._run_on_cluster(request, self.load_project(project_id, overrides), on_update)
+
+
+def _drive(
+    scheduler: DaskNetworkXExecutor,
+    engine: Executor,
+    listeners: RunListeners,
+    context: RuntimeContext,
+    run_id: str,
+) -> PipelineRun:
+    """Run the scheduler; an interruption or an error is recorded before it goes on up."""
+    try:
+        with activated(context):
+            return scheduler.run()
+    except KeyboardInterrupt:
+        listeners.finish(RunStatus.INTERRUPTED, {"message": "interrupted (SIGINT)"})
+        engine.abandon()  # its close would wait for the processes still running
+        raise
+    except BaseException as exc:
+        message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
+        with contextlib.suppress(StorageError):  # the store may be what failed
+            listeners.finish(RunStatus.FAILED, {"message": message})
+        if isinstance(exc, StorageError):
+            raise StorageError(
+                f"run {run_id} stopped: its records could not be written: {exc.message}",
+                hint=exc.hint,
+            ) from exc
+        raise
 
 
 def parameter_overrides(params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -15,23 +15,71 @@ input is refused with one :class:`~mlops.errors.ConfigError` line.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import warnings
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.timestamp import TimeStamp
 
 from mlops.errors import ConfigError
+from mlops.runtime.bounded_files import NotRegularFileError, read_regular_file
+
+
+class _Checked:
+    """A constructor whose Python errors are YAML errors at the node that caused them.
+
+    Legal YAML can ask for values Python refuses to build: ``!!float abc``,
+    ``!!timestamp 2020-13-45``, a 5,000-digit integer (over Python's limit on
+    integer text), a sequence as a mapping key (unhashable). Each is a mistake in
+    the file, reported at its line like a syntax error, never a Python traceback.
+    """
+
+    def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+        try:
+            return super().construct_non_recursive_object(node, tag)  # type: ignore[misc]
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise _unbuildable(node, exc) from exc
+
+    def check_mapping_key(
+        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
+    ) -> Any:
+        try:
+            return super().check_mapping_key(node, key_node, mapping, key, value)  # type: ignore[misc]
+        except TypeError as exc:  # an unhashable key, such as ``? [[a]]``
+            raise _unbuildable(key_node, exc) from exc
+
+
+def _unbuildable(node: Any, exc: Exception) -> ConstructorError:
+    reason = " ".join(str(exc).split())
+    if "integer string conversion" in reason:
+        reason = "an integer of more than 4,300 digits"
+    return ConstructorError(None, None, f"cannot read this value ({reason})", node.start_mark)
+
+
+_VALUE_HINT = "correct the value, or quote it to keep it as text"
+
+
+class _RoundTripChecked(_Checked, RoundTripConstructor):
+    pass
+
+
+class _SafeChecked(_Checked, SafeConstructor):
+    pass
 
 
 def yaml_round_trip() -> YAML:
     """The YAML codec for user files: keeps comments, key order and quoting on rewrite."""
     yaml = YAML(typ="rt")
+    yaml.Constructor = _RoundTripChecked
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
@@ -67,11 +115,15 @@ def parse_scalar(text: str, source: str = "the value") -> Any:
     as ``a b c d``) is kept as typed, and written back as a ``|`` block.
     """
     _check_size(len(text.encode("utf-8", "surrogatepass")), source)
+    reader = YAML(typ="safe", pure=True)
+    reader.Constructor = _SafeChecked
     try:
         with _anchors_may_repeat():
-            value = YAML(typ="safe", pure=True).load(text)
+            value = reader.load(text)
     except RecursionError:
         raise _too_deep(source) from None
+    except ConstructorError as exc:
+        raise ConfigError(f"{source}: {exc.problem}", hint=_VALUE_HINT) from exc
     if isinstance(value, str) and "\n" in text.strip() and "\n" not in value:
         return LiteralScalarString(text)
     check_bounds(value, source)
@@ -85,10 +137,13 @@ def read_user_text(path: Path, source: str) -> str:
     file means); any other failure to read is one ConfigError line.
     """
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_YAML_BYTES + 1)
+        raw = read_regular_file(path, MAX_YAML_BYTES)
     except FileNotFoundError:
         raise
+    except NotRegularFileError as exc:
+        raise ConfigError(
+            f"{source}: cannot read the file: {exc}", hint="replace it with a YAML file"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read the file: {exc.strerror or exc}") from exc
     _check_size(len(raw), source)
@@ -119,10 +174,12 @@ def parse_yaml(text: str, source: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
-        raise ConfigError(
-            f"{where}: invalid YAML: {problem}",
-            hint="check the indentation and the ':' after each key there",
-        ) from exc
+        hint = (
+            _VALUE_HINT
+            if isinstance(exc, ConstructorError)
+            else "check the indentation and the ':' after each key there"
+        )
+        raise ConfigError(f"{where}: invalid YAML: {problem}", hint=hint) from exc
     except ReaderError as exc:  # a character YAML does not allow, anywhere in the file
         line = text.count("\n", 0, max(exc.position, 0)) + 1
         raise ConfigError(
@@ -188,12 +245,31 @@ def _too_deep(source: str) -> ConfigError:
     )
 
 
-def plain_data(value: Any) -> Any:
-    """Round-trip YAML nodes as plain dicts, lists and scalars (for pydantic and JSON)."""
+def plain_data(value: Any) -> Any:  # noqa: PLR0911 - one return per kind of node
+    """Round-trip YAML nodes as plain Python values: what validation and processes see.
+
+    ruamel's wrappers (a timestamp keeping its layout, a set keeping comments,
+    a float keeping its exponent) become the built-in types they stand for, so
+    a process's parameters, their cache key and their pickles name no ruamel
+    class. Dates, bytes and sets stay what YAML made them; records show them
+    through :mod:`mlops.runtime.json_values`.
+    """
     if isinstance(value, Mapping):
         return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain_data(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(plain_data(v) for v in value)
+    if isinstance(value, AbstractSet):
+        return {plain_data(v) for v in value}
+    if isinstance(value, TimeStamp):
+        return dt.datetime.fromisoformat(value.isoformat())
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and type(value) is not int:
+        return int(value)  # ScalarInt (hex, underscores)
+    if isinstance(value, float) and type(value) is not float:
+        return float(value)  # ScalarFloat (an exponent, a trailing zero)
     if hasattr(value, "value") and type(value).__module__.startswith("ruamel"):
         return value.value  # ruamel scalar wrappers (quoted strings, tagged scalars)
     return value

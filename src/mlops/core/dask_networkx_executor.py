@@ -45,6 +45,7 @@ from mlops.core.step_system import (
     ENGINE_OPTIONS,
 )
 from mlops.errors import ConfigError, GraphError
+from mlops.runtime.json_values import record_params
 
 _BLOCKING = (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
 _UNSET = object()
@@ -336,7 +337,7 @@ class DaskNetworkXExecutor:
         return "ran: " + "; ".join(reasons)
 
     def _params_reason(self, name: str, before: Mapping[str, Any]) -> str:
-        now = self.key_params(name)
+        now = record_params(self.key_params(name))  # ``before`` is as recorded
         changes = [
             f"{k}: {_shown(before[k]) if k in before else '(unset)'} -> "
             f"{_shown(now[k]) if k in now else '(unset)'}"

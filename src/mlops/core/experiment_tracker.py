@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from mlops.errors import MlopsError
-from mlops.storage.interfaces.kv_store import JSONValue, KVStore
+from mlops.runtime.json_values import JSONValue, record_params
+from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
 from mlops.storage.path_utils import normalize_key
 
@@ -144,7 +145,7 @@ class LocalExperimentTracker:
             "status": "running",
             "started_at": _now(),
             "ended_at": None,
-            "params": json_params(params or {}),
+            "params": record_params(params or {}),
             "pid": os.getpid(),
         }
         self.kv.set(f"tracking/runs/{run_id}", record)
@@ -154,7 +155,7 @@ class LocalExperimentTracker:
         run_id = self._state.require()
         record = self._record(run_id)
         merged = dict(record.get("params") or {})
-        merged.update(json_params(params))
+        merged.update(record_params(params))
         record["params"] = merged
         self.kv.set(f"tracking/runs/{run_id}", record)
 
@@ -228,26 +229,3 @@ def flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
-
-
-def json_params(params: Mapping[str, Any]) -> dict[str, JSONValue]:
-    """Parameters as JSON values; anything else is recorded by its repr, never dropped."""
-    out: dict[str, JSONValue] = {}
-    for key, value in params.items():
-        if isinstance(value, str | int | float | bool) or value is None:
-            out[str(key)] = value
-        elif isinstance(value, list | tuple | dict):
-            out[str(key)] = _json_safe(value)
-        else:
-            out[str(key)] = repr(value)
-    return out
-
-
-def _json_safe(value: Any) -> JSONValue:
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return repr(value)

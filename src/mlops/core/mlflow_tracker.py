@@ -42,9 +42,9 @@ from mlops.core.experiment_tracker import (
     TrackingError,
     check_metric,
     flat_params,
-    json_params,
 )
 from mlops.errors import ConfigError
+from mlops.runtime.json_values import record_params
 
 # mlops run statuses -> MLflow's RunStatus names.
 _END_STATUS = {"completed": "FINISHED", "finished": "FINISHED", "failed": "FAILED"}
@@ -154,7 +154,7 @@ class MlflowExperimentTracker:
         from mlflow.entities import Param
 
         run = self._require()
-        flat = json_params(flat_params(params))
+        flat = record_params(flat_params(params))
         batch = [Param(_param_key(key), _param_text(value)) for key, value in flat.items()]
         with self._translated("log params"):
             # MLflow caps a batch at 100 params.

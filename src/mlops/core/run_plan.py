@@ -21,6 +21,7 @@ from mlops.core.step_system import (
     unfilled_argument_message,
 )
 from mlops.errors import GraphError
+from mlops.runtime.json_values import record_params
 
 
 @dataclass
@@ -62,7 +63,7 @@ class ProcessRecord:
             "reason": self.reason,
             "metrics": self.metrics,
             "steps": self.steps,
-            "params": self.params,
+            "params": record_params(self.params),
             "artifacts": self.artifacts,
         }
 

@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops.core.experiment_tracker import json_params
 from mlops.core.payload_spill import (
     EncodedResult,
     PayloadRef,
@@ -36,6 +35,7 @@ from mlops.core.payload_spill import (
 )
 from mlops.core.process_hashing import code_hash, hash_bytes, stable_hash
 from mlops.core.process_options import StepInfo
+from mlops.runtime.json_values import record_params
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectStore
 
@@ -186,7 +186,7 @@ class StepStateManager:
             f"cache/latest/{process}",
             {
                 "components": dict(components),
-                "params": json_params(params),
+                "params": record_params(params),
                 "upstream": dict(upstream),
                 "inputs": dict(inputs),
             },

@@ -17,6 +17,7 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from mlops.errors import ConfigError
+from mlops.runtime.json_values import from_json, to_json
 
 # The names are written once, here: the config schema, the command line's choices and
 # the executor and provider registries all take them from these literals.
@@ -65,7 +66,10 @@ class RunRequest:
         return bool(self.cluster or self.scheduler)
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True, default=_refuse)
+        """The request as JSON; ``--set`` values keep their YAML type (a date stays a date)."""
+        data = dataclasses.asdict(self)
+        data["overrides"] = {key: to_json(value) for key, value in self.overrides.items()}
+        return json.dumps(data, sort_keys=True, default=_refuse)
 
     @classmethod
     def from_json(cls, text: str) -> RunRequest:
@@ -86,6 +90,7 @@ class RunRequest:
             )
         for name, value in data.items():
             _check_field(name, _FIELD_TYPES[name], value)
+        data["overrides"] = {key: from_json(v) for key, v in data.get("overrides", {}).items()}
         return cls(**data)
 
 

@@ -17,12 +17,12 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeAlias, TypeVar
+from typing import TypeVar
 
 from mlops.errors import StorageError
+from mlops.runtime.json_values import JSONValue
 from mlops.storage.interfaces.boundary import TranslatingBoundary
 
-JSONValue: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool | None
 T = TypeVar("T")
 
 DEFAULT_NAMESPACE = "default"
