@@ -9,6 +9,9 @@ transactions, so a process killed mid-write leaves the previous value intact.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -52,6 +55,7 @@ class _Connections:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._identity: tuple[int, int] | None = None
         weakref.finalize(self, _close_all, self._all)
 
     def get(self) -> sqlite3.Connection:
@@ -63,9 +67,30 @@ class _Connections:
                 conn = self._open()
                 self._all.append(conn)
             self._local.conn = conn
+        self._check_in_place()
         return conn
 
+    def _check_in_place(self) -> None:
+        """The file opened is still the one at the path.
+
+        SQLite goes on writing to a database file removed while open (its inode
+        lives on), so a store deleted mid-run would take every later record with
+        it, silently. One ``stat`` per operation makes that an error instead.
+        """
+        try:
+            now = _identity_of(self.path)
+        except FileNotFoundError:
+            now = None
+        if self._identity is not None and now != self._identity:
+            raise sqlite3.OperationalError(
+                "the database file was removed or replaced while in use; "
+                "what was written to it since is lost"
+            )
+
     def _open(self) -> sqlite3.Connection:
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            return self._open_read_only()
+        created = not self.path.exists()
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         delay = 0.01
         while True:
@@ -80,19 +105,81 @@ class _Connections:
                 conn.close()
                 # Another process is setting up the same file: wait for it, bounded.
                 if "locked" not in str(exc) or time.monotonic() > deadline:
+                    self._remove_failed_setup(created=created)
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
                 continue
             except BaseException:
                 conn.close()  # not a usable database: do not keep the handle
+                self._remove_failed_setup(created=created)
                 raise
+            if self._identity is None:
+                self._identity = _identity_of(self.path)
             return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A store this process may not write: read as an immutable file.
+
+        In WAL mode, SQLite creates ``-wal`` and ``-shm`` files beside the
+        database to read it, and cannot remove them after, since it cannot
+        checkpoint a file it may not write. Read immutable, it creates nothing;
+        any write is refused ("attempt to write a readonly database").
+        """
+        uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        if self._identity is None:
+            self._identity = _identity_of(self.path)
+        return conn
+
+    def _remove_failed_setup(self, *, created: bool) -> None:
+        """What a setup that failed (a full disk, say) left beside the database.
+
+        Only when no connection of this process is open (their locks would not
+        show to the check below: POSIX record locks are per process).
+        """
+        if self._all:
+            return
+        _remove_idle_wal_files(self.path)
+        if created:
+            with contextlib.suppress(OSError):
+                if self.path.stat().st_size == 0:  # nothing was written to it
+                    self.path.unlink()
 
     def close(self) -> None:
         with self._lock:
             _close_all(self._all)
         self._local = threading.local()
+
+
+def _identity_of(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
+
+
+# SQLite's unix VFS holds a shared lock on this byte of the -shm file for as long
+# as a connection uses it (its "dead man switch"): a write lock taken on it proves
+# no connection of any process is using the files.
+_SHM_DMS_BYTE = 128
+
+
+def _remove_idle_wal_files(path: Path) -> None:
+    """Remove ``-wal`` and ``-shm`` when no connection uses them and the WAL holds nothing."""
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    try:
+        descriptor = os.open(shm, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
+        if wal.exists() and wal.stat().st_size > 0:
+            return  # frames not checkpointed into the database: they are data
+        wal.unlink(missing_ok=True)
+        shm.unlink(missing_ok=True)
+    except OSError:
+        return  # in use by another process, or not ours to remove
+    finally:
+        os.close(descriptor)
 
 
 class SqliteKVStore(KVStore):
@@ -218,6 +305,18 @@ class SqliteKVStore(KVStore):
         if isinstance(exc, sqlite3.Error):
             return StorageError(
                 f"sqlite: {operation} of key {key!r} in namespace {self.namespace!r} at "
-                f"{self.path} failed: {exc}"
+                f"{self.path} failed: {exc}",
+                hint=_hint_for(str(exc), self.path),
             )
         return None
+
+
+def _hint_for(message: str, path: Path) -> str | None:
+    """How to fix what SQLite reported, where the user can."""
+    if "disk is full" in message or "disk I/O error" in message:
+        return f"free space on the disk that holds {path.parent} and run the command again"
+    if "readonly" in message:
+        return f"make {path} and its folder writable, or point storage.kv elsewhere"
+    if "removed or replaced" in message:
+        return "keep the workspace's .mlops folder in place while a command uses it"
+    return None
