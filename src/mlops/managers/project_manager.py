@@ -39,7 +39,8 @@ from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.templates import render_template, template_names
 from mlops.runtime.project_ids import PROJECT_ID, check_project_id
 from mlops.runtime.workspace import Workspace
-from mlops.storage.atomic import atomic_write_text, file_lock
+from mlops.storage.atomic import atomic_write_text
+from mlops.storage.file_locks import file_lock
 
 INDEX_FILE = "projects.json"
 
@@ -178,8 +179,13 @@ class ProjectManager:
         return self.project_dir(project_id)
 
     def _no_config(self, project_id: str) -> ProjectError:
+        path = self.config_path(project_id)
+        shown = self.display_config_path(project_id)
+        # Something else in its place: a FIFO, a device, a folder, a broken link.
+        there = path.exists() or path.is_symlink()
+        problem = f": {shown} is not a regular file" if there else f" has no config file {shown}"
         return ProjectError(
-            f"project {project_id!r} has no config file {self.display_config_path(project_id)}",
+            f"project {project_id!r}{problem}",
             hint=f"restore it, or remove the project with `mlops delete {project_id} --force`",
         )
 
@@ -196,17 +202,19 @@ class ProjectManager:
         return [self._info(pid, index.get(pid, {})) for pid in sorted(ids) if self._present(pid)]
 
     def _present(self, project_id: str) -> bool:
+        # A folder, or a link in its place (listed as invalid, with the reason).
         try:
-            return self.exists(project_id)
+            path = self.workspace.projects_dir / check_project_id(project_id)
         except ProjectError:
             return False
+        return path.is_dir() or path.is_symlink()
 
     def info(self, project_id: str) -> ProjectInfo:
         self.require(project_id)
         return self._info(project_id, self._read_index().get(project_id, {}))
 
     def _info(self, project_id: str, entry: Mapping[str, Any]) -> ProjectInfo:
-        path = self.workspace.project_dir(project_id)
+        path = self.workspace.projects_dir / project_id
         try:
             config = self.load_config(project_id)
         except (ConfigError, GraphError, ProjectError) as exc:

@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import mlops
-from mlops.errors import WorkspaceError
+from mlops.errors import ProjectError, WorkspaceError
 
 WORKSPACE_ENV_VAR = "MLOPS_WORKSPACE_DIR"
 STATE_DIR_NAME = ".mlops"
@@ -65,7 +65,21 @@ class Workspace:
         return self.state_dir / "cache"
 
     def project_dir(self, project_id: str) -> Path:
-        return self.projects_dir / project_id
+        """``projects/<id>``, refused when it is a link to a folder outside ``projects/``.
+
+        Every command reads, runs and rewrites what is in a project's folder, and
+        deletes it: through such a link it would do so outside the workspace.
+        """
+        path = self.projects_dir / project_id
+        if path.is_symlink():
+            target = path.resolve()
+            if target.parent != self.projects_dir.resolve():
+                raise ProjectError(
+                    f"project {project_id!r}: {PROJECTS_DIR_NAME}/{project_id} is a link to "
+                    f"{target}, outside the workspace's {PROJECTS_DIR_NAME} folder",
+                    hint=f"move the project into {self.projects_dir}, or remove the link",
+                )
+        return path
 
     def ensure(self) -> Workspace:
         """Create the workspace folders; an existing file in the way is an error."""
