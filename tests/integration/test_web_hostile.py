@@ -73,7 +73,18 @@ def test_a_hostile_path_is_a_4xx_never_a_5xx(client: TestClient, path: str) -> N
 
 @pytest.mark.parametrize(
     "host",
-    ["evil.example", "evil.example:8765", "127.0.0.1.evil.example", "localhost.evil", "10.0.0.1"],
+    [
+        "evil.example",
+        "evil.example:8765",
+        "127.0.0.1.evil.example",
+        "localhost.evil",
+        "10.0.0.1",
+        # A bracketed loopback address followed by anything but a port is no loopback name.
+        "[::1]evil.example",
+        "[::1]:8765evil.example",
+        "[::1].evil.example",
+        "localhost:evil.example",
+    ],
 )
 def test_without_a_token_only_loopback_host_names_are_answered(workspace: Path, host: str) -> None:
     """DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends its own name."""
@@ -109,3 +120,17 @@ def test_unauthenticated_answers_reveal_no_file_system_path(workspace: Path) -> 
             assert root not in answer.text, path
             assert str(Path.home()) not in answer.text or str(Path.home()) == "/", path
         assert client.get("/api/health").json()["workspace"] == workspace.name
+
+
+def test_an_error_from_a_damaged_store_names_no_absolute_path(workspace: Path) -> None:
+    """A 400 names the store as the workspace does (``.mlops/kv.sqlite3``), not where it lives."""
+    store = workspace / ".mlops" / "kv.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    store.write_bytes(b"this is not a database, " * 100)
+    with TestClient(create_app(Workspace.resolve(workspace)), base_url=LOOPBACK) as client:
+        answer = client.get("/api/projects/demo/runs")
+    assert answer.status_code == 400, answer.text
+    detail = answer.json()["detail"]
+    assert ".mlops/kv.sqlite3" in detail
+    assert str(workspace.resolve()) not in detail

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import hmac
 import mimetypes
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from mlops import __version__
 from mlops.core.graph_types import ProcessStatus
 from mlops.core.run_history import compare as compare_runs
 from mlops.core.run_records import get_run, list_runs, process_counts, run_artifacts
-from mlops.errors import MlopsError, ProjectError
+from mlops.errors import ConfigError, GraphError, MlopsError, ProjectError
 from mlops.managers.project_manager import check_project_id
 from mlops.platform import MLPlatform
 from mlops.reporting.kv_utils import check_part, get_chart_record, list_chart_records
@@ -149,10 +150,24 @@ class WorkspaceAPI:
         except MlopsError as exc:
             raise HTTPException(400, exc.one_line()) from exc
 
+    def opened(self, project_id: str) -> _OpenProject | str:
+        """The project's open stores, or the one line that says why its config cannot be read.
+
+        A broken config is the project's problem, not the server's: its pages say
+        so (200, ``valid: false``) and every other project stays readable.
+        """
+        try:
+            return self.stores.get(project_id)
+        except (ConfigError, GraphError) as exc:
+            return exc.one_line()
+
     def run_record(self, project_id: str, run_id: str) -> tuple[dict[str, Any], KVStore]:
         """The run's record and the KV store that holds it (and its charts)."""
         self.project(project_id)
-        found = self.stores.get(project_id).run(self.checked(run_id, "run"))
+        opened = self.opened(project_id)
+        if isinstance(opened, str):
+            raise HTTPException(404, f"the runs of {project_id} cannot be read: {opened}")
+        found = opened.run(self.checked(run_id, "run"))
         if found is None:
             raise HTTPException(404, f"project {project_id} has no run {run_id!r}")
         return found
@@ -184,8 +199,15 @@ class WorkspaceAPI:
         offset: int = Query(0, ge=0),
     ) -> dict[str, Any]:
         self.project(project_id)
-        every = self.stores.get(project_id).runs()
-        return {"total": len(every), "runs": list(reversed(every))[offset : offset + limit]}
+        opened = self.opened(project_id)
+        if isinstance(opened, str):
+            return {"total": 0, "runs": [], "valid": False, "problem": opened}
+        every = opened.runs()
+        return {
+            "total": len(every),
+            "runs": list(reversed(every))[offset : offset + limit],
+            "valid": True,
+        }
 
     def run_detail(self, project_id: str, run_id: str) -> dict[str, Any]:
         record, _ = self.run_record(project_id, run_id)
@@ -193,8 +215,11 @@ class WorkspaceAPI:
 
     def graph(self, project_id: str) -> dict[str, Any]:
         self.project(project_id)
+        opened = self.opened(project_id)
+        if isinstance(opened, str):
+            empty: dict[str, Any] = {"nodes": [], "edges": [], "generations": [], "run_id": None}
+            return {**empty, "valid": False, "problem": opened}
         pipeline = self.platform.graph(project_id)
-        opened = self.stores.get(project_id)
         runs = opened.runs()
         found = opened.run(str(runs[-1]["run_id"])) if runs else None
         latest = found[0] if found else None
@@ -213,6 +238,7 @@ class WorkspaceAPI:
             "edges": edges,
             "generations": pipeline.generations(),
             "run_id": latest["run_id"] if latest else None,
+            "valid": True,
         }
 
     def charts(self, project_id: str, run_id: str) -> list[dict[str, Any]]:
@@ -384,14 +410,27 @@ def _host_guard(
 
 
 def _host_name(header: str) -> str:
-    """The host of a ``Host`` header: ``[::1]:8765`` -> ``::1``, ``a.b:80`` -> ``a.b``."""
+    """The host of a ``Host`` header: ``[::1]:8765`` -> ``::1``, ``a.b:80`` -> ``a.b``.
+
+    Anything after a bracketed address but a port (``[::1]evil.com``) is not a
+    host header at all: returned whole, it matches no loopback name.
+    """
     if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+        end = header.find("]")
+        rest = header[end + 1 :] if end > 0 else None
+        if rest is None or not (rest == "" or (rest[:1] == ":" and rest[1:].isdigit())):
+            return header
+        return header[1:end]
+    host, colon, port = header.rpartition(":")
+    return host if colon and header.count(":") == 1 and port.isdigit() else header
 
 
 async def _mlops_error(request: Request, exc: MlopsError) -> JSONResponse:
-    return JSONResponse({"detail": exc.one_line()}, status_code=400)
+    # Paths inside the workspace as the workspace names them: the answer shows no
+    # more of this machine's file system than the request could already reach.
+    root = str(request.app.state.platform.workspace.root)
+    detail = exc.one_line().replace(f"{root}{os.sep}", "").replace(root, ".")
+    return JSONResponse({"detail": detail}, status_code=400)
 
 
 async def _os_error(request: Request, exc: OSError) -> JSONResponse:

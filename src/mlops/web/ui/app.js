@@ -123,6 +123,9 @@ async function showProject(projectId, runId, compareIds) {
        el("td", {}, seconds(run.duration)), el("td", {}, counts));
     body.append(row);
   }
+  const problem = document.getElementById("project-problem");
+  problem.hidden = graph.valid !== false;
+  problem.textContent = graph.valid === false ? `invalid config: ${graph.problem}` : "";
   drawGraph(graph);
   updateCompareButton(projectId);
   if (compareIds) {
