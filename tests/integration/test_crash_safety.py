@@ -20,7 +20,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fixtures.cli import run_mlops
-from fixtures.runs import mlops_argv, run_summaries, start_mlops, write_held_project
+from fixtures.runs import (
+    descendants,
+    describe,
+    kill_all,
+    mlops_argv,
+    run_record,
+    run_summaries,
+    start_mlops,
+    wait_gone,
+    write_held_project,
+)
 from fixtures.servers import wait_until
 from mlops.runtime.workspace import Workspace
 from mlops.web.server import create_app
@@ -128,6 +138,45 @@ def test_ctrl_c_stops_every_executor_at_once_and_the_next_run_resumes(
     assert resumed.returncode == 0, resumed.stderr
     assert _executions(project) == ["first", "slow", "slow", "last"]  # first was reused
     assert _runs(project)[0]["status"] == "completed"
+
+
+LOCAL_EXECUTORS = [
+    ["--local"],
+    ["--local", "--executor", "threads"],
+    ["--local", "--executor", "processes"],
+    ["--local", "--cluster", "local"],
+]
+LOCAL_EXECUTOR_IDS = ["sequential", "threads", "processes", "local-cluster"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+@pytest.mark.parametrize("args", LOCAL_EXECUTORS, ids=LOCAL_EXECUTOR_IDS)
+def test_sigterm_and_sighup_stop_a_run_as_interrupted(
+    project: dict[str, Any], args: list[str], signum: signal.Signals
+) -> None:
+    stderr = project["tmp"] / "stderr"
+    running = _start(project, *args, stderr_file=stderr)
+    wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    started = descendants(running.pid)
+    try:
+        os.kill(running.pid, signum)  # to mlops alone, as `kill` sends it
+        running.wait(timeout=60)
+        err = stderr.read_text()
+        assert running.returncode == 128 + signum, err  # 143, 129: as a shell reports it
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert lines[-1] == f"mlops: interrupted by {signum.name}", err
+        assert "Traceback" not in err, err
+        left = wait_gone(started)
+        assert not left, describe(left)
+    finally:
+        kill_all(started)
+    (run, *_) = _runs(project)
+    record = run_record(project["workspace"], "crash", run["run_id"])
+    assert record["status"] == "interrupted"
+    # Recorded by the run as it stopped, not found orphaned by a later reader.
+    assert record["error"] == {"message": f"interrupted ({signum.name})"}
+    assert record["processes"]["slow"]["status"] == "interrupted"
+    assert record["processes"]["last"]["status"] == "skipped"
 
 
 def test_two_runs_at_once_execute_each_process_once(project: dict[str, Any]) -> None:
