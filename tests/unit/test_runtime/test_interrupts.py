@@ -9,6 +9,7 @@ from types import FrameType
 
 import pytest
 
+from mlops.core.executor_worker import failure_reason
 from mlops.runtime.interrupts import (
     Interrupted,
     exit_status,
@@ -129,3 +130,21 @@ def test_outside_the_main_thread_nothing_is_installed() -> None:
     thread.start()
     thread.join()
     assert outcome == [before]
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (SystemExit(0), "the process called sys.exit(0)"),
+        (SystemExit(3), "the process called sys.exit(3)"),
+        (SystemExit(), "the process called sys.exit()"),
+        (SystemExit("bye"), "the process called sys.exit('bye')"),
+        (KeyboardInterrupt(), "the process raised KeyboardInterrupt itself"),
+        (ValueError("bad"), "ValueError: bad"),
+    ],
+    ids=["exit-0", "exit-3", "exit", "exit-message", "kbi", "error"],
+)
+def test_a_process_that_ends_the_program_says_how_in_its_record(
+    exc: BaseException, reason: str
+) -> None:
+    assert failure_reason(exc) == reason
