@@ -179,6 +179,27 @@ def test_sigterm_and_sighup_stop_a_run_as_interrupted(
     assert record["processes"]["last"]["status"] == "skipped"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--local", "--executor", "processes"], ["--local", "--cluster", "local"]],
+    ids=["processes", "local-cluster"],
+)
+def test_a_run_killed_outright_leaves_no_process_behind(
+    project: dict[str, Any], args: list[str]
+) -> None:
+    running = _start(project, *args, stderr_file=project["tmp"] / "stderr")
+    wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    started = descendants(running.pid)  # workers, the fork server, the resource tracker
+    try:
+        assert started, "the run started no process of its own"
+        os.kill(running.pid, signal.SIGKILL)
+        running.wait(timeout=60)
+        left = wait_gone(started)
+        assert not left, describe(left)
+    finally:
+        kill_all(started)
+
+
 def test_two_runs_at_once_execute_each_process_once(project: dict[str, Any]) -> None:
     release = project["tmp"] / "release"
     held = {"MLOPS_TEST_RELEASE": str(release)}
