@@ -32,6 +32,7 @@ from mlops.cli_state import (
 from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
 from mlops.errors import ExitCode, ProjectError, translate
 from mlops.runtime.interrupts import exit_status, signal_of
+from mlops.runtime.parent_death import adopt as adopt_parent
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import infer_source_root
 
@@ -491,6 +492,10 @@ STOPPED = frozenset({ExitCode.HANGUP, ExitCode.INTERRUPTED, ExitCode.TERMINATED}
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlops`` console script; returns the exit status."""
+    if argv is None:
+        # Started by a launcher (a run in its project's environment): end with it,
+        # even when it is killed outright (the signal it asks for stops a run in order).
+        adopt_parent()
     status = _main(list(sys.argv[1:] if argv is None else argv))
     if argv is None and status in STOPPED:
         # As a command, end now: the interpreter's exit would wait for what the
