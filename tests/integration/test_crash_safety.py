@@ -25,6 +25,7 @@ from fixtures.runs import (
     describe,
     kill_all,
     mlops_argv,
+    own_output,
     run_record,
     run_summaries,
     start_mlops,
@@ -163,9 +164,9 @@ def test_sigterm_and_sighup_stop_a_run_as_interrupted(
         running.wait(timeout=60)
         err = stderr.read_text()
         assert running.returncode == 128 + signum, err  # 143, 129: as a shell reports it
-        lines = [line for line in err.splitlines() if line.strip()]
+        lines = own_output(err)
         assert lines[-1] == f"mlops: interrupted by {signum.name}", err
-        assert "Traceback" not in err, err
+        assert not [line for line in lines if "Traceback" in line], err
         left = wait_gone(started)
         assert not left, describe(left)
     finally:

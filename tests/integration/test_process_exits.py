@@ -16,7 +16,15 @@ import pytest
 
 from fixtures.cli import run_mlops
 from fixtures.projects import ProjectFactory
-from fixtures.runs import describe, kill_all, run_record, run_summaries, tagged, wait_gone
+from fixtures.runs import (
+    describe,
+    kill_all,
+    own_output,
+    run_record,
+    run_summaries,
+    tagged,
+    wait_gone,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -77,8 +85,8 @@ def test_a_process_that_ends_the_program_is_a_failed_process(
             timeout=120, env={"MLOPS_TEST_TAG": tag},
         )  # fmt: skip
         assert ran.returncode == 1, (ran.returncode, ran.stdout, ran.stderr)
-        lines = [line for line in ran.stderr.splitlines() if line.strip()]
-        assert "Traceback" not in ran.stderr, ran.stderr
+        lines = own_output(ran.stderr)
+        assert not [line for line in lines if "Traceback" in line], ran.stderr
         assert lines[-1].startswith("mlops: run "), ran.stderr
         assert f"failed: process 'leaves': {reason} (fix it" in lines[-1], ran.stderr
         (summary,) = run_summaries(tmp_workspace, "exits")
