@@ -14,6 +14,11 @@ keeps the server's pid for the workers it forks, which ask the same of the
 server (:func:`worker_dies_with_server`, from the pool's initializer). A killed
 run takes its server with it, the server its workers, and the tracker ends once
 no process holds its pipe.
+
+The kernel takes the thread that started a process for its parent: the server
+is started by the thread that drives the run (its first submit, or the early
+start), which lives as long as the run. Should that thread end first, the
+server and its workers end with it, and the next pool starts a new server.
 """
 
 from __future__ import annotations
