@@ -19,8 +19,11 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: A bug in mlops (an exception no layer translated): sysexits' EX_SOFTWARE.
     INTERNAL = 70
-    #: Interrupted by SIGINT (Ctrl-C), as shells report 128 + the signal number.
+    #: Stopped by a signal, as shells report 128 + the signal number: SIGHUP (the
+    #: terminal closed), SIGINT (Ctrl-C), SIGTERM (``kill``, a scheduler's stop).
+    HANGUP = 129
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class MlopsError(Exception):

@@ -31,6 +31,8 @@ from mlops.cli_state import (
 )
 from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
 from mlops.errors import ExitCode, ProjectError, translate
+from mlops.runtime.interrupts import exit_status, signal_of
+from mlops.runtime.parent_death import adopt as adopt_parent
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import infer_source_root
 
@@ -484,16 +486,33 @@ cli.add_command(runs_command)
 accept_global_options(cli)
 
 
+#: The statuses of a command a stop signal ended (:mod:`mlops.runtime.interrupts`).
+STOPPED = frozenset({ExitCode.HANGUP, ExitCode.INTERRUPTED, ExitCode.TERMINATED})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlops`` console script; returns the exit status."""
+    if argv is None:
+        # Started by a launcher (a run in its project's environment): end with it,
+        # even when it is killed outright (the signal it asks for stops a run in order).
+        adopt_parent()
     status = _main(list(sys.argv[1:] if argv is None else argv))
-    if argv is None and status == ExitCode.INTERRUPTED:
+    if argv is None and status in STOPPED:
         # As a command, end now: the interpreter's exit would wait for what the
         # interrupt abandoned (a worker thread in a long call, a cluster's shutdown).
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
     return status
+
+
+def _stopped(exc: BaseException) -> int:
+    """One line for a command a stop signal ended, and its exit status (128 + the signal)."""
+    name = signal_of(exc).name
+    click.echo(
+        "mlops: interrupted" if name == "SIGINT" else f"mlops: interrupted by {name}", err=True
+    )
+    return exit_status(exc)
 
 
 def _main(args: list[str]) -> int:
@@ -503,13 +522,11 @@ def _main(args: list[str]) -> int:
         outcome = cli.main(args=args, prog_name="mlops", standalone_mode=False)
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):
-            click.echo("mlops: interrupted", err=True)
-            return int(ExitCode.INTERRUPTED)
+            return _stopped(exc.__context__)
         click.echo("mlops: aborted", err=True)
         return int(ExitCode.RUN_FAILED)
-    except KeyboardInterrupt:
-        click.echo("mlops: interrupted", err=True)
-        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        return _stopped(exc)
     except click.ClickException as exc:
         # Usage errors exit 2 (click's UsageError.exit_code) and point at --help.
         where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else None

@@ -51,6 +51,7 @@ from mlops.run_settings import (
     store_handle,
 )
 from mlops.runtime.context import RuntimeContext, activated
+from mlops.runtime.interrupts import stop_signals_raise
 from mlops.runtime.json_values import record_params
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import Workspace
@@ -172,6 +173,9 @@ class MLPlatform:
 
     # -------------------------------------------------------------- the run
 
+    # SIGTERM and SIGHUP stop a run as Ctrl-C does from here on: a cluster being
+    # started is left as on Ctrl-C, and the run is recorded interrupted.
+    @stop_signals_raise()
     def execute(
         self,
         request: RunRequest,
@@ -205,6 +209,7 @@ class MLPlatform:
 
         return controller.run(pipeline, executor=request.executor)
 
+    @stop_signals_raise()
     def run(
         self,
         request: RunRequest,
@@ -218,7 +223,8 @@ class MLPlatform:
 
         ``execution`` says which path the run takes (a cluster's client is
         ``client``); it is recorded and is :func:`mlops.runtime.context.current`
-        during the run.
+        during the run. SIGINT, SIGTERM and SIGHUP stop it (recorded
+        ``interrupted``) as :class:`~mlops.runtime.interrupts.Interrupted`.
         """
         project = project or self.load_project(request.project, request.overrides)
         config, project_dir = project.config, project.path
@@ -490,9 +496,8 @@ def _drive(
     try:
         with activated(context):
             return scheduler.run()
-    except KeyboardInterrupt:
-        listeners.finish(RunStatus.INTERRUPTED, {"message": "interrupted (SIGINT)"})
-        engine.abandon()  # its close would wait for the processes still running
+    except KeyboardInterrupt as exc:
+        listeners.interrupted(exc, engine)
         raise
     except BaseException as exc:
         message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)

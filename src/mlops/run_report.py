@@ -8,15 +8,18 @@ the run's status.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlops.core.dask_networkx_executor import PipelineRun, ProcessRecord
+from mlops.core.executors import Executor
 from mlops.core.experiment_tracker import flat_params
 from mlops.core.graph_types import RunStatus
 from mlops.core.mid_run_tracking import MidRunTracking
 from mlops.core.run_records import RunRecorder
+from mlops.runtime.interrupts import held, signal_of
 
 
 @dataclass
@@ -89,6 +92,15 @@ class RunListeners:
             self.recorder.attach_artifacts(artifacts)
         if self.tracking is not None:
             self.tracking.log_artifacts(artifacts)
+
+    def interrupted(self, exc: BaseException, engine: Executor) -> None:
+        """A stop signal (``exc``) ended the run: it is recorded ``interrupted``, and its
+        executor let go without waiting (its close would wait for the running processes)."""
+        # Written whatever signal comes next: a second Ctrl-C, or the SIGTERM a launcher
+        # passes on after the terminal's SIGHUP, must not cut the record short.
+        with contextlib.suppress(KeyboardInterrupt), held():
+            self.finish(RunStatus.INTERRUPTED, {"message": f"interrupted ({signal_of(exc).name})"})
+            engine.abandon()
 
     def finish(self, status: RunStatus, error: dict[str, Any] | None) -> None:
         if self.tracking is not None:

@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,59 +20,29 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fixtures.cli import run_mlops
+from fixtures.runs import (
+    descendants,
+    describe,
+    kill_all,
+    mlops_argv,
+    own_output,
+    run_record,
+    run_summaries,
+    start_mlops,
+    wait_gone,
+    write_held_project,
+)
 from fixtures.servers import wait_until
 from mlops.runtime.workspace import Workspace
 from mlops.web.server import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-#: ``slow`` marks it started, then waits in one long C call (a sleep): the hardest
-#: kind of process to stop, since no Python instruction runs in it until it returns.
-PIPELINE = """
-import os, time
-from pathlib import Path
-from mlops.core.step_system import process
-
-def _count(name):
-    with open(os.environ["MLOPS_TEST_COUNT"], "a") as handle:
-        handle.write(name + "\\n")
-
-@process
-def first():
-    _count("first")
-    return 1
-
-@process
-def slow(first):
-    _count("slow")
-    Path(os.environ["MLOPS_TEST_MARK"]).write_text("started")
-    release = os.environ.get("MLOPS_TEST_RELEASE")
-    if release:  # held until the test lets it go
-        deadline = time.monotonic() + 120
-        while not Path(release).exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-    else:
-        time.sleep(float(os.environ.get("MLOPS_TEST_SLEEP", "60")))
-    return first + 1
-
-@process
-def last(slow):
-    _count("last")
-    return slow + 1
-"""
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> dict[str, Any]:
     workspace = tmp_path / "ws"
-    assert run_mlops(workspace, "create", "crash").returncode == 0
-    folder = workspace / "projects" / "crash"
-    (folder / "src" / "pipeline.py").write_text(PIPELINE)
-    config = folder / "configs" / "project_config.yaml"
-    config.write_text(
-        "model:\n  name: crash\n  parameters:\n    pipeline:\n      process_adjlist: |\n"
-        "        first slow\n        slow last\n"
-    )
+    write_held_project(workspace, "crash")
     env = {
         **os.environ,
         "MLOPS_WORKSPACE_DIR": str(workspace),
@@ -83,30 +52,17 @@ def project(tmp_path: Path) -> dict[str, Any]:
     return {"workspace": workspace, "env": env, "mark": tmp_path / "mark", "tmp": tmp_path}
 
 
-def _start(project: dict[str, Any], *args: str, **env: str) -> subprocess.Popen[str]:
+def _start(
+    project: dict[str, Any], *args: str, stderr_file: Path | None = None, **env: str
+) -> subprocess.Popen[str]:
     """``mlops run crash ARGS`` in a session of its own (as a terminal's foreground job)."""
     project["mark"].unlink(missing_ok=True)
-    return subprocess.Popen(
-        [sys.executable, "-c", DEFAULT_SIGINT_EXEC, *_argv(), "run", "crash", *args],
-        env={**project["env"], **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )  # fmt: skip
-
-
-# A job started in the background of a script (CI, `nohup ... &`) inherits SIGINT
-# ignored, and Python keeps an ignored SIGINT ignored; a terminal's job does not. So
-# the command is started the way a terminal starts it: SIGINT back to default, then exec.
-DEFAULT_SIGINT_EXEC = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.argv[1], sys.argv[1:])"
-)
+    env = {**project["env"], **env}
+    return start_mlops("run", "crash", *args, env=env, stderr_file=stderr_file)
 
 
 def _runs(project: dict[str, Any]) -> list[dict[str, Any]]:
-    listed = run_mlops(project["workspace"], "runs", "crash", "--json")
-    assert listed.returncode == 0, listed.stderr
-    runs: list[dict[str, Any]] = json.loads(listed.stdout)
-    return runs
+    return run_summaries(project["workspace"], "crash")
 
 
 def _executions(project: dict[str, Any]) -> list[str]:
@@ -177,7 +133,7 @@ def test_ctrl_c_stops_every_executor_at_once_and_the_next_run_resumes(
     interrupted = _runs(project)[0]
     assert interrupted["status"] == "interrupted", (interrupted, err)
     resumed = subprocess.run(
-        [*_argv(), "run", "crash", "--local"], capture_output=True, text=True,
+        [*mlops_argv(), "run", "crash", "--local"], capture_output=True, text=True,
         env={**project["env"], "MLOPS_TEST_SLEEP": "0"}, check=False, timeout=120,
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
@@ -185,9 +141,64 @@ def test_ctrl_c_stops_every_executor_at_once_and_the_next_run_resumes(
     assert _runs(project)[0]["status"] == "completed"
 
 
-def _argv() -> list[str]:
-    script = Path(sys.executable).parent / "mlops"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "mlops.main"]
+LOCAL_EXECUTORS = [
+    ["--local"],
+    ["--local", "--executor", "threads"],
+    ["--local", "--executor", "processes"],
+    ["--local", "--cluster", "local"],
+]
+LOCAL_EXECUTOR_IDS = ["sequential", "threads", "processes", "local-cluster"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+@pytest.mark.parametrize("args", LOCAL_EXECUTORS, ids=LOCAL_EXECUTOR_IDS)
+def test_sigterm_and_sighup_stop_a_run_as_interrupted(
+    project: dict[str, Any], args: list[str], signum: signal.Signals
+) -> None:
+    stderr = project["tmp"] / "stderr"
+    running = _start(project, *args, stderr_file=stderr)
+    wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    started = descendants(running.pid)
+    try:
+        os.kill(running.pid, signum)  # to mlops alone, as `kill` sends it
+        running.wait(timeout=60)
+        err = stderr.read_text()
+        assert running.returncode == 128 + signum, err  # 143, 129: as a shell reports it
+        lines = own_output(err)
+        assert lines[-1] == f"mlops: interrupted by {signum.name}", err
+        assert not [line for line in lines if "Traceback" in line], err
+        left = wait_gone(started)
+        assert not left, describe(left)
+    finally:
+        kill_all(started)
+    (run, *_) = _runs(project)
+    record = run_record(project["workspace"], "crash", run["run_id"])
+    assert record["status"] == "interrupted"
+    # Recorded by the run as it stopped, not found orphaned by a later reader.
+    assert record["error"] == {"message": f"interrupted ({signum.name})"}
+    assert record["processes"]["slow"]["status"] == "interrupted"
+    assert record["processes"]["last"]["status"] == "skipped"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--local", "--executor", "processes"], ["--local", "--cluster", "local"]],
+    ids=["processes", "local-cluster"],
+)
+def test_a_run_killed_outright_leaves_no_process_behind(
+    project: dict[str, Any], args: list[str]
+) -> None:
+    running = _start(project, *args, stderr_file=project["tmp"] / "stderr")
+    wait_until(project["mark"].exists, "the slow process", running)  # type: ignore[arg-type]
+    started = descendants(running.pid)  # workers, the fork server, the resource tracker
+    try:
+        assert started, "the run started no process of its own"
+        os.kill(running.pid, signal.SIGKILL)
+        running.wait(timeout=60)
+        left = wait_gone(started)
+        assert not left, describe(left)
+    finally:
+        kill_all(started)
 
 
 def test_two_runs_at_once_execute_each_process_once(project: dict[str, Any]) -> None:
@@ -198,7 +209,7 @@ def test_two_runs_at_once_execute_each_process_once(project: dict[str, Any]) -> 
     waiting = project["tmp"] / "second.err"
     with waiting.open("w") as stderr:
         second = subprocess.Popen(
-            [*_argv(), "run", "crash", "--local"], env={**project["env"], **held},
+            [*mlops_argv(), "run", "crash", "--local"], env={**project["env"], **held},
             stdout=subprocess.DEVNULL, stderr=stderr, text=True,
         )  # fmt: skip
     # The first run is held in `slow` until the second says it waits for it.

@@ -9,6 +9,7 @@ record, the cache and the results, never in calls.
 from __future__ import annotations
 
 import platform as platform_module
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -335,20 +336,26 @@ def test_a_timed_out_attempt_is_stopped_not_left_running(
 
 
 def test_a_run_whose_scheduler_raises_is_recorded_failed(make_project: ProjectFactory) -> None:
-    # sys.exit() in a process is not a process failure: it leaves the scheduler,
-    # and the run must still be recorded as failed, not left "running".
+    # What the caller hands the run can end the program (here its progress callback):
+    # that leaves the scheduler, and the run must still be recorded as failed, not left
+    # "running". (A process that calls sys.exit is a failed process: test_process_exits.)
     source = """
-        import sys
         from mlops.core.step_system import process
 
         @process
         def leave():
-            sys.exit(3)
+            return 1
     """
     make_project("leaves", source, "leave")
     platform = MLPlatform()
+
+    def leave_the_program(record: object) -> None:
+        sys.exit(3)
+
     with pytest.raises(SystemExit):
-        platform.run_pipeline_for_project("leaves", run_id="run-that-exits")
+        platform.run_pipeline_for_project(
+            "leaves", run_id="run-that-exits", on_update=leave_the_program
+        )
     record = get_run(
         platform.open_stores("leaves", platform.load("leaves")[1]).kv, "run-that-exits"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ import json, os, signal, sys
 from pathlib import Path
 
 from mlops.cluster.process_pool import ProcessPool, start_fork_server
+from mlops.runtime.parent_death import PARENT_VARIABLE, death_signal
 
 def blocked(pid):
     status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
@@ -61,6 +63,7 @@ def servers():
 start_fork_server()
 start_fork_server()  # once per process
 report = {"servers": servers(), "self_blocked": blocked("self")}
+report["variable_left"] = PARENT_VARIABLE in os.environ
 report["server_blocked"] = [blocked(pid) for pid in report["servers"]]
 pool = ProcessPool(1)
 report["started_before_submit"] = pool.started
@@ -68,6 +71,7 @@ try:
     report["worker_parent"] = pool.submit(os.getppid).result(timeout=60)
     mask = pool.submit(signal.pthread_sigmask, signal.SIG_BLOCK, []).result(timeout=60)
     report["worker_blocked"] = signal.SIGINT in mask
+    report["worker_death_signal"] = pool.submit(death_signal).result(timeout=60)
 finally:
     pool.close()
 print(json.dumps(report))
@@ -87,6 +91,9 @@ def test_the_fork_server_starts_before_any_worker_and_ctrl_c_reaches_neither() -
     assert not report["started_before_submit"]
     assert report["worker_parent"] == report["servers"][0]  # forked from the server started first
     assert report["worker_blocked"]
+    # A worker ends with its server, and the server with the run (see test_crash_safety).
+    assert report["worker_death_signal"] == signal.SIGKILL
+    assert not report["variable_left"]  # told to the server alone, while it started
 
 
 def test_a_worker_runs_its_atexit_handlers_when_the_pool_closes(tmp_path: Path) -> None:
@@ -140,6 +147,7 @@ def test_abandon_stops_running_workers_at_once() -> None:
 
 CRASHING = """
 import os
+import signal
 from pathlib import Path
 from mlops.core.step_system import process
 

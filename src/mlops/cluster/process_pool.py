@@ -19,6 +19,10 @@ its dashboard, for those who want one.
   ignores SIGINT): Ctrl-C reaches the whole foreground process group, and a
   worker dying mid-task would print its traceback while the run is stopping
   in order. The run itself stops them (``abandon``).
+- Workers end with the run, however it ends: the fork server gets SIGKILL from the
+  kernel when the run's process ends, and each worker when the server does
+  (:mod:`mlops.cluster.fork_server_lifetime`). Without that, a run killed with
+  SIGKILL would leave them all running, each holding the pipes the others wait on.
 - A worker that dies (a crash in a C extension, ``os._exit``) breaks the whole
   pool: the tasks then running fail with the reason, and the next submit gets a
   fresh pool, as Dask's nanny would restart the worker.
@@ -32,23 +36,33 @@ its dashboard, for those who want one.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import multiprocessing.util
 import os
+import signal
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mlops.cluster.worker_signals import interrupts_for_this_process_only
 from mlops.core.executors import ResultFuture
+from mlops.runtime.parent_death import children_die_with_this_process
 
-#: What the fork server imports once for every worker it forks: the run's main
-#: module (multiprocessing imports it in each worker; for the ``mlops`` script,
-#: that is the command line), this module (the workers' initializer), the
-#: module a task's function lives in and the local stores a task opens.
-PRELOAD = ("__main__", __name__, "mlops.core.executor_worker", "mlops.storage.local_stores")
+#: What the fork server imports once for every worker it forks: first what makes it
+#: end with the run, then the run's main module (multiprocessing imports it in each
+#: worker; for the ``mlops`` script, that is the command line), this module (the
+#: workers' initializer), the module a task's function lives in and the local
+#: stores a task opens.
+PRELOAD = (
+    "mlops.cluster.fork_server_lifetime",
+    "__main__",
+    __name__,
+    "mlops.core.executor_worker",
+    "mlops.storage.local_stores",
+)
 
 
 def run_exit_handlers_at_worker_exit() -> None:
@@ -60,6 +74,23 @@ def run_exit_handlers_at_worker_exit() -> None:
     out; this is one of them.
     """
     multiprocessing.util.Finalize(None, atexit._run_exitfuncs, exitpriority=0)
+
+
+def _worker_started() -> None:
+    """The pool's initializer, first thing in each worker."""
+    # Imported in the fork server already (a preload): its pid came with the fork.
+    from mlops.cluster.fork_server_lifetime import worker_dies_with_server
+
+    worker_dies_with_server()
+    run_exit_handlers_at_worker_exit()
+
+
+@contextlib.contextmanager
+def _starting_workers() -> Iterator[None]:
+    """Around whatever may start the fork server or a worker (see the module docstring):
+    SIGINT blocked, and the fork server told to end with this process."""
+    with interrupts_for_this_process_only(), children_die_with_this_process(signal.SIGKILL):
+        yield
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
@@ -79,7 +110,7 @@ def start_fork_server() -> None:
     from multiprocessing import forkserver
 
     worker_context()
-    with interrupts_for_this_process_only():
+    with _starting_workers():
         forkserver.ensure_running()
 
 
@@ -105,11 +136,11 @@ class ProcessPool:
                 # Inside: the pool's queues start multiprocessing's resource tracker,
                 # which must be the quiet one (it would warn of "leaked semaphores"
                 # after an interrupted run).
-                with interrupts_for_this_process_only():
+                with _starting_workers():
                     self._pool = ProcessPoolExecutor(
                         max_workers=self.workers,
                         mp_context=worker_context(),
-                        initializer=run_exit_handlers_at_worker_exit,
+                        initializer=_worker_started,
                     )
             return self._pool
 
@@ -129,8 +160,9 @@ class ProcessPool:
     @staticmethod
     def _submit(pool: ProcessPoolExecutor, fn: Callable[..., Any], /, *args: Any) -> ResultFuture:
         # The pool spawns its workers inside submit, from this thread: they inherit
-        # its signal mask, so SIGINT is blocked here while they start.
-        with interrupts_for_this_process_only():
+        # its signal mask, so SIGINT is blocked here while they start (and the fork
+        # server, should it start again here, is told to end with this process).
+        with _starting_workers():
             return pool.submit(fn, *args)
 
     def wait(self, futures: Collection[ResultFuture]) -> set[ResultFuture]:

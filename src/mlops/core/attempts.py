@@ -54,7 +54,9 @@ def run_attempts(
     """The result of the first attempt that succeeds, and that attempt's context.
 
     ``on_attempt(n)`` is told each attempt's number before it starts; the
-    last attempt's error is raised when every one failed.
+    last attempt's error is raised when every one failed. An attempt that tries
+    to end the program (``sys.exit``, ``KeyboardInterrupt``) is not retried: it
+    asked to stop, and a signal's interruption must stop the run at once.
     """
     for attempt in range(options.retries + 1):
         on_attempt(attempt + 1)

@@ -7,7 +7,11 @@ plain, picklable data: where to import the process function from
 (:mod:`mlops.core.store_transport`). The attempts themselves (retries,
 loops, timeouts, seeding) are :mod:`mlops.core.attempts`. It never raises:
 every failure becomes a ``failed`` outcome with the error and traceback, so
-one process failing never takes the scheduler down.
+one process failing never takes the scheduler down. That includes a process
+that tries to end the program (``sys.exit``, ``raise KeyboardInterrupt``): on
+a worker thread it would take down the worker's event loop, on the sequential
+executor mlops itself. Only the interruption a stop signal raises goes through,
+so that the run stops (:func:`mlops.runtime.interrupts.raised_by_signal`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from mlops.core.payload_spill import PayloadRef, encode_result, hydrate, should_
 from mlops.core.step_state_manager import StepStateManager
 from mlops.core.step_system import ProcessOptions, StepContext, process_options
 from mlops.core.store_transport import LiveStores, StoreHandle
+from mlops.runtime.interrupts import raised_by_signal
 from mlops.storage.interfaces.object_store import ObjectStore
 
 
@@ -78,12 +83,25 @@ def execute_process(task: ProcessTask) -> ProcessOutcome:
     outcome = ProcessOutcome(task.process, ProcessStatus.FAILED)
     try:
         _execute(task, outcome)
-    except Exception as exc:  # noqa: BLE001 - reported as the outcome, never raised
+    except BaseException as exc:  # reported as the outcome, never raised
+        if raised_by_signal(exc):
+            raise  # Ctrl-C (or SIGTERM, SIGHUP) while the process ran here: the run stops
         outcome.status = ProcessStatus.FAILED
-        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.error = failure_reason(exc)
         outcome.traceback = "".join(traceback.format_exception(exc))
     outcome.duration = time.perf_counter() - started
     return outcome
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a process's exception says in its record: the error, or how it tried to end
+    the program."""
+    if isinstance(exc, SystemExit):
+        code = "" if exc.code is None else repr(exc.code)
+        return f"the process called sys.exit({code})"
+    if isinstance(exc, KeyboardInterrupt):
+        return f"the process raised {type(exc).__name__} itself"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
@@ -163,6 +181,7 @@ __all__ = [
     "ProcessTimeoutError",
     "StoreHandle",
     "execute_process",
+    "failure_reason",
     "local_path",
     "map_project_path",
     "prefer_on_path",

@@ -36,13 +36,17 @@ import mlops
 from mlops.core.pipeline_utils import PrefixKind, environ_with_paths
 from mlops.errors import ProjectError
 from mlops.runtime.bounded_files import read_regular_file
+from mlops.runtime.interrupts import held, signal_of, stop_signals_raise
+from mlops.runtime.parent_death import child_environment
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, Workspace
 
 #: Set in a child started for an environment: that environment's spec hash.
 REEXEC_VARIABLE = "MLOPS_PROJECT_ENV"
-#: How long the child gets to end after each step of an interrupt.
+#: How long the child gets to end after a Ctrl-C that reached it too.
 CHILD_STOP_GRACE_S = 0.5
+#: How long the child gets to record its run and end once a stop signal is passed on.
+CHILD_RECORD_GRACE_S = 5.0
 LAUNCH_DIR_NAME = "launch"
 _FORMAT = 1
 #: The config reader's size cap (``adapters.config_yaml``): larger configs take the full path.
@@ -168,33 +172,58 @@ class LaunchCache:
 
 
 def run_child(command: Reexec) -> int:
-    """Run ``command`` with this terminal (its progress shown as it goes); its exit status."""
+    """Run ``command`` with this terminal (its progress shown as it goes); its exit status.
+
+    The child's run is this command's: it ends with this process. A stop signal
+    sent here (SIGINT, SIGTERM, SIGHUP) is passed on (:func:`_stop_child`), and
+    should this process be killed outright, the kernel sends the child SIGTERM
+    (:mod:`mlops.runtime.parent_death`). Either way the child stops its run in
+    order and records it ``interrupted``.
+    """
     # Not through CommandRunner, which captures output: the child's progress goes
     # straight to this terminal, and its exit status is the run's.
-    child = subprocess.Popen(command.argv, env=command.env)
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        return _stop_child(child)
+    env = child_environment(command.env, signal.SIGTERM)
+    child: subprocess.Popen[bytes] | None = None
+    with stop_signals_raise():
+        try:
+            with held():  # a signal during the start is acted on once the child is known
+                child = subprocess.Popen(command.argv, env=env)
+            return child.wait()
+        except KeyboardInterrupt as exc:
+            if child is None:
+                raise
+            return _stop_child(child, signal_of(exc))
 
 
-def _stop_child(child: subprocess.Popen[bytes]) -> int:
-    """The child's exit status once an interrupt reached this process.
+def _stop_child(child: subprocess.Popen[bytes], received: signal.Signals) -> int:
+    """The child's exit status once the stop signal ``received`` reached this process.
 
     Ctrl-C reaches the child too (one terminal, one process group), and it
-    records its run as interrupted: it gets the time to. A SIGINT sent to
-    this process alone is passed on; a child that ignores it is killed.
+    records its run as interrupted: it gets the time to, and a SIGINT sent to
+    this process alone is passed on after that. SIGTERM and SIGHUP are passed on
+    at once (``kill`` and a closing session may reach this process alone; a
+    child that gets one twice records its run once). A child still running
+    after that is killed; another signal here moves to the next step at once.
+    A child that ends by a signal ends this command with ``received``'s status.
     """
-    for signal_to_send in (None, signal.SIGINT, signal.SIGKILL):
+    first = (None,) if received == signal.SIGINT else ()
+    for signal_to_send in (*first, received, signal.SIGKILL):
         if signal_to_send is not None:
             child.send_signal(signal_to_send)
+        # The child needs a moment to write its run's record once it has the signal.
+        grace = CHILD_STOP_GRACE_S if signal_to_send is None else CHILD_RECORD_GRACE_S
         try:
-            return child.wait(timeout=CHILD_STOP_GRACE_S)
+            return _status(child.wait(timeout=grace), received)
         except subprocess.TimeoutExpired:
             continue
         except KeyboardInterrupt:
-            continue  # another Ctrl-C: go on to the next step at once
-    return child.wait()
+            continue  # another signal: go on to the next step at once
+    return _status(child.wait(), received)
+
+
+def _status(returncode: int, received: signal.Signals) -> int:
+    # Popen reports a child a signal ended as minus the signal's number.
+    return returncode if returncode >= 0 else 128 + int(received)
 
 
 def request_args(request: RunRequest) -> list[str]:
@@ -223,6 +252,7 @@ def launch_cached(workspace: Workspace, request: RunRequest) -> int | None:
 
 
 __all__ = [
+    "CHILD_RECORD_GRACE_S",
     "CHILD_STOP_GRACE_S",
     "REEXEC_VARIABLE",
     "Launch",
