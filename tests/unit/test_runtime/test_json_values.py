@@ -28,7 +28,15 @@ SCALARS = st.one_of(
     st.text(max_size=12),
     st.binary(max_size=12),
     st.dates(),
-    st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+    # YAML's timestamps carry a fixed offset (``+02:00``, ``Z``), never a zone's rules.
+    st.datetimes(
+        timezones=st.one_of(
+            st.none(),
+            st.timedeltas(min_value=-dt.timedelta(hours=23), max_value=dt.timedelta(hours=23)).map(
+                lambda offset: dt.timezone(dt.timedelta(minutes=offset // dt.timedelta(minutes=1)))
+            ),
+        )
+    ),
 )
 VALUES = st.recursive(
     SCALARS,
