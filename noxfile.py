@@ -25,10 +25,12 @@ dependency tables are unchanged; a warm session only installs the new wheel.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -195,8 +197,11 @@ def run_pytest(
     *,
     path_prefix: list[Path] | None = None,
     select: tuple[str, ...] = (),
+    parallel: bool = True,
+    forward_posargs: bool = True,
 ) -> None:
-    """Run the suite in parallel and leave ``.coverage.<session>`` at the repository root."""
+    """Run the suite (in parallel unless told) and leave ``.coverage.<session>`` at the
+    repository root; the session's positional arguments go to pytest unless told."""
     data_file = ROOT / f".coverage.{session.name}"
     data_file.unlink(missing_ok=True)
     (REPORTS_DIR / f"{session.name}{SKIP_NOTE}").unlink(missing_ok=True)
@@ -214,8 +219,10 @@ def run_pytest(
     search = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p != str(PYTHONS_DIR)]
     env["PATH"] = os.pathsep.join([*map(str, path_prefix or ()), *search])
     # The threshold applies to the merged report (coverage-combine), not to one session.
-    args = ["-n", "auto", "--dist", "worksteal", "--cov", "--cov-report=", "--cov-fail-under=0"]
-    args += [f"--junitxml={REPORTS_DIR / (session.name + '.xml')}", *select, *session.posargs]
+    args = ["-n", "auto", "--dist", "worksteal"] if parallel else ["-n", "0"]
+    args += ["--cov", "--cov-report=", "--cov-fail-under=0"]
+    args += [f"--junitxml={REPORTS_DIR / (session.name + '.xml')}", *select]
+    args += session.posargs if forward_posargs else []
     try:
         session.run(python, "-m", "pytest", *args, env=env, external=True)
     finally:
@@ -700,6 +707,39 @@ def mutation(session: nox.Session) -> None:
     report = REPORTS_DIR / "mutation.md"
     session.run("python", str(ROOT / "tools" / "nox_support" / "mutation_report.py"), "mutants",
                 "--fail-under", "80", "--output", str(report))  # fmt: skip
+
+
+# ------------------------------------------------------------------ soak
+
+
+@nox.session(python=str(LOOKUPS[PRIMARY].interpreter or sys.executable), default=False)
+def soak(session: nox.Session) -> None:
+    """Worker tasks of changing code on fresh 2-worker clusters, under load; failures / rounds.
+
+    Not in the default run. Each round starts a LocalCluster of two worker processes and
+    runs the tasks of three versions of a project's code on it at once, with project-class
+    results passed between them (tests/fixtures/code_versions.py), under subprocess
+    coverage as the suite is, while busy loops hold every core.
+    ``nox -s soak -- --rounds N`` (default 200) ``--load K`` (busy loops; default one per core).
+    """
+    parser = argparse.ArgumentParser(prog="nox -s soak --")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--load", type=int, default=os.cpu_count() or 1)
+    options = parser.parse_args(session.posargs)
+    install_project(session, PRIMARY)
+    session.log(f"{options.rounds} rounds beside {options.load} busy loop(s)")
+    loops = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(options.load)
+    ]
+    env = {"MLOPS_TEST_SOAK": "1", "MLOPS_SOAK_ROUNDS": str(options.rounds)}
+    # Shown live (-s), in one process; a round takes seconds, and far longer under load.
+    select = ("-m", "soak", "-s", f"--timeout={120 * options.rounds}", "tests/integration")
+    try:
+        run_pytest(session, "python", env, select=select, parallel=False, forward_posargs=False)
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
 
 
 # ------------------------------------------------------------------ bench

@@ -6,6 +6,7 @@
   switches them on: ``pyenv`` (``MLOPS_TEST_PYENV=1``, the nox pyenv session),
   ``conda`` (``MLOPS_TEST_CONDA=1``, the nox conda session),
   ``slurm`` (``nox -s slurm``), ``browser`` (``nox -s e2e``, a real Chromium),
+  ``soak`` (``nox -s soak``, rounds looking for a rare failure),
   ``requires_redis_server`` (Debian's ``redis-server`` on PATH).
 - ``flakiness.plugin`` (in ``tools/``) records every outcome in
   ``.nox/flaky-history.json`` and applies ``tests/quarantine.yaml``;
@@ -46,6 +47,7 @@ REAL_TOOL_GATES = {
         "MLOPS_TEST_BROWSER",
         "browser tests run in `nox -s e2e` (or MLOPS_TEST_BROWSER=1)",
     ),
+    "soak": ("MLOPS_TEST_SOAK", "the soak runs in `nox -s soak` (or MLOPS_TEST_SOAK=1)"),
 }
 # Fake executables standing in for guarded tools; running them is always allowed.
 FAKES_BIN = REPO_ROOT / "tests" / "fakes" / "bin"

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mlops.core.code_versions import source_digest
 from mlops.core.executor_worker import (
     FunctionRef,
     ProcessOutcome,
@@ -281,9 +282,7 @@ class DaskNetworkXExecutor:
             process=name,
             project_dir=str(self.project_dir) if self.project_dir else None,
             seed=self.seed,
-            function=FunctionRef.of(
-                definition.function, self.source_root, key.components.get("code")
-            ),
+            function=FunctionRef.of(definition.function, self.source_root, self._code_version),
             stores=self.stores,
             params=self.params_for(name),
             upstream={u: self._results[u] for u in self.graph.upstream(name)},
@@ -294,6 +293,14 @@ class DaskNetworkXExecutor:
             spill_threshold=self.spill_threshold,
         )
         return self.executor.submit(execute_process, task)
+
+    @functools.cached_property
+    def _code_version(self) -> str | None:
+        """The version of the project's code a worker imports (a digest of its source files,
+        read once per run); None where tasks run in this process, which imported the project."""
+        if self.executor.in_process or self.source_root is None:
+            return None
+        return source_digest(self.source_root)
 
     def _why_run(self, name: str, key: CacheKey, mode: str, cacheable: bool) -> str:
         if mode == "force":

@@ -12,6 +12,15 @@ that tries to end the program (``sys.exit``, ``raise KeyboardInterrupt``): on
 a worker thread it would take down the worker's event loop, on the sequential
 executor mlops itself. Only the interruption a stop signal raises goes through,
 so that the run stops (:func:`mlops.runtime.interrupts.raised_by_signal`).
+
+On a worker in another process, the function comes from a version of the
+project's code imported under a name of its own
+(:mod:`mlops.core.code_versions`). Its result then leaves as the bytes of its
+pickle (a :class:`PayloadRef` with them inline, when it is not spilled),
+which name the project's classes plainly: the driver reads them with the
+project as it imported it, a downstream task with its own version. No live
+project object crosses between processes, so the worker's communication
+thread never imports project code while it unpickles a task.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from mlops.core.artifacts import declared_outputs, store_file
 from mlops.core.attempts import ProcessTimeoutError, run_attempts, seed_process
 from mlops.core.code_loading import (
     FunctionRef,
+    LoadedFunction,
     local_path,
     map_project_path,
     prefer_on_path,
@@ -82,7 +92,8 @@ def execute_process(task: ProcessTask) -> ProcessOutcome:
     started = time.perf_counter()
     outcome = ProcessOutcome(task.process, ProcessStatus.FAILED)
     try:
-        _execute(task, outcome)
+        with task.function.held() as code:
+            _execute(task, code, outcome)
     except BaseException as exc:  # reported as the outcome, never raised
         if raised_by_signal(exc):
             raise  # Ctrl-C (or SIGTERM, SIGHUP) while the process ran here: the run stops
@@ -104,10 +115,10 @@ def failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
+def _execute(task: ProcessTask, code: LoadedFunction, outcome: ProcessOutcome) -> None:
     kv, objects = task.stores.open()
-    state = StepStateManager(kv, objects)
-    function = task.function.load()
+    state = StepStateManager(kv, objects, loads=code.loads)
+    function = code.function
     declared = process_options(function) or ProcessOptions(name=task.process)
     options = declared.with_overrides(task.overrides)
 
@@ -123,7 +134,7 @@ def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
             process_key=task.key,
             reuse_steps=task.reuse_steps,
             state=state,
-            resolve=lambda value: hydrate(value, objects),
+            resolve=lambda value: hydrate(value, objects, code.loads),
         )
 
     seed_process(task.seed, task.process)
@@ -153,9 +164,11 @@ def _execute(task: ProcessTask, outcome: ProcessOutcome) -> None:
             artifacts=outcome.artifacts,
         )
         ref, outcome.cached = entry.ref, True
+    payload = f"runs/{task.run_id}/payloads/{task.process}.pkl"
     if should_spill(encoded, task.spill_threshold):
-        ref = ref or spill(encoded, objects, f"runs/{task.run_id}/payloads/{task.process}.pkl")
-        outcome.result = ref
+        outcome.result = ref or spill(encoded, objects, payload)
+    elif code.version is not None:  # made by a version of the project: leaves as bytes
+        outcome.result = PayloadRef(payload, encoded.size, encoded.digest, encoded.data)
     else:
         outcome.result = result
     outcome.status = ProcessStatus.COMPLETED

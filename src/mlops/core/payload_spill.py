@@ -6,19 +6,31 @@ the spill threshold is written to the object store and travels as a
 :class:`PayloadRef`, which the receiving side hydrates on first use. The
 scheduler therefore never holds large results, and a worker on another host
 reads them from the shared store instead of through the scheduler.
+
+Results are pickled with the project's classes under their plain module
+names (:mod:`mlops.core.plain_pickle`), on a worker too, where each version of
+the project's code has a name of its own: the bytes are those the driver would
+write. Reading them takes a ``loads`` for the side that reads: ``pickle.loads``
+where the project is imported by its plain names (the driver, a user's shell),
+a version's own on a worker (:meth:`mlops.core.code_versions.CodeVersion.loads`).
 """
 
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mlops.core import plain_pickle
 from mlops.core.process_hashing import hash_bytes
 from mlops.errors import ExecutionError
 from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectStore
 
 DEFAULT_SPILL_THRESHOLD = 1024 * 1024  # bytes
+
+#: How a side reads a result's bytes (see the module docstring).
+Loads = Callable[[bytes], Any]
 
 
 @dataclass(frozen=True)
@@ -46,9 +58,9 @@ class EncodedResult:
 
 
 def encode_result(value: Any, *, what: str) -> EncodedResult:
-    """Pickle ``value``; the digest of the bytes is the result's hash."""
+    """Pickle ``value`` (plain module names); the digest of the bytes is the result's hash."""
     try:
-        data = pickle.dumps(value, protocol=5)
+        data = plain_pickle.dumps(value)
     except Exception as exc:  # pickle raises TypeError, PicklingError, AttributeError, ...
         raise ExecutionError(
             f"{what} returned a {type(value).__name__}, which cannot be stored: {exc}",
@@ -57,9 +69,9 @@ def encode_result(value: Any, *, what: str) -> EncodedResult:
     return EncodedResult(data, hash_bytes(data))
 
 
-def decode_result(data: bytes, *, what: str) -> Any:
+def decode_result(data: bytes, *, what: str, loads: Loads = pickle.loads) -> Any:
     try:
-        return pickle.loads(data)  # noqa: S301 - our own cache, written by encode_result
+        return loads(data)
     except Exception as exc:
         raise ExecutionError(
             f"cannot load {what}: {exc}",
@@ -76,12 +88,12 @@ def should_spill(encoded: EncodedResult, threshold: int | None) -> bool:
     return threshold is not None and encoded.size > threshold
 
 
-def hydrate(value: Any, objects: ObjectStore) -> Any:
+def hydrate(value: Any, objects: ObjectStore, loads: Loads = pickle.loads) -> Any:
     """The value behind a :class:`PayloadRef`; any other value is returned as is."""
     if not isinstance(value, PayloadRef):
         return value
     if value.inline is not None:
-        return decode_result(value.inline, what=value.key)
+        return decode_result(value.inline, what=value.key, loads=loads)
     try:
         data = objects.get(value.key)
     except ObjectNotFoundError as exc:
@@ -89,12 +101,13 @@ def hydrate(value: Any, objects: ObjectStore) -> Any:
             f"a spilled result is missing from {objects.describe()}: {value.key}",
             hint="rerun with --no-cache to produce it again",
         ) from exc
-    return decode_result(data, what=value.key)
+    return decode_result(data, what=value.key, loads=loads)
 
 
 __all__ = [
     "DEFAULT_SPILL_THRESHOLD",
     "EncodedResult",
+    "Loads",
     "PayloadRef",
     "decode_result",
     "encode_result",

@@ -26,7 +26,6 @@ import enum
 import functools
 import hashlib
 import inspect
-import pickle
 import struct
 import sys
 import textwrap
@@ -38,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+from mlops.core import plain_pickle
+from mlops.core.plain_pickle import plain_module
 from mlops.errors import MlopsError
 
 
@@ -92,7 +93,7 @@ def _encode(  # noqa: PLR0912 - one branch per kind of value, in priority order
     elif isinstance(value, PurePath):
         tagged(b"p", value.as_posix().encode())
     elif isinstance(value, enum.Enum):
-        tagged(b"e", f"{type(value).__module__}.{type(value).__qualname__}.{value.name}".encode())
+        tagged(b"e", f"{_type_name(value)}.{value.name}".encode())
     elif isinstance(value, Mapping):
         items = sorted(
             ((stable_hash(k, what=what), v) for k, v in value.items()), key=lambda kv: kv[0]
@@ -126,7 +127,9 @@ def _encode(  # noqa: PLR0912 - one branch per kind of value, in priority order
 
 
 def _type_name(value: Any) -> str:
-    return f"{type(value).__module__}.{type(value).__qualname__}"
+    # A project's class by its plain module name, also where a worker imported a
+    # version of the project under a name of its own.
+    return f"{plain_module(type(value).__module__)}.{type(value).__qualname__}"
 
 
 def _is_array(value: Any) -> bool:
@@ -135,14 +138,14 @@ def _is_array(value: Any) -> bool:
 
 def _array_bytes(array: Any) -> bytes:
     if array.dtype.hasobject:  # object arrays hold pointers; their pickle holds the values
-        return pickle.dumps(array.tolist(), protocol=5)
+        return plain_pickle.dumps(array.tolist())
     return bytes(array.tobytes(order="C"))
 
 
 def pickled_digest(value: Any, *, what: str = "value") -> str:
     """The digest of ``value``'s pickle; a clear error when it cannot be pickled."""
     try:
-        return hash_bytes(pickle.dumps(value, protocol=5))
+        return hash_bytes(plain_pickle.dumps(value))
     except Exception as exc:  # pickle raises many types (TypeError, PicklingError, AttributeError)
         raise HashingError(
             f"cannot hash {what}: {type(value).__name__} objects cannot be pickled ({exc})",

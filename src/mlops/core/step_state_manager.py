@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlops.core.payload_spill import (
     EncodedResult,
+    Loads,
     PayloadRef,
     decode_result,
     encode_result,
@@ -96,11 +98,16 @@ class CacheEntry:
 
 
 class StepStateManager:
-    """Lookup and store of cached results for one project."""
+    """Lookup and store of cached results for one project.
 
-    def __init__(self, kv: KVStore, objects: ObjectStore) -> None:
+    ``loads`` reads a result's bytes: ``pickle.loads`` where the project is
+    imported by its plain names, a version's own on a worker.
+    """
+
+    def __init__(self, kv: KVStore, objects: ObjectStore, *, loads: Loads = pickle.loads) -> None:
         self.kv = kv
         self.objects = objects
+        self.loads = loads
 
     # -------------------------------------------------------------- processes
 
@@ -152,7 +159,7 @@ class StepStateManager:
         return entry
 
     def load(self, entry: CacheEntry) -> Any:
-        return hydrate(entry.ref, self.objects)
+        return hydrate(entry.ref, self.objects, self.loads)
 
     def invalidate(self, key: str) -> bool:
         return self.kv.delete(f"cache/entries/{key}")
@@ -246,7 +253,7 @@ class StepStateManager:
             data = self.objects.get(key)
         except ObjectNotFoundError:
             return default
-        return decode_result(data, what=f"checkpoint {key}")
+        return decode_result(data, what=f"checkpoint {key}", loads=self.loads)
 
 
 __all__ = ["CacheEntry", "StepStateManager"]
