@@ -232,13 +232,13 @@ def after_last_line(argv: list[str], env: dict[str, str]) -> float:
         stderr=subprocess.STDOUT,
     )
     assert child.stdout is not None
-    stream = child.stdout
+    descriptor = child.stdout.fileno()
     last = [time.perf_counter()]
     output: list[bytes] = []
 
     def drain() -> None:
         # Not to EOF in this thread's caller: a grandchild may hold the pipe open.
-        for chunk in iter(lambda: stream.read1(65536), b""):
+        for chunk in iter(lambda: os.read(descriptor, 65536), b""):
             last[0] = time.perf_counter()
             output.append(chunk[-2000:])
 
