@@ -36,13 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the suite's loopback cluster helper
 from fixtures.servers import dask_cluster  # noqa: E402
 from mlops.cluster.local_executors import local_client  # noqa: E402
-from mlops.core.workspace import Workspace  # noqa: E402
 from mlops.managers.project_manager import ProjectManager  # noqa: E402
-from mlops.platform import MLPlatform, RunReport  # noqa: E402
+from mlops.runtime.workspace import Workspace  # noqa: E402
+from mlops.session.platform import MLPlatform, RunReport  # noqa: E402
 
 WORKERS = 2
 
-PIPELINE = "from mlops.core.step_system import process\n" + BURN + "\n{processes}\n"
+PIPELINE = "from mlops import process\n" + BURN + "\n{processes}\n"
 
 PROCESS = """
 @process(name="task{index}")

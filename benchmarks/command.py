@@ -5,7 +5,7 @@ reading, the run record and interpreter shutdown are all counted. CPU time is
 the child's own (``os.wait4``), which the other work on a busy machine does not
 inflate the way it inflates wall time.
 
-(a) Start-up: ``python -c pass``, ``mlops --version``, ``import mlops.platform``.
+(a) Start-up: ``python -c pass``, ``mlops --version``, ``import mlops.session.platform``.
 (b) CPU per no-op process on a chain of N processes (``--local --no-cache``),
     net of a 1-process run, piped and under a pseudo-terminal (where the live
     progress table is drawn); Kedro's SequentialRunner on the same chain, net of
@@ -91,7 +91,7 @@ def burn_source(loops: int) -> str:
     body = (
         "    total = 0\n    for i in range(LOOPS):\n        total += i * i % 7\n    return total\n"
     )
-    lines = ["from mlops.core.step_system import process", f"LOOPS = {loops}", ""]
+    lines = ["from mlops import process", f"LOOPS = {loops}", ""]
     for name in ("left", "right"):
         lines += ["@process", f"def {name}():", body]
     return "\n".join(lines)
@@ -136,7 +136,7 @@ def executor_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
 
 def chain_source(n: int, sleep: float = 0.0) -> str:
     body = f"time.sleep({sleep})\n    " if sleep else ""
-    lines = ["import time", "from mlops.core.step_system import process", ""]
+    lines = ["import time", "from mlops import process", ""]
     lines += ["@process", "def p0():", f"    {body}return 0", ""]
     for i in range(1, n):
         lines += ["@process", f"def p{i}(p{i - 1}):", f"    {body}return p{i - 1}", ""]
@@ -289,12 +289,12 @@ def shutdown_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
             f"| sklearn template, its 6 processes executed | {tree.label} | {executing:.3f} s "
             f"| {bare:.3f} s | {executing - bare:+.3f} s |"
         )
-        light = [str(python), "-c", "import mlops.platform; print('done')"]
+        light = [str(python), "-c", "import mlops.session.platform; print('done')"]
         rows.append(row("sklearn template, fully cached", tree.label, argv, light, env))
         env = project(tree, root, "cached", 1)
         argv = tree.mlops("run", "cached", "--local")
         timed(argv, env)
-        floor = [PYTHON, "-c", "import mlops.platform; print('done')"]
+        floor = [PYTHON, "-c", "import mlops.session.platform; print('done')"]
         rows.append(row("cached 1-process `--local`", tree.label, argv, floor, env))
     return rows
 
@@ -337,11 +337,14 @@ def startup_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
     ]
     floor = measured([PYTHON, "-c", "pass"], dict(os.environ), repeat)
     rows.append(f"| `python -c pass` | {median(floor, 1):.3f}" + " |" * len(trees))
-    for title, args in (("`mlops --version`", ["--version"]), ("`import mlops.platform`", None)):
+    for title, args in (
+        ("`mlops --version`", ["--version"]),
+        ("`import mlops.session.platform`", None),
+    ):
         cells = []
         for tree in trees:
             env = tree.env(root / "none")
-            argv = tree.mlops(*args) if args else [PYTHON, "-c", "import mlops.platform"]
+            argv = tree.mlops(*args) if args else [PYTHON, "-c", "import mlops.session.platform"]
             cells.append(f"{median(measured(argv, env, repeat), 1):.3f}")
         rows.append(f"| {title} | " + " | ".join(cells) + " |")
     return rows

@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from _timing import median_seconds
+from mlops.cache.step_state_manager import StepStateManager
 from mlops.cluster.local_executors import create_executor
-from mlops.core.dask_networkx_executor import DaskNetworkXExecutor, RunPlan
-from mlops.core.executors import Executor
-from mlops.core.graph_types import PipelineGraph
-from mlops.core.step_state_manager import StepStateManager
-from mlops.core.step_system import ProcessDefinition, ProcessOptions
-from mlops.core.store_transport import LiveStores, StoreHandle
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
+from mlops.config.graph import PipelineGraph
+from mlops.engine.executors import Executor
+from mlops.engine.scheduler import DaskNetworkXExecutor, RunPlan
+from mlops.engine.step_system import ProcessDefinition, ProcessOptions
+from mlops.engine.store_transport import LiveStores, StoreHandle
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
 from mlops.storage.factory import create_kv_store, create_object_store
 from mlops.storage.settings import StoreSettings
 
@@ -277,8 +277,8 @@ def cache_table(functions: Any, root: Path, state_dir: Path, n: int) -> list[str
 
 
 def template_table(workspace: Path) -> list[str]:
-    from mlops.core.workspace import Workspace
-    from mlops.platform import MLPlatform
+    from mlops.runtime.workspace import Workspace
+    from mlops.session.platform import MLPlatform
 
     platform = MLPlatform(Workspace.resolve(workspace))
     platform.projects.create("demo", template="custom")

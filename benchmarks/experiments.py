@@ -32,16 +32,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _timing import median_seconds
-from mlops.core.graph_types import ProcessStatus, RunStatus
-from mlops.core.run_plan import ProcessRecord
-from mlops.core.run_records import RunRecorder, new_run_id
 from mlops.managers.project_manager import ProjectManager
-from mlops.platform import MLPlatform
 from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform
+from mlops.tracking.process_record import ProcessRecord
+from mlops.tracking.run_records import RunRecorder, new_run_id
+from mlops.tracking.status import ProcessStatus, RunStatus
 
 PIPELINE = """
-from mlops.core.step_system import process
-from mlops.reporting.registry import chart
+from mlops import process
+from mlops import chart
 
 
 @process

@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from _timing import median_seconds
-from mlops.storage.adapters.local_objects import LocalObjectStore
-from mlops.storage.adapters.memory import MemoryKVStore
-from mlops.storage.adapters.redis_kv import RedisKVStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.backends.local_objects import LocalObjectStore
+from mlops.storage.backends.memory import MemoryKVStore
+from mlops.storage.backends.redis_kv import RedisKVStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
 from mlops.storage.interfaces.kv_store import KVStore
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -33,12 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the suite's loopback server helper
 from fixtures.servers import mlops_server  # noqa: E402
-from mlops.core.dask_networkx_executor import ProcessRecord  # noqa: E402
-from mlops.core.graph_types import ProcessStatus, RunStatus  # noqa: E402
-from mlops.core.run_records import RunRecorder, new_run_id  # noqa: E402
-from mlops.core.workspace import Workspace  # noqa: E402
+from mlops.engine.scheduler import ProcessRecord  # noqa: E402
 from mlops.managers.project_manager import ProjectManager  # noqa: E402
-from mlops.platform import MLPlatform  # noqa: E402
+from mlops.runtime.workspace import Workspace  # noqa: E402
+from mlops.session.platform import MLPlatform  # noqa: E402
+from mlops.tracking.run_records import RunRecorder, new_run_id  # noqa: E402
+from mlops.tracking.status import ProcessStatus, RunStatus  # noqa: E402
 
 P95_TARGET_MS = 50.0
 

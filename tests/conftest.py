@@ -280,7 +280,7 @@ def tmp_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def sample_model_config() -> dict[str, Any]:
-    """Minimal dict that satisfies `AdapterConfig(**model)` (see `mlops.adapters.config_schema`)."""
+    """Minimal dict that satisfies `AdapterConfig(**model)` (see `mlops.config.schema`)."""
     return {
         "name": "test-model",
         "framework": "custom",

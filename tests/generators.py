@@ -129,7 +129,7 @@ def pipeline_source(dag: Dag, *, weights: dict[str, int] | None = None) -> str:
 
     ``weights`` replaces the weight of some processes: a change to their code only.
     """
-    parts = ["from mlops.core.step_system import process\n"]
+    parts = ["from mlops import process\n"]
     for name in dag.nodes:
         upstream = sorted(dag.upstream(name))
         parts.append(

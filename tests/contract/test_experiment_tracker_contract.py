@@ -14,15 +14,15 @@ import pytest
 
 from fakes.mlflow_server import fake_mlflow_server
 from fixtures.extras import require
-from mlops.core.experiment_tracker import (
+from mlops.storage.backends.local_objects import LocalObjectStore
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
+from mlops.tracking.experiment_tracker import (
     ExperimentTracker,
     LocalExperimentTracker,
     NoOpExperimentTracker,
     TrackingError,
 )
-from mlops.storage.adapters.local_objects import LocalObjectStore
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
 
 TRACKER_KINDS = ["noop", "local-memory", "local-sqlite", "mlflow-sqlite", "mlflow-rest"]
 
@@ -44,7 +44,7 @@ def mlflow_rest_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(params=TRACKER_KINDS)
 def tracker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ExperimentTracker]:
     if request.param.startswith("mlflow"):
-        from mlops.core.mlflow_tracker import MlflowExperimentTracker
+        from mlops.tracking.mlflow_tracker import MlflowExperimentTracker
 
         yield MlflowExperimentTracker(
             request.getfixturevalue(request.param.replace("-", "_") + "_uri"),

@@ -56,7 +56,7 @@ INVOCATIONS: dict[str, list[list[str]]] = {
 
 CHART = """
 
-from mlops.reporting.registry import chart
+from mlops import chart
 
 
 @chart(kind="dynamic")

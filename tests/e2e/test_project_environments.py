@@ -18,14 +18,14 @@ import pytest
 from fixtures.cli import run_mlops
 from fixtures.projects import ProjectFactory
 from fixtures.wheels import build_wheel
-from mlops.core.run_records import get_run, latest_run
 from mlops.environment.setup_env import runtime_requirements
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
+from mlops.tracking.run_records import get_run, latest_run
 
 pytestmark = [pytest.mark.venv, pytest.mark.slow]
 
 PIPELINE = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def probe():

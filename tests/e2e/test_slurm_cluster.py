@@ -16,9 +16,9 @@ import pytest
 
 from fixtures.projects import ProjectFactory
 from fixtures.slurm import Slurm, missing_binaries, slurm_cluster
-from mlops.core.run_records import latest_run
-from mlops.core.workspace import Workspace
-from mlops.platform import MLPlatform
+from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform
+from mlops.tracking.run_records import latest_run
 
 MISSING = missing_binaries()
 pytestmark = [
@@ -32,7 +32,7 @@ pytestmark = [
 
 PIPELINE = """
 import os
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def numbers(ctx):

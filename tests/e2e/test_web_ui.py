@@ -20,10 +20,10 @@ import pytest
 
 from fixtures.projects import CHARTED_PIPELINE, CHARTS, ProjectFactory
 from fixtures.servers import Server, mlops_server
-from mlops.core.dask_networkx_executor import ProcessRecord
-from mlops.core.graph_types import ProcessStatus, RunStatus
-from mlops.core.run_records import RunRecorder, new_run_id
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
+from mlops.tracking.process_record import ProcessRecord
+from mlops.tracking.run_records import RunRecorder, new_run_id
+from mlops.tracking.status import ProcessStatus, RunStatus
 
 CHROMIUM = os.environ.get("MLOPS_CHROMIUM") or shutil.which("chromium")
 playwright_api = pytest.importorskip(
@@ -200,7 +200,7 @@ def test_two_runs_picked_in_the_browser_are_compared_side_by_side(
 
 
 WIDE_PIPELINE = "\n".join(
-    ["from mlops.core.step_system import process"]
+    ["from mlops import process"]
     + [
         f"@process\ndef {name}(ctx):\n    return {index}\n"
         for index, name in enumerate(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 
-from mlops.storage.adapters.memory import MemoryKVStore
+from mlops.storage.backends.memory import MemoryKVStore
 from mlops.storage.interfaces.kv_store import KVStore, StorageUnavailableError
 
 _serial = itertools.count(1)

@@ -7,9 +7,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from fixtures.projects import ProjectFactory
-from mlops.core.run_records import get_run, run_artifacts
-from mlops.platform import MLPlatform
 from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform
+from mlops.tracking.run_records import get_run, run_artifacts
 from mlops.web.server import create_app
 
 # TestClient's default host, "testserver", is refused without a token (rebinding guard).
@@ -17,7 +17,7 @@ LOOPBACK = "http://127.0.0.1"
 
 PIPELINE = """
 from pathlib import Path
-from mlops.core.step_system import process
+from mlops import process
 
 
 @process
@@ -93,7 +93,7 @@ def test_a_missing_artifact_fails_the_process_with_one_line(
     make_project: ProjectFactory, tmp_workspace: Path
 ) -> None:
     source = """
-from mlops.core.step_system import process
+from mlops import process
 
 
 @process

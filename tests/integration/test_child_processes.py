@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops.adapters.config_schema import ReproducibilityConfig
+from mlops.config.schema import ReproducibilityConfig
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.runtime import env_export
 from nox_support import interpreters

@@ -66,7 +66,7 @@ BOMB = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
 BOMB_VALUE = "{" + ", ".join(BOMB) + "}"
 LONG_ID = "x" * 300
 CODE = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def load():

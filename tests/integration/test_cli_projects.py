@@ -62,7 +62,7 @@ def test_delete_asks_on_a_terminal_and_a_no_keeps_the_project(
     runner = CliRunner()
     base = ["--workspace", str(tmp_path)]
     runner.invoke(cli, [*base, "create", "keep"])
-    monkeypatch.setattr("mlops.main.can_prompt", lambda: True)
+    monkeypatch.setattr("mlops.cli.project_commands.can_prompt", lambda: True)
     result = runner.invoke(cli, [*base, "delete", "keep"], input="n\n")
     assert "Delete project 'keep'" in result.output
     assert "Nothing deleted." in result.output

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from fixtures.cli import run_mlops
 from fixtures.extras import require
 from fixtures.projects import ProjectFactory
-from mlops.core.run_records import get_run, list_runs
 from mlops.main import cli, main
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
+from mlops.tracking.run_records import get_run, list_runs
 
 PIPELINE = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def load(size):

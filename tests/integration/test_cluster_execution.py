@@ -19,9 +19,9 @@ from fixtures.cli import run_mlops
 from fixtures.projects import ProjectFactory, write_module
 from fixtures.servers import DaskCluster, dask_cluster, free_port
 from mlops.cluster.providers import ClusterWarning, SlurmClusterProvider
-from mlops.core.workspace import Workspace
 from mlops.errors import ClusterError
-from mlops.platform import MLPlatform, RunReport
+from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform, RunReport
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ PIPELINE = """
 import json
 import os
 from pathlib import Path
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def load(ctx, data_file):
@@ -294,7 +294,7 @@ def test_process_runner_runs_a_project_on_the_cluster(
 
 
 def _latest(workspace: Path, project: str) -> dict[str, Any] | None:
-    from mlops.core.run_records import latest_run
+    from mlops.tracking.run_records import latest_run
 
     platform = MLPlatform(Workspace.resolve(workspace))
     _, config = platform.load(project)

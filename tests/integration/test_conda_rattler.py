@@ -29,7 +29,7 @@ require("rattler", reason="the conda extra (py-rattler) is not installed")
 require("rattler_build", reason="py-rattler-build (the dev extra) builds the local channel")
 
 PIPELINE = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def where():

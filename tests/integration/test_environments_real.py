@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.wheels import build_wheel
-from mlops.core.pipeline_utils import read_requirements
 from mlops.environment.base import EnvironmentSpec
 from mlops.environment.conda_manager import CondaManager
+from mlops.environment.prefixes import read_requirements
 from mlops.environment.pyenv_manager import PyenvManager
 from mlops.environment.utils import CommandFailed, SubprocessRunner, bundled_uv
 from mlops.environment.venv_manager import VenvManager

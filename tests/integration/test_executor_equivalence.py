@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fixtures.projects import ProjectFactory
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
 
 
 def random_dag_project(seed: int, size: int = 8) -> tuple[str, str]:
@@ -16,7 +16,7 @@ def random_dag_project(seed: int, size: int = 8) -> tuple[str, str]:
     rng = random.Random(seed)  # noqa: S311 - a seeded graph shape, not a secret
     names = [f"p{i}" for i in range(size)]
     edges = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if rng.random() < 0.3]
-    lines = ["import random", "from mlops.core.step_system import process", ""]
+    lines = ["import random", "from mlops import process", ""]
     for i, name in enumerate(names):
         lines += [
             "@process",
@@ -54,7 +54,7 @@ def test_processes_executor_runs_in_worker_processes_with_shared_stores(
 ) -> None:
     source = """
         import os
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process
         def left(ctx):
@@ -90,7 +90,7 @@ def os_pid() -> int:
 def test_a_client_handed_in_is_used_and_left_open(make_project: ProjectFactory) -> None:
     from distributed import Client, LocalCluster
 
-    make_project("client", "from mlops.core.step_system import process\n\n"
+    make_project("client", "from mlops import process\n\n"
                  "@process\ndef one():\n    return 1\n", "one")  # fmt: skip
     with (
         LocalCluster(n_workers=1, processes=False, dashboard_address="127.0.0.1:0") as cluster,

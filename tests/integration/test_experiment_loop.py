@@ -16,7 +16,7 @@ import pytest
 from fixtures.cli import run_mlops
 
 PIPELINE = """
-from mlops.core.step_system import process
+from mlops import process
 
 
 @process

@@ -40,7 +40,7 @@ model:
     greeting: hello
 """
 PIPELINE = """\
-from mlops.core.step_system import process
+from mlops import process
 
 
 @process
@@ -221,7 +221,7 @@ def test_a_value_yaml_has_and_json_lacks_is_valid_runs_and_is_recorded(
     assert run["status"] == "completed"
     assert run["params"]["greeting"] == recorded
     assert run["processes"]["hello"]["params"] == {"greeting": recorded}
-    from mlops.results import load_result
+    from mlops.session.results import load_result
 
     assert load_result("dated", "hello", workspace=workspace) == kind
     # The same value again: reused from the cache (its key is stable).
@@ -241,7 +241,7 @@ def test_a_date_and_the_text_of_it_are_different_cache_keys(
     assert main(["--workspace", str(workspace), "runs", "dated", "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)
     assert [r["ran"] for r in runs[:2]] == [1, 1]  # the text ran again: another key
-    from mlops.results import load_result
+    from mlops.session.results import load_result
 
     assert load_result("dated", "hello", "previous", workspace=workspace) == "date"
     assert load_result("dated", "hello", "latest", workspace=workspace) == "str"

@@ -7,7 +7,7 @@ import pytest
 
 import generators as gen
 from fixtures.projects import ProjectFactory
-from mlops.platform import MLPlatform, RunReport
+from mlops.session.platform import MLPlatform, RunReport
 
 pytestmark = pytest.mark.slow
 

@@ -64,7 +64,7 @@ WORKER_HEAVY = ["pydantic", "ruamel.yaml", *HEAVY]
 
 WORKER_PIPELINE = f"""
 import json, os, sys
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def report():

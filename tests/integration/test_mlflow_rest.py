@@ -16,17 +16,17 @@ import pytest
 
 from fixtures.extras import require
 from fixtures.projects import TRACKED_PIPELINE, ProjectFactory
-from mlops.core.dask_networkx_executor import ProcessRecord
-from mlops.core.experiment_tracker import TrackingError
-from mlops.core.graph_types import RunStatus
-from mlops.core.mid_run_tracking import TrackingWarning
-from mlops.core.run_records import list_runs
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
+from mlops.tracking.experiment_tracker import TrackingError
+from mlops.tracking.mid_run_tracking import TrackingWarning
+from mlops.tracking.process_record import ProcessRecord
+from mlops.tracking.run_records import list_runs
+from mlops.tracking.status import RunStatus
 
 require("mlflow", reason="the mlflow extra is not installed")
 
 from fakes.mlflow_server import API, FakeMlflowServer, fake_mlflow_server  # noqa: E402 - imports mlflow, checked just above
-from mlops.core.mlflow_tracker import MlflowExperimentTracker  # noqa: E402 - imports mlflow, checked just above
+from mlops.tracking.mlflow_tracker import MlflowExperimentTracker  # noqa: E402 - imports mlflow, checked just above
 
 
 @pytest.fixture

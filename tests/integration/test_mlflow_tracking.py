@@ -23,16 +23,16 @@ import pytest
 
 from fixtures.extras import require
 from fixtures.projects import TRACKED_PIPELINE, ProjectFactory
-from mlops.core.experiment_tracker import TrackingError
-from mlops.core.graph_types import RunStatus
 from mlops.errors import ConfigError
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
+from mlops.tracking.experiment_tracker import TrackingError
+from mlops.tracking.status import RunStatus
 
 mlflow = require("mlflow", reason="the mlflow extra is not installed")
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from fakes.mlflow_server import fake_mlflow_server  # noqa: E402
-from mlops.core.mlflow_tracker import (  # noqa: E402
+from mlops.tracking.mlflow_tracker import (  # noqa: E402
     MlflowExperimentTracker,
     create_mlflow_tracker,
     default_tracking_uri,
@@ -218,7 +218,7 @@ def test_a_pipeline_run_lands_in_the_workspace_mlflow_store(
 
 
 ARTIFACT_PIPELINE = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def train(ctx, alpha):

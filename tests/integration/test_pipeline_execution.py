@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 
 from fixtures.projects import ProjectFactory, write_module
-from mlops.adapters.config_schema import validate_project_config
-from mlops.core.graph_types import ProcessStatus, RunStatus
-from mlops.core.run_records import get_run, list_runs
-from mlops.core.step_state_manager import StepStateManager
+from mlops.cache.step_state_manager import StepStateManager
+from mlops.config.schema import validate_project_config
 from mlops.errors import ConfigError, GraphError
-from mlops.platform import MLPlatform, PipelineWarning
+from mlops.session.platform import MLPlatform, PipelineWarning
+from mlops.tracking.run_records import get_run, list_runs
+from mlops.tracking.status import ProcessStatus, RunStatus
 
 EXECUTORS = pytest.mark.parametrize("executor", ["sequential", "threads"])
 
 DIAMOND = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def load(ctx, size):
@@ -193,7 +193,7 @@ def test_retries_with_backoff_then_success(make_project: ProjectFactory, tmp_pat
     counter = tmp_path / "attempts"
     source = f"""
         from pathlib import Path
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process(retries=2, retry_backoff=0.01)
         def flaky():
@@ -213,7 +213,7 @@ def test_retries_with_backoff_then_success(make_project: ProjectFactory, tmp_pat
 
 def test_retries_exhausted_fail_with_the_last_error(make_project: ProjectFactory) -> None:
     source = """
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process
         def flaky():
@@ -229,7 +229,7 @@ def test_retries_exhausted_fail_with_the_last_error(make_project: ProjectFactory
 def test_timeout_fails_the_process(make_project: ProjectFactory, executor: str) -> None:
     source = """
         import threading
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process(timeout=0.2)
         def slow():
@@ -257,7 +257,7 @@ def test_a_retry_after_a_timeout_keeps_nothing_of_the_abandoned_attempt(
     source = f"""
         import threading
         from pathlib import Path
-        from mlops.core.step_system import process
+        from mlops import process
 
         COUNTER = Path({str(counter)!r})
 
@@ -315,7 +315,7 @@ def test_a_timed_out_attempt_is_stopped_not_left_running(
     counter = tmp_path / "spins"
     source = f"""
         from pathlib import Path
-        from mlops.core.step_system import process
+        from mlops import process
 
         COUNTER = Path({str(counter)!r})
 
@@ -340,7 +340,7 @@ def test_a_run_whose_scheduler_raises_is_recorded_failed(make_project: ProjectFa
     # that leaves the scheduler, and the run must still be recorded as failed, not left
     # "running". (A process that calls sys.exit is a failed process: test_process_exits.)
     source = """
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process
         def leave():
@@ -370,7 +370,7 @@ def test_each_process_draws_its_own_seeded_stream_whatever_runs_before_it(
 ) -> None:
     source = """
         import random
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process
         def first():
@@ -397,7 +397,7 @@ def test_condition_false_skips_the_process_and_its_descendants(
     make_project: ProjectFactory,
 ) -> None:
     source = """
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process
         def check():
@@ -427,7 +427,7 @@ def test_condition_false_skips_the_process_and_its_descendants(
 
 def test_loops_by_count_and_until(make_project: ProjectFactory) -> None:
     source = """
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process(iterations=3)
         def counted(ctx):
@@ -460,7 +460,7 @@ def test_steps_are_cached_inside_a_rerun_process(
 ) -> None:
     log = tmp_path / "calls.txt"
     source = f"""
-        from mlops.core.step_system import process, step
+        from mlops.engine.step_system import process, step
 
         @step
         def expensive(n):
@@ -485,7 +485,7 @@ def test_steps_are_cached_inside_a_rerun_process(
 
 def test_large_results_spill_and_hydrate(make_project: ProjectFactory) -> None:
     source = """
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process
         def big():
@@ -503,7 +503,7 @@ def test_large_results_spill_and_hydrate(make_project: ProjectFactory) -> None:
 
 def test_data_inputs_join_the_key(make_project: ProjectFactory) -> None:
     source = """
-        from mlops.core.step_system import process
+        from mlops import process
 
         @process
         def read(ctx):
@@ -520,7 +520,7 @@ def test_data_inputs_join_the_key(make_project: ProjectFactory) -> None:
 
 
 def test_missing_inputs_are_config_errors(make_project: ProjectFactory) -> None:
-    source = "from mlops.core.step_system import process\n\n@process\ndef read():\n    return 1\n"
+    source = "from mlops import process\n\n@process\ndef read():\n    return 1\n"
     make_project("noinput", source, "read", processes={"read": {"inputs": ["data/missing.csv"]}})
     with pytest.raises(ConfigError, match=r"'data/missing\.csv' matches no file"):
         MLPlatform().run_pipeline_for_project("noinput")
@@ -531,7 +531,7 @@ def test_missing_inputs_are_config_errors(make_project: ProjectFactory) -> None:
     [
         (DIAMOND, "load double\ndouble lod", GraphError, r"'lod'.*did you mean 'load'"),
         (DIAMOND, "load double\ndouble load", GraphError, "cycle: load -> double -> load"),
-        ("from mlops.core.step_system import process\n\n@process\ndef a(nothing):\n    return 1\n",
+        ("from mlops import process\n\n@process\ndef a(nothing):\n    return 1\n",
          "a", GraphError, "takes argument 'nothing'"),
         ("import nonexistent_xyz\n", "a", Exception, "cannot import project module 'pipeline'"),
         ("def broken(:\n", "a", Exception, "pipeline.py:1: cannot import"),
@@ -569,7 +569,7 @@ def test_memory_stores_are_refused_for_worker_processes(make_project: ProjectFac
 
 
 def test_two_projects_with_the_same_module_name_do_not_mix(make_project: ProjectFactory) -> None:
-    one = "from mlops.core.step_system import process\n\n@process\ndef value():\n    return 1\n"
+    one = "from mlops import process\n\n@process\ndef value():\n    return 1\n"
     make_project("first", one, "value")
     make_project("second", one.replace("return 1", "return 2"), "value")
     platform = MLPlatform()

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 PIPELINE = """
 import sys
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def first():

@@ -149,7 +149,7 @@ CRASHING = """
 import os
 import signal
 from pathlib import Path
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def fine():

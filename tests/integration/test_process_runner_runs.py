@@ -8,8 +8,8 @@ import pytest
 
 from fixtures.projects import JOB_PIPELINE, ProjectFactory
 from mlops.cluster import process_runner
-from mlops.core.run_records import get_run
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
+from mlops.tracking.run_records import get_run
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,7 @@ PIPELINE = JOB_PIPELINE
 
 WORKERS_PIPELINE = """
 from distributed import get_client
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def workers(ctx):

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.workspace import Workspace
 from mlops.managers.project_manager import ProjectManager
+from mlops.runtime.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
 CREATE = textwrap.dedent(
     """
     import sys
-    from mlops.core.workspace import Workspace
+    from mlops.runtime.workspace import Workspace
     from mlops.managers.project_manager import ProjectManager
 
     manager = ProjectManager(Workspace.resolve(sys.argv[1]))
@@ -29,7 +29,7 @@ CREATE = textwrap.dedent(
 SET = textwrap.dedent(
     """
     import sys
-    from mlops.core.workspace import Workspace
+    from mlops.runtime.workspace import Workspace
     from mlops.managers.project_manager import ProjectManager
 
     manager = ProjectManager(Workspace.resolve(sys.argv[1]))

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from fixtures.projects import ProjectFactory
-from mlops.platform import MLPlatform
 from mlops.reporting.entrypoint import ChartWarning
 from mlops.reporting.kv_utils import get_chart_record, list_chart_records
+from mlops.session.platform import MLPlatform
 
 pytestmark = pytest.mark.slow
 
 PIPELINE = """
-from mlops.core.step_system import process
-from mlops.reporting.registry import chart
+from mlops import process
+from mlops import chart
 
 @process
 def train(ctx, epochs):
@@ -56,7 +56,7 @@ def plain(ctx):
 """
 
 FAILING = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def train(ctx):

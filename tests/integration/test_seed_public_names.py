@@ -40,7 +40,7 @@ def test_the_project_commands_work_on_their_own(
         in (tmp_workspace / "projects/seeded/configs/project_config.yaml").read_text()
     )
 
-    make_project("runnable", "from mlops.core.step_system import process\n\n"
+    make_project("runnable", "from mlops import process\n\n"
                  "@process\ndef one():\n    return 1\n", "one")  # fmt: skip
     ran = runner.invoke(run_project_command, ["runnable", "--local", "-q"])
     assert ran.exit_code == 0, ran.output

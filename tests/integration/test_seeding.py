@@ -27,7 +27,7 @@ def _fresh(code: str) -> object:
 def test_numpy_imported_after_seeding_draws_what_an_eager_seed_gives() -> None:
     seen = _fresh("""
         import json, sys
-        from mlops.core.seeding import seed_generators
+        from mlops.engine.seeding import seed_generators
         seed_generators(11)
         loaded = "numpy" in sys.modules
         import numpy
@@ -44,7 +44,7 @@ def test_numpy_imported_after_seeding_draws_what_an_eager_seed_gives() -> None:
 def test_the_seed_current_at_import_is_the_one_numpy_receives() -> None:
     seen = _fresh("""
         import json
-        from mlops.core.seeding import seed_generators
+        from mlops.engine.seeding import seed_generators
         seed_generators(1)
         seed_generators(2)  # a process's own seed, set before it imports NumPy
         import numpy
@@ -69,7 +69,7 @@ def test_a_run_whose_processes_do_not_use_numpy_does_not_import_it(tmp_path: Pat
     seen = _fresh(f"""
         import json, os, sys
         os.environ["MLOPS_WORKSPACE_DIR"] = {str(tmp_path)!r}
-        from mlops.platform import MLPlatform
+        from mlops.session.platform import MLPlatform
         platform = MLPlatform()
         report = platform.run_pipeline_for_project("plain", use_cache=False)
         print(json.dumps([report.ok, "numpy" in sys.modules, report.record["seeded"]]))

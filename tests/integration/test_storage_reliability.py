@@ -18,9 +18,9 @@ from google.api_core import exceptions as gexc
 from fakes.firestore import FakeFirestoreClient
 from fixtures import servers
 from mlops.errors import StorageError
-from mlops.storage.adapters.gcp_kv import FirestoreKVStore
-from mlops.storage.adapters.local_objects import TEMP_PREFIX, LocalObjectStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.backends.gcp_kv import FirestoreKVStore
+from mlops.storage.backends.local_objects import TEMP_PREFIX, LocalObjectStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
 from mlops.storage.factory import create_kv_store
 from mlops.storage.fallback import FallbackKVStore, StorageFallbackWarning
 from mlops.storage.interfaces.object_store import ObjectStore
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 WRITER = textwrap.dedent(
     """
     import sys
-    from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+    from mlops.storage.backends.sqlite_kv import SqliteKVStore
 
     db, worker, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     store = SqliteKVStore(db, "hammer")
@@ -68,8 +68,8 @@ def test_four_processes_hammering_one_sqlite_store_lose_and_tear_nothing(tmp_pat
 KILLED_WRITER = textwrap.dedent(
     """
     import sys
-    from mlops.storage.adapters.sqlite_kv import SqliteKVStore
-    from mlops.storage.adapters.local_objects import LocalObjectStore
+    from mlops.storage.backends.sqlite_kv import SqliteKVStore
+    from mlops.storage.backends.local_objects import LocalObjectStore
 
     db, root = sys.argv[1], sys.argv[2]
     kv, objects = SqliteKVStore(db, "k"), LocalObjectStore(root)

@@ -12,10 +12,10 @@ from mlops.cluster.local_executors import create_executor
 from mlops.cluster.providers import (
     AnsibleClusterProvider,
 )
-from mlops.core.executors import DaskExecutor
+from mlops.engine.executors import DaskExecutor
 from mlops.errors import StorageError
-from mlops.storage.adapters.local_objects import LocalObjectStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.backends.local_objects import LocalObjectStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
 from mlops.storage.factory import (
     create_kv_store,
     create_object_store,

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from fixtures.projects import CHARTED_PIPELINE, CHARTS, ProjectFactory
 from fixtures.servers import Server, free_port
-from mlops.core.workspace import Workspace
-from mlops.platform import MLPlatform
+from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform
 from mlops.storage.fallback import StorageFallbackWarning
 from mlops.web.server import create_app
 

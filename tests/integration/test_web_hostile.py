@@ -13,14 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fixtures.projects import ProjectFactory
-from mlops.platform import MLPlatform
 from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform
 from mlops.web.server import create_app
 
 pytestmark = pytest.mark.slow
 
 PIPELINE = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def train():

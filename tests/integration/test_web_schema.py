@@ -19,15 +19,15 @@ from schemathesis import Case, GenerationMode
 from schemathesis.schemas import BaseSchema
 
 from fixtures.projects import ProjectFactory
-from mlops.core.workspace import Workspace
-from mlops.platform import MLPlatform
+from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform
 from mlops.web.server import create_app
 
 pytestmark = pytest.mark.slow
 
 PIPELINE = """
-from mlops.core.step_system import process
-from mlops.reporting.registry import chart
+from mlops import process
+from mlops import chart
 
 @process
 def train(ctx, fail=False):

@@ -18,7 +18,7 @@ import pytest
 from fixtures.code_versions import run_round, soak
 from fixtures.projects import ProjectFactory
 from mlops.cluster.local_executors import local_client
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass
 
 import helpers
-from mlops.core.step_system import process
+from mlops import process
 
 
 @dataclass(frozen=True)

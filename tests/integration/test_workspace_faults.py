@@ -22,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from mlops.core.step_system import process
+from mlops import process
 
 
 @process

@@ -10,13 +10,13 @@ import yaml
 from hypothesis import given, settings
 
 import generators as gen
-from mlops.adapters.config_schema import (
+from mlops.config.adjacency import parse_process_adjlist
+from mlops.config.schema import (
     ProjectConfig,
     dump_yaml,
     load_project_config,
     validate_project_config,
 )
-from mlops.core.networkx_parser import parse_process_adjlist
 from mlops.errors import ConfigError, GraphError
 
 

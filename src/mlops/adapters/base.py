@@ -16,9 +16,9 @@ import traceback
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mlops.adapters.config_schema import AdapterConfig
-from mlops.core.code_loading import prefer_on_path
-from mlops.core.step_system import ProcessDefinition, process_options
+from mlops.config.schema import AdapterConfig
+from mlops.engine.code_loading import prefer_on_path
+from mlops.engine.step_system import ProcessDefinition, process_options
 from mlops.errors import MlopsError
 
 

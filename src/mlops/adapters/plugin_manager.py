@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from mlops.adapters.base import AdapterError, ModelAdapter
-from mlops.adapters.config_schema import AdapterConfig
+from mlops.config.schema import AdapterConfig
 from mlops.errors import ConfigError
 
 ENTRY_POINT_GROUP = "mlops.adapters"

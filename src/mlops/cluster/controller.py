@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from mlops.adapters.config_schema import ClusterConfig, ProjectConfig, load_cluster_config
 from mlops.cluster.providers import (
     ClusterProvider,
     ClusterWarning,
@@ -39,9 +38,10 @@ from mlops.cluster.providers import (
     provider_class,
     provider_options,
 )
+from mlops.config.cluster import ProviderOptions, UncheckedOptions
+from mlops.config.schema import ClusterConfig, ProjectConfig, load_cluster_config
 from mlops.errors import ClusterError, ConfigError
 from mlops.runtime import env_export
-from mlops.runtime.cluster_options import ProviderOptions, UncheckedOptions
 from mlops.runtime.context import RuntimeContext
 from mlops.runtime.request import LOCAL_EXECUTORS
 

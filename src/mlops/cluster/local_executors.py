@@ -22,7 +22,7 @@ from typing import Any
 
 from mlops.cluster.process_pool import ProcessPool, start_fork_server
 from mlops.cluster.worker_signals import interrupts_for_this_process_only
-from mlops.core.executors import DaskExecutor, Executor, SequentialExecutor
+from mlops.engine.executors import DaskExecutor, Executor, SequentialExecutor
 from mlops.errors import ConfigError
 from mlops.runtime.request import EXECUTOR_KINDS
 

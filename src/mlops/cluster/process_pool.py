@@ -48,7 +48,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mlops.cluster.worker_signals import interrupts_for_this_process_only
-from mlops.core.executors import ResultFuture
+from mlops.engine.executors import ResultFuture
 from mlops.runtime.parent_death import children_die_with_this_process
 
 #: What the fork server imports once for every worker it forks: first what makes it
@@ -60,7 +60,7 @@ PRELOAD = (
     "mlops.cluster.fork_server_lifetime",
     "__main__",
     __name__,
-    "mlops.core.executor_worker",
+    "mlops.engine.worker",
     "mlops.storage.local_stores",
 )
 

@@ -2,7 +2,7 @@
 
 It is ``mlops job run`` under the name batch scripts have used: the same
 options, the same one-line summary and exit statuses (see
-:mod:`mlops.batch_job`). The command line is the top layer and this package
+:mod:`mlops.session.batch_job`). The command line is the top layer and this package
 sits below it, so :func:`main` reaches it by name when called, as a console
 script does; nothing here imports it.
 
@@ -13,7 +13,6 @@ What a job needs from the cluster's side lives here: the CPUs SLURM granted
 
 from __future__ import annotations
 
-import importlib
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -55,10 +54,14 @@ def resolve_data_path(path: str, *, project_dir: Path, workspace: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``mlops job run ARGS``: the exit status of the job."""
-    cli = importlib.import_module("mlops.main")
-    status: int = cli.main(["job", "run", *(sys.argv[1:] if argv is None else argv)])
-    return status
+    """``mlops job run ARGS``: the exit status of the job.
+
+    This package sits below the command line; this entry point alone reaches up
+    to it, as a console script does (declared in the import contract).
+    """
+    from mlops.main import main as command_line
+
+    return command_line(["job", "run", *(sys.argv[1:] if argv is None else argv)])
 
 
 def __getattr__(name: str) -> Path:

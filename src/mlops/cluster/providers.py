@@ -31,8 +31,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from mlops.cluster.local_executors import environ_restored, local_client
-from mlops.errors import ConfigError
-from mlops.runtime.cluster_options import (
+from mlops.config.cluster import (
     OPTIONS_BY_PROVIDER,
     AnsibleOptions,
     LocalOptions,
@@ -40,7 +39,8 @@ from mlops.runtime.cluster_options import (
     SlurmOptions,
     check_scheduler_address,
 )
-from mlops.runtime.config_errors import config_error
+from mlops.config.errors import config_error
+from mlops.errors import ConfigError
 from mlops.runtime.env_export import to_shell
 
 SCHEDULER_ADDRESS_VAR = "DASK_SCHEDULER_ADDRESS"

@@ -31,7 +31,7 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-from mlops.core.code_loading import map_project_path, unmap_project_path
+from mlops.engine.code_loading import map_project_path, unmap_project_path
 from mlops.errors import ClusterError
 from mlops.runtime import env_export
 from mlops.storage.settings import close_opened_stores

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mlops.core.pipeline_utils import (
+from mlops.environment.prefixes import (
     PrefixKind,
     Requirements,
     bin_paths,

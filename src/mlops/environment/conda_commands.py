@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from mlops.core.pipeline_utils import PrefixKind, bin_paths, interpreter_path
 from mlops.environment import rattler_env
+from mlops.environment.prefixes import PrefixKind, bin_paths, interpreter_path
 from mlops.runtime.request import CONDA_FRONTENDS
 
 FRONTENDS: tuple[str, ...] = CONDA_FRONTENDS

@@ -24,9 +24,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlops.core.pipeline_utils import PrefixKind
 from mlops.environment import conda_commands, rattler_env
 from mlops.environment.base import PrefixEnvironmentManager
+from mlops.environment.prefixes import PrefixKind
 from mlops.environment.utils import CommandFailed
 from mlops.errors import EnvSetupError
 

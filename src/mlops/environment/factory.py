@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops.core.pipeline_utils import read_requirements
 from mlops.environment.base import EnvironmentManager, EnvironmentSpec
+from mlops.environment.prefixes import read_requirements
 from mlops.environment.utils import CommandRunner
 from mlops.errors import ConfigError
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import mlops
-from mlops.core.pipeline_utils import PrefixKind, environ_with_paths
+from mlops.environment.prefixes import PrefixKind, environ_with_paths
 from mlops.errors import ProjectError
 from mlops.runtime.bounded_files import read_regular_file
 from mlops.runtime.interrupts import held, signal_of, stop_signals_raise

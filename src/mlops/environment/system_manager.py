@@ -11,8 +11,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from mlops.core.pipeline_utils import PrefixKind, bin_paths
 from mlops.environment.base import Environment, EnvironmentManager
+from mlops.environment.prefixes import PrefixKind, bin_paths
 from mlops.errors import ConfigError, EnvSetupError
 
 

@@ -3,7 +3,7 @@
 Managers describe a command as an argv list, an explicit environment and a
 working directory; they never build shell strings and never "activate" an
 environment (its ``bin`` folders are put first on ``PATH`` instead, see
-:func:`mlops.core.pipeline_utils.environ_with_paths`). Tests swap in a
+:func:`mlops.environment.prefixes.environ_with_paths`). Tests swap in a
 recording runner with scripted replies and assert on argv and env as data.
 """
 

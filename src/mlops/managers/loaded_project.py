@@ -16,10 +16,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mlops.adapters.config_schema import ProjectConfig
-from mlops.core.graph_types import PipelineGraph
-from mlops.core.networkx_parser import ADJLIST_KEY, parse_process_adjlist
-from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD
+from mlops.config.adjacency import ADJLIST_KEY, parse_process_adjlist
+from mlops.config.graph import PipelineGraph
+from mlops.config.pipeline import DEFAULT_SPILL_THRESHOLD
+from mlops.config.schema import ProjectConfig
 from mlops.environment.base import EnvironmentSpec
 from mlops.environment.factory import spec_from_config
 

@@ -22,7 +22,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from mlops.adapters.config_schema import (
+from mlops.config.schema import (
     CONFIG_RELATIVE_PATH,
     ProjectConfig,
     dump_yaml,
@@ -32,7 +32,7 @@ from mlops.adapters.config_schema import (
     plain_data,
     validate_project_config,
 )
-from mlops.adapters.config_yaml import read_user_text, read_yaml_file
+from mlops.config.yaml_files import read_user_text, read_yaml_file
 from mlops.environment.launch import LaunchCache
 from mlops.errors import ConfigError, GraphError, ProjectError
 from mlops.managers.loaded_project import LoadedProject

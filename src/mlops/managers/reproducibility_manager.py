@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from mlops.adapters.config_schema import ReproducibilityConfig
-from mlops.core.seeding import installed_generators, seed_generators
+from mlops.config.schema import ReproducibilityConfig
+from mlops.engine.seeding import installed_generators, seed_generators
 from mlops.environment.base import Environment, EnvironmentManager
 
 
@@ -41,7 +41,7 @@ class ReproducibilityManager:
 
         ``seeded`` names every generator that is seeded in this process: the
         libraries are installed here, and are seeded at their import if a
-        process imports them (:mod:`mlops.core.seeding`). None seeds nothing.
+        process imports them (:mod:`mlops.engine.seeding`). None seeds nothing.
         """
         if self.seed is None:
             return SeedReport(None)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mlops.adapters.config_yaml import plain_data, read_yaml_file
+from mlops.config.yaml_files import plain_data, read_yaml_file
 from mlops.errors import ProjectError
 from mlops.runtime.project_ids import check_project_id
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, Workspace
-from mlops.storage.adapters.sqlite_kv import DEFAULT_FILE, SqliteKVStore
+from mlops.storage.backends.sqlite_kv import DEFAULT_FILE, SqliteKVStore
 from mlops.storage.interfaces.kv_store import KVStore
 
 
@@ -35,8 +35,8 @@ def open_runs_store(workspace: Workspace, project_id: str) -> KVStore:
     state_dir = workspace.ensure().state_dir
     if kv is None:  # the default store: no options to check (and no schema to build)
         return SqliteKVStore(state_dir / DEFAULT_FILE, project_id)
+    from mlops.config.storage import kv_options
     from mlops.storage.factory import create_kv_store
-    from mlops.storage.options import kv_options
 
     options = kv_options(plain_data(kv), "storage.kv")
     return create_kv_store(options, state_dir=state_dir, namespace=project_id)

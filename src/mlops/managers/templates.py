@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
-from mlops.adapters.config_schema import CONFIG_RELATIVE_PATH
+from mlops.config.schema import CONFIG_RELATIVE_PATH
 
 TEXT_SUFFIXES = frozenset({".yaml", ".yml", ".py", ".md", ".txt", ".toml", ".cfg", ".json"})
 SKIPPED = frozenset({"__pycache__", "__init__.py"})
@@ -50,7 +50,7 @@ an upstream process's result, or a parameter of the config (model.parameters).
 Its result is cached: a rerun with the same code and inputs reuses it.
 """
 
-from mlops.core.step_system import process
+from mlops.engine.step_system import process
 
 
 @process

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops.core.step_state_manager import StepStateManager
+from mlops.cache.step_state_manager import StepStateManager
 from mlops.errors import ConfigError
 from mlops.reporting.kv_utils import metrics_of
 from mlops.storage.interfaces.kv_store import KVStore

@@ -21,7 +21,6 @@ Matplotlib draws with the Agg backend: no display, same pixels everywhere.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import sys
 import warnings
@@ -29,9 +28,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlops.adapters.config_schema import ChartConfig
-from mlops.core.artifacts import store_file
-from mlops.core.process_hashing import code_hash, stable_hash
+from mlops.cache.process_hashing import code_hash, stable_hash
+from mlops.config.schema import ChartConfig
 from mlops.errors import ConfigError, MlopsError
 from mlops.reporting.context import ChartContext
 from mlops.reporting.kv_utils import check_part, put_chart_record
@@ -39,6 +37,7 @@ from mlops.reporting.registry import ChartRegistry, ChartSpec, load_entrypoint
 from mlops.storage.atomic import atomic_writer
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
+from mlops.tracking.artifacts import store_file
 
 
 class ChartWarning(UserWarning):
@@ -222,12 +221,12 @@ def _dynamic_data(result: Any, name: str) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m mlops.reporting.entrypoint --project P [--run R]``: ``mlops charts render``.
 
-    The command line is the top layer and this package sits below it, so it is
-    reached by name when called, as a console script does.
+    This package sits below the command line; this entry point alone reaches up
+    to it, as a console script does (declared in the import contract).
     """
-    cli = importlib.import_module("mlops.main")
-    status: int = cli.main(["charts", "render", *(sys.argv[1:] if argv is None else argv)])
-    return status
+    from mlops.main import main as command_line
+
+    return command_line(["charts", "render", *(sys.argv[1:] if argv is None else argv)])
 
 
 __all__ = ["ChartWarning", "chart_spec_for", "main", "render_charts"]

@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mlops.core.run_records import get_run
 from mlops.errors import ConfigError
 from mlops.storage.interfaces.kv_store import KVStore
+from mlops.tracking.run_records import get_run
 
 CHARTS_PREFIX = "charts/"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

@@ -19,16 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mlops.errors import StorageError
-from mlops.runtime.workspace import Workspace
-from mlops.storage.adapters.local_objects import LocalObjectStore
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
-from mlops.storage.fallback import FallbackKVStore, required_failure, warn_once
-from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
-from mlops.storage.interfaces.object_store import ObjectStore
-from mlops.storage.local_stores import KV_FILE, OBJECTS_DIR, local_path
-from mlops.storage.options import (
+from mlops.config.storage import (
     KV_ALIASES,
     OBJECT_ALIASES,
     FirestoreKVOptions,
@@ -42,6 +33,15 @@ from mlops.storage.options import (
     kv_options,
     object_options,
 )
+from mlops.errors import StorageError
+from mlops.runtime.workspace import Workspace
+from mlops.storage.backends.local_objects import LocalObjectStore
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
+from mlops.storage.fallback import FallbackKVStore, required_failure, warn_once
+from mlops.storage.interfaces.kv_store import DEFAULT_NAMESPACE, KVStore, StorageUnavailableError
+from mlops.storage.interfaces.object_store import ObjectStore
+from mlops.storage.local_stores import KV_FILE, OBJECTS_DIR, local_path
 
 
 def _state_dir(given: Path | None, environ: Mapping[str, str]) -> Path:
@@ -121,7 +121,7 @@ def fallback_kv_store(
 
 def _remote_kv_connector(options: StoreOptions, env: Mapping[str, str]) -> Callable[[str], KVStore]:
     if isinstance(options, RedisKVOptions):
-        from mlops.storage.adapters.redis_kv import RedisKVStore
+        from mlops.storage.backends.redis_kv import RedisKVStore
 
         url = _redis_url(options, env)
 
@@ -132,7 +132,7 @@ def _remote_kv_connector(options: StoreOptions, env: Mapping[str, str]) -> Calla
 
         return connect_redis
 
-    from mlops.storage.adapters.gcp_kv import FirestoreKVStore
+    from mlops.storage.backends.gcp_kv import FirestoreKVStore
 
     firestore = _expect(options, FirestoreKVOptions)
 
@@ -175,7 +175,7 @@ def create_object_store(
     if isinstance(options, LocalObjectOptions):
         root = local_path(options.root, state_dir, OBJECTS_DIR, "root")
         return LocalObjectStore(root, durable=options.durable)
-    from mlops.storage.adapters.gcs_objects import GcsObjectStore
+    from mlops.storage.backends.gcs_objects import GcsObjectStore
 
     gcs = _expect(options, GcsObjectOptions)
 

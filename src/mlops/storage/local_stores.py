@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops.storage.adapters.local_objects import LocalObjectStore
-from mlops.storage.adapters.sqlite_kv import DEFAULT_FILE, SqliteKVStore
+from mlops.storage.backends.local_objects import LocalObjectStore
+from mlops.storage.backends.sqlite_kv import DEFAULT_FILE, SqliteKVStore
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
 from mlops.storage.path_utils import contained_path

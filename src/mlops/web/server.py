@@ -7,7 +7,7 @@ uvicorn on 127.0.0.1; a non-loopback bind requires a token, which is then
 checked on every API and file request (``Authorization: Bearer``, the
 ``X-Mlops-Token`` header, or ``?token=`` for images the page loads).
 
-The web layer is a front end over :class:`~mlops.platform.MLPlatform`, like
+The web layer is a front end over :class:`~mlops.session.platform.MLPlatform`, like
 the CLI: it sits above the platform in the layers (DESIGN.md lists it beside
 the services; it needs projects, runs and charts together, which only the
 platform joins).
@@ -38,17 +38,17 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from mlops import __version__
-from mlops.core.graph_types import ProcessStatus
-from mlops.core.run_history import compare as compare_runs
-from mlops.core.run_records import get_run, list_runs, process_counts, run_artifacts
 from mlops.errors import ConfigError, GraphError, MlopsError, ProjectError
 from mlops.managers.project_manager import check_project_id
-from mlops.platform import MLPlatform
 from mlops.reporting.kv_utils import check_part, get_chart_record, list_chart_records
-from mlops.run_settings import ProjectStores
 from mlops.runtime.workspace import Workspace
+from mlops.session.platform import MLPlatform
+from mlops.session.settings import ProjectStores
 from mlops.storage.factory import fallback_kv_store
 from mlops.storage.interfaces.kv_store import KVStore
+from mlops.tracking.run_history import compare as compare_runs
+from mlops.tracking.run_records import get_run, list_runs, process_counts, run_artifacts
+from mlops.tracking.status import ProcessStatus
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
 from mlops.web.hosts import is_loopback
 

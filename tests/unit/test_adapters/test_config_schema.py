@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mlops.adapters.config_schema import (
+from mlops.config.schema import (
     AdapterConfig,
     ClusterConfig,
     ProjectConfig,

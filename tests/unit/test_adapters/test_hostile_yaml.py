@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlops.adapters.config_schema import load_project_config
-from mlops.adapters.config_yaml import (
+from mlops.config.schema import load_project_config
+from mlops.config.yaml_files import (
     MAX_YAML_DEPTH,
     MAX_YAML_NODES,
     parse_scalar,
@@ -177,6 +177,6 @@ def test_the_config_loader_answers_junk_with_one_line(tmp_path: Path, text: str)
 
 
 def test_a_value_reusing_an_anchor_name_reads_as_yaml_does() -> None:
-    from mlops.adapters.config_yaml import parse_scalar
+    from mlops.config.yaml_files import parse_scalar
 
     assert parse_scalar("[&a 1, &a 2, *a]") == [1, 2, 2]  # the later anchor wins

@@ -9,7 +9,6 @@ import pytest
 
 from fixtures.projects import ProjectFactory
 from mlops.adapters.base import AdapterError, ModelAdapter
-from mlops.adapters.config_schema import AdapterConfig
 from mlops.adapters.custom.custom_adapter import CustomAdapter
 from mlops.adapters.plugin_manager import (
     ENTRY_POINT_GROUP,
@@ -17,6 +16,7 @@ from mlops.adapters.plugin_manager import (
     create_adapter,
 )
 from mlops.adapters.sklearn.adapter import SklearnAdapter
+from mlops.config.schema import AdapterConfig
 from mlops.errors import ConfigError
 
 
@@ -81,11 +81,11 @@ def test_discovery_finds_processes_in_modules_and_packages(make_project: Project
     project = make_project(
         "disc",
         {
-            "pipeline.py": "from mlops.core.step_system import process\n\n"
+            "pipeline.py": "from mlops import process\n\n"
             "@process\ndef load():\n    return 1\n\n"
             "from helpers.more import train  # imported: found in its own module\n",
             "helpers/__init__.py": "",
-            "helpers/more.py": "from mlops.core.step_system import process\n\n"
+            "helpers/more.py": "from mlops import process\n\n"
             "@process(name='train')\ndef _train_impl():\n    return 2\n\n"
             "train = _train_impl\n\ndef not_a_process():\n    return 3\n",
         },
@@ -98,7 +98,7 @@ def test_discovery_finds_processes_in_modules_and_packages(make_project: Project
 
 
 def test_duplicate_process_names_are_refused(make_project: ProjectFactory) -> None:
-    body = "from mlops.core.step_system import process\n\n@process\ndef load():\n    return 1\n"
+    body = "from mlops import process\n\n@process\ndef load():\n    return 1\n"
     project = make_project("dup", {"a.py": body, "b.py": body}, "load")
     with pytest.raises(AdapterError, match=r"process 'load' is defined twice: a\.load and b\.load"):
         CustomAdapter(AdapterConfig(name="m"), project_dir=project).discover()

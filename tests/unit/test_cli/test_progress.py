@@ -7,11 +7,11 @@ import warnings
 
 from rich.console import Console
 
-from mlops.core.dask_networkx_executor import ProcessRecord
-from mlops.core.graph_types import ProcessStatus
-from mlops.platform import PipelineWarning
-from mlops.progress import BuildProgress, RunDisplay
-from mlops.runner import warnings_as_lines
+from mlops.cli.progress import BuildProgress, RunDisplay
+from mlops.cli.running import warnings_as_lines
+from mlops.session.platform import PipelineWarning
+from mlops.tracking.process_record import ProcessRecord
+from mlops.tracking.status import ProcessStatus
 
 RECORD = {"status": "failed", "run_id": "r1", "project": "demo", "duration": 1.5}
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from fixtures.projects import ProjectFactory
-from mlops.adapters.config_schema import ClusterConfig, load_cluster_config
 from mlops.cluster.controller import ClusterController, merge_settings
+from mlops.config.schema import ClusterConfig, load_cluster_config
 from mlops.errors import ConfigError
-from mlops.platform import MLPlatform
 from mlops.runtime.request import RunRequest
+from mlops.session.platform import MLPlatform
 
 PIPELINE = """
-from mlops.core.step_system import process
+from mlops import process
 
 @process
 def only(ctx):
@@ -192,7 +192,7 @@ def test_a_missing_project_is_a_project_error_before_any_cluster_starts(
 def test_a_controller_can_be_built_without_a_platform(tmp_path: Path) -> None:
     config_dir = tmp_path / "configs"
     config_dir.mkdir(parents=True)
-    from mlops.adapters.config_schema import validate_project_config
+    from mlops.config.schema import validate_project_config
 
     config = validate_project_config({"model": {"name": "m", "framework": "custom"}}, "inline")
     controller = ClusterController(

@@ -10,7 +10,7 @@ from fixtures.projects import JOB_PIPELINE, ProjectFactory
 from mlops.cluster import process_runner
 from mlops.cluster.process_runner import resolve_data_path, slurm_cpus, suggested_workers
 from mlops.errors import ConfigError
-from mlops.platform import MLPlatform
+from mlops.session.platform import MLPlatform
 
 PIPELINE = JOB_PIPELINE
 

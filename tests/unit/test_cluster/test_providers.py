@@ -7,7 +7,6 @@ from typing import get_args
 
 import pytest
 
-from mlops.adapters.config_schema import CLUSTER_PROVIDERS, ClusterConfig
 from mlops.cluster.providers import (
     PROVIDERS,
     AnsibleClusterProvider,
@@ -16,6 +15,7 @@ from mlops.cluster.providers import (
     create_provider,
     provider_class,
 )
+from mlops.config.schema import CLUSTER_PROVIDERS, ClusterConfig
 from mlops.errors import ConfigError
 
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from mlops.cluster.worker_runtime import ProjectRuntime, project_archive, project_files, unpack
-from mlops.core.executor_worker import FunctionRef, local_path, map_project_path, unmap_project_path
+from mlops.engine.worker import FunctionRef, local_path, map_project_path, unmap_project_path
 from mlops.errors import ClusterError
 
 

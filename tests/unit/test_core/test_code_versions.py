@@ -19,19 +19,20 @@ from typing import Any
 
 import pytest
 
-from mlops.core import code_versions
-from mlops.core.code_versions import hold, live_versions, source_digest
-from mlops.core.executor_worker import (
+from mlops.cache.payload_spill import PayloadRef, encode_result
+from mlops.cache.step_state_manager import StepStateManager
+from mlops.config.pipeline import DEFAULT_SPILL_THRESHOLD
+from mlops.engine import code_versions
+from mlops.engine.code_versions import hold, live_versions, source_digest
+from mlops.engine.worker import (
     FunctionRef,
     LiveStores,
     ProcessOutcome,
     ProcessTask,
     execute_process,
 )
-from mlops.core.graph_types import ProcessStatus
-from mlops.core.payload_spill import DEFAULT_SPILL_THRESHOLD, PayloadRef, encode_result
-from mlops.core.step_state_manager import StepStateManager
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
+from mlops.tracking.status import ProcessStatus
 
 MODULES = {
     "helpers.py": "VERSION = {version}\n",
@@ -45,7 +46,7 @@ MODULES = {
         import helpers
         import pkg.sub
         from helpers import VERSION
-        from mlops.core.step_system import process
+        from mlops import process
 
 
         @dataclass(frozen=True)

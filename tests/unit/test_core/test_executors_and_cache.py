@@ -9,13 +9,7 @@ from typing import Any
 
 import pytest
 
-from mlops.cluster.local_executors import create_executor, environ_restored
-from mlops.core.dask_networkx_executor import ProcessRecord
-from mlops.core.executor_worker import FunctionRef, LiveStores
-from mlops.core.executors import DaskExecutor, SequentialExecutor
-from mlops.core.graph_types import ProcessStatus, RunStatus
-from mlops.core.networkx_parser import parse_process_adjlist
-from mlops.core.payload_spill import (
+from mlops.cache.payload_spill import (
     PayloadRef,
     decode_result,
     encode_result,
@@ -23,7 +17,17 @@ from mlops.core.payload_spill import (
     should_spill,
     spill,
 )
-from mlops.core.run_records import (
+from mlops.cache.step_state_manager import INLINE_LIMIT, CacheEntry, StepStateManager
+from mlops.cluster.local_executors import create_executor, environ_restored
+from mlops.config.adjacency import parse_process_adjlist
+from mlops.engine.executors import DaskExecutor, SequentialExecutor
+from mlops.engine.worker import FunctionRef, LiveStores
+from mlops.errors import ConfigError, ExecutionError
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.interfaces.kv_store import KVStore
+from mlops.storage.settings import StoreSettings
+from mlops.tracking.process_record import ProcessRecord
+from mlops.tracking.run_records import (
     RunRecorder,
     get_run,
     latest_run,
@@ -31,11 +35,7 @@ from mlops.core.run_records import (
     new_run_id,
     process_counts,
 )
-from mlops.core.step_state_manager import INLINE_LIMIT, CacheEntry, StepStateManager
-from mlops.errors import ConfigError, ExecutionError
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
-from mlops.storage.interfaces.kv_store import KVStore
-from mlops.storage.settings import StoreSettings
+from mlops.tracking.status import ProcessStatus, RunStatus
 
 # ------------------------------------------------------------------ executors
 

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from mlops.adapters.config_schema import TRACKING_BACKENDS, TrackingConfig
-from mlops.core.experiment_tracker import ExperimentTracker, LocalExperimentTracker
-from mlops.core.trackers import TRACKERS, create_tracker
+from mlops.config.schema import TRACKING_BACKENDS, TrackingConfig
 from mlops.errors import ConfigError
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
+from mlops.tracking.experiment_tracker import ExperimentTracker, LocalExperimentTracker
+from mlops.tracking.trackers import TRACKERS, create_tracker
 
 
 def test_local_tracker_records_what_the_ui_shows(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import generators as gen
-from mlops.core.graph_types import PipelineGraph
-from mlops.core.networkx_parser import check_processes, parse_process_adjlist
+from mlops.config.adjacency import check_processes, parse_process_adjlist
+from mlops.config.graph import PipelineGraph
 from mlops.errors import GraphError
 
 

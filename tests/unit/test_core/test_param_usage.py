@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from mlops.core.param_usage import param_usage
-from mlops.core.step_system import StepContext
+from mlops.engine.param_usage import param_usage
+from mlops.engine.step_system import StepContext
 
 
 def reads_by_literal_keys(ctx: Any) -> Any:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.pipeline_utils import (
+from mlops.environment.prefixes import (
     PrefixKind,
     bin_paths,
     environ_with_paths,

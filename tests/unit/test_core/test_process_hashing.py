@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fixtures.extras import require
-from mlops.core.process_hashing import (
+from mlops.cache.process_hashing import (
     HashingError,
     code_hash,
     file_digest,

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from mlops.core.run_history import compare, delete_run, history, resolve_run
 from mlops.errors import ConfigError
-from mlops.storage.adapters.memory import MemoryKVStore
+from mlops.storage.backends.memory import MemoryKVStore
+from mlops.tracking.run_history import compare, delete_run, history, resolve_run
 
 
 def stored(kv: MemoryKVStore, run_id: str, **summary: Any) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mlops.core.payload_spill import PayloadRef, encode_result
-from mlops.core.step_state_manager import StepStateManager
-from mlops.core.step_system import (
+from mlops.cache.payload_spill import PayloadRef, encode_result
+from mlops.cache.step_state_manager import StepStateManager
+from mlops.engine.step_system import (
     ProcessOptions,
     StepContext,
     StepContextFactory,
@@ -19,7 +19,7 @@ from mlops.core.step_system import (
     step,
 )
 from mlops.errors import ConfigError, ExecutionError
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
 
 
 def make_context(**fields: Any) -> StepContext:
@@ -98,7 +98,7 @@ def test_get_step_result_hydrates_references_once() -> None:
 
     def resolve(value: object) -> object:
         calls.append(value)
-        from mlops.core.payload_spill import hydrate
+        from mlops.cache.payload_spill import hydrate
 
         return hydrate(value, objects)
 
@@ -159,7 +159,7 @@ def test_log_metric_records_numbers(value: float) -> None:
     "value", ["high", float("nan"), None, True], ids=["str", "nan", "none", "bool"]
 )
 def test_log_metric_refuses_non_numbers(value: object) -> None:
-    from mlops.core.experiment_tracker import TrackingError
+    from mlops.tracking.experiment_tracker import TrackingError
 
     with pytest.raises((TrackingError, ConfigError)):
         make_context().log_metric("m", value)  # type: ignore[arg-type]

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.workspace import (
+from mlops.errors import ExitCode, WorkspaceError
+from mlops.runtime.workspace import (
     STATE_DIR_NAME,
     WORKSPACE_ENV_VAR,
     RootSource,
@@ -13,7 +14,6 @@ from mlops.core.workspace import (
     get_workspace_root,
     infer_source_root,
 )
-from mlops.errors import ExitCode, WorkspaceError
 
 
 def test_workspace_root_uses_the_env_var_set_by_the_fixture(tmp_workspace: Path) -> None:
@@ -104,4 +104,4 @@ def test_ensure_refuses_a_file_where_a_folder_belongs(tmp_path: Path) -> None:
 def test_source_root_holds_the_imported_package() -> None:
     root = infer_source_root()
     assert (root / "mlops" / "__init__.py").is_file()
-    assert (root / "mlops" / "core" / "workspace.py").is_file()
+    assert (root / "mlops" / "runtime" / "workspace.py").is_file()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.pipeline_utils import PrefixKind
 from mlops.environment.launch import REEXEC_VARIABLE, Launch, LaunchCache, request_args
+from mlops.environment.prefixes import PrefixKind
 from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import CONFIG_RELATIVE_PATH, RootSource, Workspace
 
@@ -94,7 +94,7 @@ def test_the_command_starts_the_request_whole_in_the_environment(tmp_path: Path)
 def test_a_config_past_the_readers_cap_misses_without_being_read(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    from mlops.adapters.config_yaml import MAX_YAML_BYTES
+    from mlops.config.yaml_files import MAX_YAML_BYTES
     from mlops.environment import launch as launch_module
 
     assert launch_module._MAX_CONFIG_BYTES == MAX_YAML_BYTES  # the same cap as the reader's

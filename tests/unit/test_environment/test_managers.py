@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from fakes.commands import RecordingRunner
-from mlops.core.pipeline_utils import Requirements
 from mlops.environment.base import MANIFEST_NAME, EnvironmentSpec
 from mlops.environment.conda_manager import CondaManager
 from mlops.environment.factory import MANAGERS, create_manager, manager_class, spec_from_config
+from mlops.environment.prefixes import Requirements
 from mlops.environment.pyenv_manager import PyenvManager
 from mlops.environment.system_manager import SystemManager
 from mlops.environment.utils import CommandFailed

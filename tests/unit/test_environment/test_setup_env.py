@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.pipeline_utils import PrefixKind
 from mlops.environment.base import Environment
+from mlops.environment.prefixes import PrefixKind
 from mlops.environment.setup_env import (
     REEXEC_VARIABLE,
     inside,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops.adapters.config_schema import validate_project_config
+from mlops.config.schema import validate_project_config
 from mlops.managers.loaded_project import LoadedProject
 
 

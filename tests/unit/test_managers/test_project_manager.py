@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.workspace import Workspace
 from mlops.errors import ConfigError, ProjectError
 from mlops.managers.project_manager import ProjectManager, check_project_id, parse_assignment
+from mlops.runtime.workspace import Workspace
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import os
 import random
 import sys
 
-from mlops.adapters.config_schema import ReproducibilityConfig
+from mlops.config.schema import ReproducibilityConfig
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 
 

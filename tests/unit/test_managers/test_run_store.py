@@ -9,8 +9,8 @@ import pytest
 from mlops.errors import ConfigError, ProjectError
 from mlops.managers.run_store import open_runs_store
 from mlops.runtime.workspace import Workspace
-from mlops.storage.adapters.memory import MemoryKVStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.backends.memory import MemoryKVStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
 
 
 def project(tmp_path: Path, config: str) -> Workspace:

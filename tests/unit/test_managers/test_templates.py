@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.workspace import Workspace
 from mlops.errors import ConfigError
 from mlops.managers import templates
 from mlops.managers.project_manager import ProjectManager
+from mlops.runtime.workspace import Workspace
 
 
 @pytest.fixture

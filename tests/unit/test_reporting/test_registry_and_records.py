@@ -23,7 +23,7 @@ from mlops.reporting.registry import (
     discover_charts,
     load_entrypoint,
 )
-from mlops.storage.adapters.memory import MemoryKVStore
+from mlops.storage.backends.memory import MemoryKVStore
 
 
 def module_with(name: str, **members: object) -> types.ModuleType:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mlops.core.workspace import WORKSPACE_ENV_VAR
 from mlops.errors import ConfigError
 from mlops.runtime import env_export
 from mlops.runtime.context import RuntimeContext, activated, current
+from mlops.runtime.workspace import WORKSPACE_ENV_VAR
 
 
 def exported(**overrides: object) -> dict[str, str]:

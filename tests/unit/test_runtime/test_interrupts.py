@@ -9,7 +9,7 @@ from types import FrameType
 
 import pytest
 
-from mlops.core.executor_worker import failure_reason
+from mlops.engine.worker import failure_reason
 from mlops.runtime.interrupts import (
     Interrupted,
     exit_status,

@@ -5,10 +5,11 @@ from typing import Any
 
 import pytest
 
+from mlops.config.storage import RedisKVOptions, kv_options
 from mlops.errors import ConfigError, StorageError
-from mlops.storage.adapters.local_objects import LocalObjectStore
-from mlops.storage.adapters.memory import MemoryKVStore, MemoryObjectStore
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.backends.local_objects import LocalObjectStore
+from mlops.storage.backends.memory import MemoryKVStore, MemoryObjectStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
 from mlops.storage.factory import (
     KV_ALIASES,
     OBJECT_ALIASES,
@@ -16,7 +17,6 @@ from mlops.storage.factory import (
     create_kv_store,
     create_object_store,
 )
-from mlops.storage.options import RedisKVOptions, kv_options
 
 
 def test_defaults_are_sqlite_and_local_files_under_the_state_dir(tmp_path: Path) -> None:

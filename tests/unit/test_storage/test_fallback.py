@@ -7,7 +7,7 @@ import pytest
 
 from fakes.flaky_kv import FlakyKVStore
 from mlops.errors import StorageError
-from mlops.storage.adapters.memory import MemoryKVStore
+from mlops.storage.backends.memory import MemoryKVStore
 from mlops.storage.fallback import FallbackKVStore, StorageFallbackWarning
 
 

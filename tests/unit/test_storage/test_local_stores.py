@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from mlops.errors import StorageError
-from mlops.storage.adapters.local_objects import LocalObjectStore
-from mlops.storage.factory import create_kv_store, create_object_store
-from mlops.storage.local_stores import _LOCAL_OBJECT_KEYS, _SQLITE_KEYS, open_local_settings
-from mlops.storage.options import (
+from mlops.config.storage import (
     LocalObjectOptions,
     SqliteKVOptions,
     kv_options,
     object_options,
 )
+from mlops.errors import StorageError
+from mlops.storage.backends.local_objects import LocalObjectStore
+from mlops.storage.factory import create_kv_store, create_object_store
+from mlops.storage.local_stores import _LOCAL_OBJECT_KEYS, _SQLITE_KEYS, open_local_settings
 
 LOCAL_SETTINGS = [
     (None, None),

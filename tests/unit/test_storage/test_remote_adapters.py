@@ -12,9 +12,9 @@ from google.api_core import exceptions as gexc
 from fakes.firestore import FakeFirestoreClient
 from fixtures.servers import Server
 from mlops.errors import StorageError
-from mlops.storage.adapters.gcp_kv import FirestoreKVStore
-from mlops.storage.adapters.gcs_objects import GcsObjectStore
-from mlops.storage.adapters.redis_kv import RedisKVStore
+from mlops.storage.backends.gcp_kv import FirestoreKVStore
+from mlops.storage.backends.gcs_objects import GcsObjectStore
+from mlops.storage.backends.redis_kv import RedisKVStore
 from mlops.storage.interfaces.kv_store import StorageUnavailableError
 
 pytestmark = pytest.mark.gcp

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mlops.errors import StorageError
-from mlops.storage.adapters.sqlite_kv import SqliteKVStore
+from mlops.storage.backends.sqlite_kv import SqliteKVStore
 
 
 def test_a_store_dropped_without_close_leaks_no_connection(tmp_path: Path) -> None:

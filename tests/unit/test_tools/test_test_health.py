@@ -16,7 +16,7 @@ MOCKING = """
     from unittest import mock
     from unittest.mock import MagicMock, patch
 
-    import mlops.core.executors as executors
+    import mlops.engine.executors as executors
     from mlops.storage import factory
 
     # patch("in.a.comment") does not count
@@ -24,7 +24,7 @@ MOCKING = """
     def test_a(run, monkeypatch):
         monkeypatch.setattr(factory, "create_kv_store", MagicMock())
         monkeypatch.setattr(os, "cpu_count", lambda: 1)
-        monkeypatch.setattr("mlops.platform.MLPlatform.load", None)
+        monkeypatch.setattr("mlops.session.platform.MLPlatform.load", None)
         with mock.patch.object(subprocess, "Popen"):
             pass
         tracker = object()

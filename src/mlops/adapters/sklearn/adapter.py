@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from mlops.adapters.base import AdapterError, ModelAdapter
-from mlops.core.step_system import StepContext
+from mlops.engine.step_system import StepContext
 
 
 class SklearnAdapter(ModelAdapter):

@@ -13,7 +13,7 @@ import math
 import statistics
 from pathlib import Path
 
-from mlops.core.step_system import StepContext, process, step
+from mlops import StepContext, process, step
 
 Row = dict[str, float]
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlops import ChartContext, StepContext, chart, process
 from mlops.adapters.sklearn.adapter import evaluate_classifier, save_model
-from mlops.core.step_system import StepContext, process
-from mlops.reporting.context import ChartContext
-from mlops.reporting.registry import chart
 
 Data = dict[str, Any]
 

@@ -1,0 +1,1 @@
+"""The ``mlops`` command line: its commands, options, output and live progress."""

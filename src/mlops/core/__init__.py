@@ -1,1 +1,0 @@
-"""The engine: workspace layout, graphs, steps, hashing, execution."""

@@ -1,0 +1,404 @@
+"""The scheduler: walks the pipeline graph, reuses cached results, runs the rest.
+
+:class:`DaskNetworkXExecutor` decides, for each process whose upstream
+processes are done, whether its result can be reused (same cache key as a
+stored entry) or must run; what must run is submitted to an
+:class:`~mlops.engine.executors.Executor` as soon as it is ready, so independent
+branches run in parallel on the parallel executors. A failed process marks
+everything downstream of it ``skipped``; independent branches still finish.
+
+Selections: ``from_process`` reruns that process and everything downstream of
+it; ``only`` runs one process, whose upstream results must be in the cache.
+Every decision comes with a sentence for ``--explain``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import graphlib
+import heapq
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops.cache.process_hashing import CacheKey, code_hash, file_digest, process_cache_key
+from mlops.cache.step_state_manager import StepStateManager
+from mlops.engine.code_versions import source_digest
+from mlops.engine.executors import Executor, ResultFuture
+from mlops.engine.param_usage import param_usage
+from mlops.engine.plan import PipelineRun, RunPlan, Selection, check_arguments
+from mlops.engine.step_system import (
+    ENGINE_OPTIONS,
+)
+from mlops.engine.worker import (
+    FunctionRef,
+    ProcessOutcome,
+    ProcessTask,
+    StoreHandle,
+    execute_process,
+)
+from mlops.errors import ConfigError, GraphError
+from mlops.runtime.json_values import record_params
+from mlops.tracking.process_record import ProcessRecord
+from mlops.tracking.status import ProcessStatus, RunStatus
+
+_BLOCKING = (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
+_UNSET = object()
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class DaskNetworkXExecutor:
+    """Carries out a :class:`RunPlan` on an executor, with the project's stores."""
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        *,
+        executor: Executor,
+        state: StepStateManager,
+        stores: StoreHandle,
+        on_update: Callable[[ProcessRecord], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.graph = plan.graph
+        self.definitions = plan.definitions
+        self.executor = executor
+        self.state = state
+        self.stores = stores
+        self.run_id = plan.run_id
+        self.project = plan.project
+        self.params = dict(plan.params)
+        self.process_config = {k: dict(v or {}) for k, v in plan.process_config.items()}
+        self.env_hash = plan.env_hash
+        self.source_root = plan.source_root
+        self.project_dir = plan.project_dir
+        self.seed = plan.seed
+        self.use_cache = plan.use_cache
+        self.selection = plan.selection
+        self.spill_threshold = None if executor.in_process else plan.spill_threshold
+        self.on_update = on_update
+        self.records = {name: ProcessRecord(name) for name in self.graph.order}
+        self._results: dict[str, Any] = {}
+        self._digests: dict[str, str] = {}
+        self._keys: dict[str, CacheKey] = {}
+        self._inputs: dict[str, dict[str, str]] = {}
+        self.selection.check(self.graph)
+        self._check_arguments()
+        self._check_only_inputs_cached()
+
+    # -------------------------------------------------------------- planning
+
+    def params_for(self, name: str) -> dict[str, Any]:
+        """Every parameter the process can see: the global ones and its own."""
+        own = self.process_config.get(name, {}).get("params") or {}
+        return {**self.params, **own}
+
+    def key_params(self, name: str) -> dict[str, Any]:
+        """The parameters the process depends on (:mod:`mlops.engine.param_usage`)."""
+        own = self.process_config.get(name, {}).get("params") or {}
+        usage = param_usage(self.definitions[name].function)
+        upstream = set(self.graph.upstream(name))
+        taken = {k: v for k, v in self.params_for(name).items() if k not in upstream or k in own}
+        return usage.select(taken, own)
+
+    def overrides_for(self, name: str) -> dict[str, Any]:
+        """The process's configured run options (retries, timeout, ...)."""
+        config = self.process_config.get(name, {})
+        return {k: v for k, v in config.items() if k not in ENGINE_OPTIONS}
+
+    def inputs_for(self, name: str) -> dict[str, str]:
+        """``{path: content digest}`` of the data files the process declares as inputs."""
+        if name in self._inputs:
+            return self._inputs[name]
+        declared = self.process_config.get(name, {}).get("inputs") or []
+        base = self.project_dir or Path.cwd()
+        digests: dict[str, str] = {}
+        for pattern in [declared] if isinstance(declared, str) else declared:
+            text = str(pattern)
+            matches = sorted(base.glob(text)) if any(c in text for c in "*?[") else [base / text]
+            files = [m for m in matches if m.is_file()]
+            if not files:
+                raise ConfigError(
+                    f"model.parameters.pipeline.processes.{name}.inputs: {text!r} "
+                    f"matches no file under {base}",
+                    hint="input paths are relative to the project folder",
+                )
+            for path in files:
+                digests[path.relative_to(base).as_posix()] = file_digest(path)
+        self._inputs[name] = digests
+        return digests
+
+    def _check_arguments(self) -> None:
+        check_arguments(self.graph, self.definitions, self.params_for)
+
+    def _check_only_inputs_cached(self) -> None:
+        """``--only P`` needs every process upstream of P in the cache; say so up front."""
+        only = self.selection.only
+        if only is None:
+            return
+        for name in self.graph.order:
+            if name not in self.graph.ancestors(only):
+                continue
+            entry = self.state.lookup(self.cache_key(name).key)
+            if entry is None:
+                self._digests.clear()
+                raise GraphError(
+                    f"--only {only} needs the result of {name!r}, which is not in the cache",
+                    hint=f"run the pipeline once, or use --from {name}",
+                )
+            self._digests[name] = entry.digest
+        self._digests.clear()
+
+    @functools.cached_property
+    def _modes(self) -> dict[str, str]:
+        """Per process: ``run`` (normal), ``force`` (rerun), ``cache_only`` or ``excluded``."""
+        only, start = self.selection.only, self.selection.from_process
+        if only is not None:
+            ancestors = self.graph.ancestors(only)
+            return {
+                name: "force" if name == only else "cache_only" if name in ancestors
+                else "excluded"
+                for name in self.graph.order
+            }  # fmt: skip
+        forced = {start, *self.graph.descendants(start)} if start is not None else set()
+        return {name: "force" if name in forced else "run" for name in self.graph.order}
+
+    def _mode(self, name: str) -> str:
+        return self._modes[name]
+
+    def cache_key(self, name: str) -> CacheKey:
+        definition = self.definitions[name]
+        roots = [self.source_root] if self.source_root else None
+        return process_cache_key(
+            name=name,
+            code=code_hash(definition.function, local_roots=roots),
+            params=self.key_params(name),
+            upstream={u: self._digests[u] for u in self.graph.upstream(name)},
+            env=self.env_hash,
+            inputs=self.inputs_for(name),
+            seed=self.seed,
+        )
+
+    # -------------------------------------------------------------- running
+
+    def run(self) -> PipelineRun:
+        # graphlib keeps the count of unsettled upstream processes; what it releases
+        # joins a heap ordered by declaration, so processes start in the user's order.
+        sorter = graphlib.TopologicalSorter({n: self.graph.upstream(n) for n in self.graph.order})
+        sorter.prepare()
+        position = self.graph.position
+        ready: list[tuple[int, str]] = []
+        running: dict[ResultFuture, str] = {}
+
+        def settle(name: str | None = None) -> None:
+            if name is not None:
+                sorter.done(name)
+            for released in sorter.get_ready():
+                heapq.heappush(ready, (position[released], released))
+
+        settle()
+        while ready or running:
+            while ready:
+                _, name = heapq.heappop(ready)
+                blocked = [
+                    u for u in self.graph.upstream(name) if self.records[u].status in _BLOCKING
+                ]
+                if blocked:
+                    upstream = self.records[blocked[0]]
+                    self._skip(name, f"upstream {upstream.name!r} {upstream.status.value}")
+                    settle(name)
+                    continue
+                future = self._start(name)
+                if future is None:
+                    settle(name)
+                else:
+                    running[future] = name
+            if running:
+                done = self.executor.wait(list(running))
+                for future in [f for f in running if f in done]:  # in submission order
+                    name = running.pop(future)
+                    self._finish(name, future)
+                    settle(name)
+        failed = any(r.status is ProcessStatus.FAILED for r in self.records.values())
+        return PipelineRun(
+            self.run_id,
+            RunStatus.FAILED if failed else RunStatus.COMPLETED,
+            self.records,
+            self._results,
+            objects=self.state.objects,
+        )
+
+    def _start(self, name: str) -> ResultFuture | None:
+        record = self.records[name]
+        mode = self._mode(name)
+        if mode == "excluded":
+            self._skip(name, "not selected (--only)")
+            return None
+        key = self.cache_key(name)
+        self._keys[name] = key
+        record.key = key.key
+        record.params = self.key_params(name)
+        options = self.definitions[name].options.with_overrides(self.overrides_for(name))
+        cacheable = options.cache
+        if mode != "force" and (self.use_cache or mode == "cache_only") and cacheable:
+            entry = self.state.lookup(key.key)
+            if entry is not None:
+                record.cache_hit = True
+                record.metrics = list(entry.metrics)
+                record.artifacts = list(entry.artifacts)  # the same stored files, not copies
+                record.reason = f"reused: inputs unchanged since run {entry.run_id}"
+                record.started_at = record.finished_at = _now()
+                self._results[name] = entry.ref
+                self._digests[name] = entry.digest
+                self._set(record, ProcessStatus.CACHED)
+                return None
+        if mode == "cache_only":
+            raise GraphError(
+                f"--only {self.selection.only} needs the result of {name!r}, "
+                "which is not in the cache",
+                hint=f"run the pipeline once, or use --from {name}",
+            )
+        record.reason = self._why_run(name, key, mode, cacheable)
+        record.started_at = _now()
+        self._set(record, ProcessStatus.RUNNING)
+        definition = self.definitions[name]
+        task = ProcessTask(
+            run_id=self.run_id,
+            project=self.project,
+            process=name,
+            project_dir=str(self.project_dir) if self.project_dir else None,
+            seed=self.seed,
+            function=FunctionRef.of(definition.function, self.source_root, self._code_version),
+            stores=self.stores,
+            params=self.params_for(name),
+            upstream={u: self._results[u] for u in self.graph.upstream(name)},
+            overrides=self.overrides_for(name),
+            outputs=tuple(self.process_config.get(name, {}).get("outputs") or ()),
+            key=key.key,
+            reuse_steps=self.use_cache and mode != "force",
+            spill_threshold=self.spill_threshold,
+        )
+        return self.executor.submit(execute_process, task)
+
+    @functools.cached_property
+    def _code_version(self) -> str | None:
+        """The version of the project's code a worker imports (a digest of its source files,
+        read once per run); None where tasks run in this process, which imported the project."""
+        if self.executor.in_process or self.source_root is None:
+            return None
+        return source_digest(self.source_root)
+
+    def _why_run(self, name: str, key: CacheKey, mode: str, cacheable: bool) -> str:
+        if mode == "force":
+            flag = "--only" if self.selection.only else f"--from {self.selection.from_process}"
+            return f"ran: selected by {flag}"
+        if not cacheable:
+            return "ran: caching is off for this process"
+        if not self.use_cache:
+            return "ran: --no-cache"
+        latest = self.state.latest(name)
+        if latest is None:
+            return "ran: first run (nothing cached)"
+        changed = key.changed_parts(latest.get("components"))
+        if not changed:
+            return "ran: not in the cache (its last run failed, or the cache was cleared)"
+        reasons = []
+        for part in changed:
+            if part == "params":
+                reasons.append(self._params_reason(name, latest.get("params") or {}))
+            elif part == "upstream":
+                before_up = latest.get("upstream") or {}
+                names = [
+                    u for u in self.graph.upstream(name) if before_up.get(u) != self._digests[u]
+                ]
+                reasons.append(f"upstream results changed ({', '.join(names) or 'inputs'})")
+            elif part == "inputs":
+                old_inputs = latest.get("inputs") or {}
+                now_inputs = self.inputs_for(name)
+                names = sorted(
+                    p for p in {*old_inputs, *now_inputs} if old_inputs.get(p) != now_inputs.get(p)
+                )
+                reasons.append(f"input files changed ({', '.join(names) or 'files'})")
+            else:
+                reasons.append(
+                    {
+                        "code": "its code changed",
+                        "env": "the environment changed",
+                        "seed": "the random seed changed",
+                    }.get(part, f"{part} changed")
+                )
+        return "ran: " + "; ".join(reasons)
+
+    def _params_reason(self, name: str, before: Mapping[str, Any]) -> str:
+        now = record_params(self.key_params(name))  # ``before`` is as recorded
+        changes = [
+            f"{k}: {_shown(before[k]) if k in before else '(unset)'} -> "
+            f"{_shown(now[k]) if k in now else '(unset)'}"
+            for k in sorted({*before, *now})
+            if before.get(k, _UNSET) != now.get(k, _UNSET)
+        ]
+        reason = f"parameters changed ({'; '.join(changes) or 'values'})"
+        unresolved = param_usage(self.definitions[name].function).unresolved
+        return f"{reason}; every parameter counts: {unresolved}" if unresolved else reason
+
+    def _finish(self, name: str, future: ResultFuture) -> None:
+        record = self.records[name]
+        try:
+            outcome: ProcessOutcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - a worker died or the task was lost
+            outcome = ProcessOutcome(
+                name, ProcessStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
+            )
+        record.duration = outcome.duration
+        record.attempts = outcome.attempts
+        record.iterations = outcome.iterations
+        record.metrics = outcome.metrics
+        record.artifacts = outcome.artifacts
+        record.steps = outcome.steps
+        record.finished_at = _now()
+        if outcome.status in (ProcessStatus.COMPLETED, ProcessStatus.FAILED):
+            # Remembered after failures too, so the rerun can say what changed since.
+            self.state.record_latest(
+                name,
+                self._keys[name].components,
+                params=self.key_params(name),
+                upstream={u: self._digests[u] for u in self.graph.upstream(name)},
+                inputs=self.inputs_for(name),
+            )
+        if outcome.status is ProcessStatus.COMPLETED:
+            self._results[name] = outcome.result
+            self._digests[name] = outcome.digest or ""
+        elif outcome.status is ProcessStatus.SKIPPED:
+            record.reason = f"skipped: {outcome.reason}"
+        else:
+            record.error = outcome.error
+            record.traceback = outcome.traceback
+        self._set(record, outcome.status)
+
+    def _skip(self, name: str, reason: str) -> None:
+        record = self.records[name]
+        record.reason = f"skipped: {reason}"
+        self._set(record, ProcessStatus.SKIPPED)
+
+    def _set(self, record: ProcessRecord, status: ProcessStatus) -> None:
+        record.status = status
+        if self.on_update is not None:
+            self.on_update(record)
+
+
+__all__ = [
+    "DaskNetworkXExecutor",
+    "PipelineRun",
+    "ProcessRecord",
+    "RunPlan",
+    "Selection",
+]
