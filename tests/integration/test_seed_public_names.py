@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.projects import ProjectFactory
+from mlops._moved import MOVED
 
 
 def test_the_project_commands_work_on_their_own(
@@ -96,3 +97,79 @@ def test_setup_environment_returns_the_project_environment(tmp_path: Path) -> No
     environment = ReproducibilityManager().setup_environment(manager)
     assert environment.python_path.exists()
     assert environment.spec_hash == manager.spec.hash_for("system")
+
+
+def test_the_public_face_gives_what_users_write() -> None:
+    import mlops
+    from mlops import StepContext, load_result, process
+    from mlops.engine.step_system import StepContext as InEngine
+    from mlops.session.results import load_result as in_session
+
+    assert StepContext is InEngine
+    assert load_result is in_session
+    assert callable(process)
+    assert set(mlops.__all__) - {"__version__"} == set(mlops._PUBLIC)
+    for name in mlops._PUBLIC:
+        assert getattr(mlops, name) is not None, name
+
+
+def test_importing_mlops_imports_no_layer_of_it() -> None:
+    """A project's process module imports mlops; the engine, pydantic and Dask come
+    with the first name it uses, not with the package."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, mlops\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('mlops.', 'pydantic', 'dask'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['mlops._moved']"
+
+
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_every_earlier_module_path_imports_the_moved_module_with_a_warning(old: str) -> None:
+    import sys
+    import warnings
+
+    for name in [n for n in sys.modules if n == old or n.startswith(f"{old}.")]:
+        del sys.modules[name]  # a previous test may have imported it under this name
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        earlier = importlib.import_module(old)
+    assert earlier is importlib.import_module(MOVED[old])
+    assert earlier.__spec__ is not None
+    assert earlier.__spec__.name == MOVED[old]  # the real spec, not the alias's
+    assert any(
+        issubclass(w.category, DeprecationWarning) and MOVED[old] in str(w.message) for w in caught
+    )
+
+
+def test_a_module_split_in_two_keeps_every_name() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from mlops.core.graph_types import PipelineGraph, ProcessStatus, RunStatus
+    from mlops.config.graph import PipelineGraph as Graph
+    from mlops.tracking.status import ProcessStatus as Status
+
+    assert PipelineGraph is Graph
+    assert ProcessStatus is Status
+    assert RunStatus.COMPLETED.value == "completed"
+
+
+def test_a_class_is_the_same_by_its_earlier_and_its_new_path() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from mlops.core.step_system import StepContext as Earlier
+        from mlops.platform import MLPlatform as EarlierPlatform
+        from mlops.storage.adapters.memory import MemoryKVStore as EarlierStore
+    from mlops import MLPlatform, StepContext
+    from mlops.storage.backends.memory import MemoryKVStore
+
+    assert Earlier is StepContext
+    assert EarlierPlatform is MLPlatform
+    assert EarlierStore is MemoryKVStore
