@@ -60,7 +60,7 @@ def run_project(
     with warnings_as_lines(sys.stderr):
         display = RunDisplay(out, order, quiet=request.verbosity < 0, explain=request.explain)
         with display:
-            report = platform.execute(request, project, on_update=display.update)
+            report = platform.run_request(request, project, on_update=display.update)
     display.summary(report.record)
     if report.ok:
         return int(ExitCode.OK)
@@ -132,7 +132,7 @@ def run_job(
     project = platform.load_project(request.project, request.overrides)
     job = job_request(project, request, environ=os.environ)
     with warnings_as_lines(sys.stderr):
-        report = platform.execute(job, project)
+        report = platform.run_request(job, project)
     sys.stdout.write(summary(report) + "\n")
     sys.stdout.flush()
     return int(ExitCode.OK if report.ok else ExitCode.RUN_FAILED)

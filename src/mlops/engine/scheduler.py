@@ -1,6 +1,6 @@
 """The scheduler: walks the pipeline graph, reuses cached results, runs the rest.
 
-:class:`DaskNetworkXExecutor` decides, for each process whose upstream
+:class:`Scheduler` decides, for each process whose upstream
 processes are done, whether its result can be reused (same cache key as a
 stored entry) or must run; what must run is submitted to an
 :class:`~mlops.engine.executors.Executor` as soon as it is ready, so independent
@@ -10,6 +10,11 @@ everything downstream of it ``skipped``; independent branches still finish.
 Selections: ``from_process`` reruns that process and everything downstream of
 it; ``only`` runs one process, whose upstream results must be in the cache.
 Every decision comes with a sentence for ``--explain``.
+
+It is given everything built (the plan, the executor, the cache's state, how
+workers reach the stores) and checks the plan when it is made; what listens to
+the run (its record, the tracker, a display) is passed to :meth:`Scheduler.run`,
+which only carries the plan out. ``DaskNetworkXExecutor`` is its earlier name.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-class DaskNetworkXExecutor:
+class Scheduler:
     """Carries out a :class:`RunPlan` on an executor, with the project's stores."""
 
     def __init__(
@@ -66,7 +71,6 @@ class DaskNetworkXExecutor:
         executor: Executor,
         state: StepStateManager,
         stores: StoreHandle,
-        on_update: Callable[[ProcessRecord], None] | None = None,
     ) -> None:
         self.plan = plan
         self.graph = plan.graph
@@ -85,7 +89,7 @@ class DaskNetworkXExecutor:
         self.use_cache = plan.use_cache
         self.selection = plan.selection
         self.spill_threshold = None if executor.in_process else plan.spill_threshold
-        self.on_update = on_update
+        self.on_update: Callable[[ProcessRecord], None] | None = None
         self.records = {name: ProcessRecord(name) for name in self.graph.order}
         self._results: dict[str, Any] = {}
         self._digests: dict[str, str] = {}
@@ -190,7 +194,9 @@ class DaskNetworkXExecutor:
 
     # -------------------------------------------------------------- running
 
-    def run(self) -> PipelineRun:
+    def run(self, on_update: Callable[[ProcessRecord], None] | None = None) -> PipelineRun:
+        """Run the plan; ``on_update`` hears of every process's record as it changes."""
+        self.on_update = on_update
         # graphlib keeps the count of unsettled upstream processes; what it releases
         # joins a heap ordered by declaration, so processes start in the user's order.
         sorter = graphlib.TopologicalSorter({n: self.graph.upstream(n) for n in self.graph.order})
@@ -395,10 +401,14 @@ class DaskNetworkXExecutor:
             self.on_update(record)
 
 
+#: The scheduler's earlier name (the platform's spec and its test plan use it).
+DaskNetworkXExecutor = Scheduler
+
 __all__ = [
     "DaskNetworkXExecutor",
     "PipelineRun",
     "ProcessRecord",
     "RunPlan",
+    "Scheduler",
     "Selection",
 ]

@@ -55,7 +55,7 @@ def runtime_requirements(
     return (f"mlops{suffix}=={dist.version}",)
 
 
-def project_manager(
+def environment_manager(
     name: str,
     spec: Mapping[str, object],
     *,
@@ -69,6 +69,10 @@ def project_manager(
     return create_manager(
         name, spec, project_dir=project_dir, envs_dir=envs_dir, runner=runner, runtime=runtime
     )
+
+
+#: The earlier name of :func:`environment_manager` (the platform's spec uses it).
+project_manager = environment_manager
 
 
 def inside(environment: Environment, environ: Mapping[str, str] | None = None) -> bool:
@@ -94,6 +98,7 @@ def launch_of(environment: Environment) -> Launch | None:
 
 __all__ = [
     "REEXEC_VARIABLE",
+    "environment_manager",
     "inside",
     "launch_of",
     "project_manager",

@@ -57,23 +57,22 @@ class RunReport:
         return self.pipeline.result(process)
 
 
+@dataclass
 class RunListeners:
-    """Where a run's progress goes: the run record, the experiment tracker, the caller.
+    """Where a run's progress goes: its record, the experiment tracker, the caller's display.
 
-    The scheduler is built (and checks its arguments) before the record and the
-    tracker exist, so both are attached once the run is about to start.
+    Made once everything it passes progress to exists; the scheduler is given
+    :meth:`update` when it runs.
     """
 
-    def __init__(self, notes: list[str], on_update: Callable[[ProcessRecord], None] | None) -> None:
-        self.notes = notes  # the run summary's "warnings"
-        self.on_update = on_update
-        self.recorder: RunRecorder | None = None
-        self.tracking: MidRunTracking | None = None
+    recorder: RunRecorder
+    tracking: MidRunTracking
+    on_update: Callable[[ProcessRecord], None] | None = None
+    notes: list[str] = field(default_factory=list)  # the run summary's "warnings"
 
     def update(self, record: ProcessRecord) -> None:
-        if self.recorder is not None:
-            self.recorder.update(record)
-        if self.tracking is not None and record.status.finished_ok:
+        self.recorder.update(record)
+        if record.status.finished_ok:
             if record.params:  # as <process>.<param>, nested keys joined with dots
                 self.tracking.log_params(flat_params({record.name: record.params}))
             if record.artifacts:
@@ -87,11 +86,8 @@ class RunListeners:
 
     def attach_artifacts(self, artifacts: list[dict[str, Any]]) -> None:
         """Files of the whole run (its charts): on the record and to the tracker."""
-        if not artifacts:
-            return
-        if self.recorder is not None:
+        if artifacts:
             self.recorder.attach_artifacts(artifacts)
-        if self.tracking is not None:
             self.tracking.log_artifacts(artifacts)
 
     def interrupted(self, exc: BaseException, engine: Executor) -> None:
@@ -104,12 +100,10 @@ class RunListeners:
             engine.abandon()
 
     def finish(self, status: RunStatus, error: dict[str, Any] | None) -> None:
-        if self.tracking is not None:
-            self.tracking.end_run(status.value)
-            if self.tracking.lost:
-                self.notes.append(self.tracking.lost)  # before the summary is written
-        if self.recorder is not None:
-            self.recorder.finish(status, error=error)
+        self.tracking.end_run(status.value)
+        if self.tracking.lost:
+            self.notes.append(self.tracking.lost)  # before the summary is written
+        self.recorder.finish(status, error=error)
 
 
 __all__ = ["RunListeners", "RunReport"]

@@ -17,7 +17,9 @@ from mlops.config.schema import ProjectConfig
 from mlops.engine.executors import Executor
 from mlops.engine.store_transport import LiveStores, StoreHandle
 from mlops.errors import ConfigError
+from mlops.managers.loaded_project import LoadedProject
 from mlops.runtime.context import RuntimeContext
+from mlops.storage.factory import create_kv_store, create_object_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
 from mlops.storage.settings import StoreSettings
@@ -28,10 +30,24 @@ from mlops.tracking.trackers import create_tracker
 
 @dataclass(frozen=True)
 class ProjectStores:
+    """A project's KV store (namespaced by its id), object store, and their settings."""
+
     kv: KVStore
     objects: ObjectStore
     kv_config: dict[str, Any] | None
     objects_config: dict[str, Any] | None
+
+    def close(self) -> None:
+        self.objects.close()
+        self.kv.close()
+
+
+def open_stores(project: LoadedProject, state_dir: Path) -> ProjectStores:
+    """The project's stores, from its validated settings (``state_dir``: the workspace's)."""
+    kv_config, objects_config = project.kv_settings, project.object_settings
+    kv = create_kv_store(kv_config, state_dir=state_dir, namespace=project.id)
+    objects = create_object_store(objects_config, state_dir=state_dir)
+    return ProjectStores(kv, objects, kv_config, objects_config)
 
 
 def failed_run_id(previous: Mapping[str, Any] | None) -> str | None:
@@ -94,6 +110,7 @@ __all__ = [
     "ProjectStores",
     "execution_context",
     "failed_run_id",
+    "open_stores",
     "open_tracker",
     "store_handle",
 ]
