@@ -6,33 +6,17 @@ from typing import Any
 
 import click
 
-from mlops.cli.state import CliState, pass_state, run_options, show_debug_log
+from mlops.cli.options import request_options
+from mlops.cli.state import CliState, pass_state, show_debug_log
 from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
 from mlops.runtime.request import RunRequest
 
 
 @click.command("run")
 @click.argument("name")
-@click.option(
-    "--local", is_flag=True, help="Run in this interpreter, not the project's environment."
-)
-@run_options
-@click.option("--explain", is_flag=True, help="Say why each process ran or was reused.")
+@request_options("run")
 @pass_state
-def run_command(
-    state: CliState,
-    *,
-    name: str,
-    local: bool,
-    from_process: str | None,
-    only: str | None,
-    no_cache: bool,
-    explain: bool,
-    executor: str | None,
-    cluster: str | None,
-    scheduler: str | None,
-    overrides: dict[str, Any],
-) -> int:
+def run_command(state: CliState, /, *, name: str, **options: Any) -> int:
     """Run project NAME's pipeline in its environment.
 
     The environment (environment: in the config) is built once per spec under
@@ -43,11 +27,7 @@ def run_command(
     and a local run, unless cluster.required is true.
     Exit status: 0 the run completed, 1 a process failed, 2 a usage or config error.
     """
-    selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}
-    placement = {"executor": executor, "cluster": cluster, "scheduler": scheduler}
-    request = state.request(
-        name, **selection, **placement, explain=explain, local=local, overrides=overrides
-    )
+    request = state.request(name, **options)
     workspace = state.workspace()
     # A rerun in a built environment starts it before importing the rest of mlops.
     from mlops.environment.launch import launch_cached
@@ -89,10 +69,7 @@ def job_group() -> None:
     help="A whole run request as JSON (what `mlops run` sends into the project's environment).",
 )
 @click.option("--project", metavar="NAME", help="The project a batch job runs.")
-@run_options
-@click.option(
-    "--n-workers", type=click.IntRange(min=1), help="Executor workers (default: SLURM's CPUs)."
-)
+@request_options("job")
 @click.option("--training-data", metavar="PATH", help="The data the run trains on.")
 @click.option(
     "--data-param",
@@ -101,24 +78,16 @@ def job_group() -> None:
     metavar="NAME",
     help="The parameter --training-data sets.",
 )
-@click.option("--run-id", help="The id of the run (default: a new one).")
 @pass_state
 def job_run_command(
     state: CliState,
+    /,
     *,
     request_json: str | None,
     project: str | None,
-    from_process: str | None,
-    only: str | None,
-    no_cache: bool,
-    executor: str | None,
-    cluster: str | None,
-    scheduler: str | None,
-    overrides: dict[str, Any],
-    n_workers: int | None,
     training_data: str | None,
     data_param: str,
-    run_id: str | None,
+    **options: Any,
 ) -> int:
     """Run a project as a batch job (--project), or a whole request (--request).
 
@@ -137,12 +106,7 @@ def job_run_command(
         return run_project(state.workspace(), request)
     if project is None:
         raise click.UsageError("one of --project or --request is required")
-    selection = {"from_process": from_process, "only": only, "use_cache": not no_cache}
-    placement = {"executor": executor, "cluster": cluster, "scheduler": scheduler}
-    request = state.request(
-        project, **selection, **placement, n_workers=n_workers, run_id=run_id, local=True,
-        overrides=overrides,
-    )  # fmt: skip
+    request = state.request(project, local=True, **options)
     _start_workers_early(request)
     from mlops.cli.running import run_job
 

@@ -63,7 +63,7 @@ RUN_ACTIONS = ("show", "compare", "delete")
 @click.option("--force", "-f", is_flag=True, help="delete: without asking.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
-def runs_command(
+def runs_command(  # noqa: PLR0913 - click passes each of the command's options by name
     state: CliState,
     *,
     name: str,

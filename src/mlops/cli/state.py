@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from mlops.runtime.request import CLUSTER_PROVIDERS, LOCAL_EXECUTORS, RunRequest
+from mlops.runtime.request import RunRequest
 from mlops.runtime.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -118,57 +117,6 @@ def can_prompt() -> bool:
     return sys.stdin.isatty()
 
 
-def _assignments(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, Any]:
-    """``--set KEY=VALUE`` options as ``{dotted key: value}`` (values are YAML)."""
-    if not values:
-        return {}  # without importing the config machinery
-    from mlops.managers.project_manager import parse_assignment
-
-    return dict(parse_assignment(text) for text in values)
-
-
-_RUN_OPTIONS = (
-    click.option(
-        "--from", "from_process", metavar="PROCESS", help="Rerun PROCESS and everything after it."
-    ),
-    click.option("--only", metavar="PROCESS", help="Run only PROCESS (its inputs must be cached)."),
-    click.option("--no-cache", is_flag=True, help="Run every process; reuse nothing."),
-    click.option(
-        "--executor",
-        type=click.Choice(LOCAL_EXECUTORS),
-        help="Where processes run (default: executor.type in the config, else sequential).",
-    ),
-    click.option(
-        "--cluster",
-        type=click.Choice(CLUSTER_PROVIDERS),
-        help="Run the processes on a Dask cluster from this provider (see cluster: in the config).",
-    ),
-    click.option(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
-    ),
-    click.option(
-        "--set",
-        "overrides",
-        metavar="KEY=VALUE",
-        multiple=True,
-        callback=_assignments,
-        help="Use this config value for this run only (YAML, as `mlops config set`); repeatable. "
-        "The config file is not changed; the run records the values.",
-    ),
-)
-
-
-def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of a run, shared by ``mlops run`` and ``mlops job run``."""
-    for option in reversed(_RUN_OPTIONS):
-        command = option(command)
-    return command
-
-
 def accept_global_options(group: click.Group) -> None:
     """Give every command under ``group`` the global options."""
     for command in group.commands.values():
@@ -185,6 +133,5 @@ __all__ = [
     "global_options",
     "hide_debug_log",
     "pass_state",
-    "run_options",
     "show_debug_log",
 ]

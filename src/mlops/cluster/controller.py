@@ -43,7 +43,7 @@ from mlops.config.schema import ClusterConfig, ProjectConfig, load_cluster_confi
 from mlops.errors import ClusterError, ConfigError
 from mlops.runtime import env_export
 from mlops.runtime.context import RuntimeContext
-from mlops.runtime.request import LOCAL_EXECUTORS
+from mlops.runtime.request import LOCAL_EXECUTORS, RunRequest
 
 if TYPE_CHECKING:  # distributed is imported when a cluster is used, not with the platform
     from mlops.cluster.worker_runtime import ProjectRuntime
@@ -127,11 +127,11 @@ class ClusterController:
         project_dir: Path,
         config: ProjectConfig,
         workspace: Path,
-        provider: str | None = None,
-        scheduler_address: str | None = None,
+        request: RunRequest | None = None,
         environ: Mapping[str, str] | None = None,
         python: str | None = None,
     ) -> None:
+        """``request``: the run's, whose ``--cluster`` and ``--scheduler`` win over the files."""
         self.project_id = project_id
         self.project_dir = project_dir
         self.config = config
@@ -139,7 +139,9 @@ class ClusterController:
         self.environ = os.environ if environ is None else environ
         # The driver runs inside the project's environment: so do the workers it starts.
         self.python = python or sys.executable
-        self.settings = self._settings(provider, scheduler_address)
+        self.settings = self._settings(
+            request.cluster if request else None, request.scheduler if request else None
+        )
 
     def _settings(self, provider: str | None, scheduler_address: str | None) -> ClusterSettings:
         path = self.project_dir / CLUSTER_CONFIG_RELATIVE_PATH
@@ -157,12 +159,15 @@ class ClusterController:
     def exports(self) -> dict[str, str]:
         """The variables every worker gets (the project's stores, its env, its passthrough)."""
         stores = self.config.storage
-        return env_export.worker_environment(
-            workspace=self.workspace,
-            project_id=self.project_id,
-            project_dir=self.project_dir,
+        project = env_export.WorkerProject(
+            self.workspace,
+            self.project_id,
+            self.project_dir,
             kv=stores.kv.model_dump() if stores.kv else None,
             objects=stores.objects.model_dump() if stores.objects else None,
+        )
+        return env_export.worker_environment(
+            project,
             environ=self.environ,
             passthrough=self.settings.passthrough,
             extra=self.settings.env,

@@ -25,6 +25,7 @@ import json
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,23 +59,35 @@ def chart_spec_for(config: ChartConfig, registry: ChartRegistry) -> ChartSpec:
     return spec
 
 
+@dataclass(frozen=True)
+class ChartJob:
+    """What the charts of one run are drawn from: its record, parameters and stores."""
+
+    project_id: str
+    project_dir: Path
+    record: Mapping[str, Any]
+    kv: KVStore
+    objects: ObjectStore
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return str(self.record["run_id"])
+
+
 def render_charts(
-    *,
-    project_id: str,
-    project_dir: Path,
-    run_id: str,
-    record: Mapping[str, Any],
+    job: ChartJob,
     charts: Sequence[ChartConfig],
     registry: ChartRegistry,
-    kv: KVStore,
-    objects: ObjectStore,
-    params: Mapping[str, Any] | None = None,
+    *,
     reuse: bool = True,
 ) -> list[dict[str, Any]]:
     """Render ``charts`` for the run; returns (and stores) one record per chart.
 
     With ``reuse``, a chart whose inputs match an earlier render is that render.
     """
+    project_id, project_dir, run_id = job.project_id, job.project_dir, job.run_id
+    record, kv, objects, params = job.record, job.kv, job.objects, job.params
     check_part(run_id, "run")
     outcomes = []
     for config in charts:
@@ -229,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return command_line(["charts", "render", *(sys.argv[1:] if argv is None else argv)])
 
 
-__all__ = ["ChartWarning", "chart_spec_for", "main", "render_charts"]
+__all__ = ["ChartJob", "ChartWarning", "chart_spec_for", "main", "render_charts"]
 
 if __name__ == "__main__":  # pragma: no cover - exercised as a subprocess
     sys.exit(main())

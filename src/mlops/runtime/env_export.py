@@ -23,6 +23,7 @@ import json
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,20 +58,28 @@ def check_name(name: str, where: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class WorkerProject:
+    """What a run's workers must know of its project: where it is, and its stores."""
+
+    workspace: Path
+    project_id: str
+    project_dir: Path
+    kv: Mapping[str, Any] | None = None
+    objects: Mapping[str, Any] | None = None
+
+
 def worker_environment(
+    project: WorkerProject,
     *,
-    workspace: Path,
-    project_id: str,
-    project_dir: Path,
-    kv: Mapping[str, Any] | None = None,
-    objects: Mapping[str, Any] | None = None,
     environ: Mapping[str, str],
     passthrough: Iterable[str] = (),
     extra: Mapping[str, Any] | None = None,
-    execution: str = "cluster",
-    where: str = "cluster",
 ) -> dict[str, str]:
     """The variables a run's workers need; see the module docstring for the order."""
+    workspace, project_id, project_dir = project.workspace, project.project_id, project.project_dir
+    kv, objects = project.kv, project.objects
+    execution = where = "cluster"
     exported: dict[str, str] = {
         WORKSPACE_VAR: str(workspace),
         PROJECT_ID_VAR: project_id,
@@ -154,6 +163,7 @@ __all__ = [
     "PROJECT_ID_VAR",
     "STORE_VARIABLES",
     "WORKSPACE_VAR",
+    "WorkerProject",
     "apply",
     "check_name",
     "config_from",

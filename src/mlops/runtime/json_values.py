@@ -66,6 +66,30 @@ def _float_name(value: float) -> str:
     return "inf" if value > 0 else "-inf"
 
 
+# -------------------------------------------------------------- as YAML text
+
+
+def yaml_text(value: Any) -> str:  # noqa: PLR0911 - one return per kind of value
+    """``value`` as YAML flow text that reads back as an equal value of its type: what a
+    ``--set KEY=VALUE`` argument holds for it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}[_float_name(value)]
+    if isinstance(value, bool | int | float | str | type(None)):
+        return json.dumps(value)  # JSON's scalars are YAML's, quoted strings included
+    if isinstance(value, dt.date):  # datetime is a date: both in ISO form, unquoted
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"!!binary {base64.b64encode(value).decode('ascii')}"
+    if isinstance(value, set | frozenset):
+        return "!!set {" + ", ".join(sorted(yaml_text(v) for v in value)) + "}"
+    if isinstance(value, Mapping):
+        items = (f"{json.dumps(str(k))}: {yaml_text(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(yaml_text(v) for v in value) + "]"
+    raise ConfigError(f"{value!r} cannot be written as a YAML value")
+
+
 # -------------------------------------------------------------- exact
 
 
@@ -134,4 +158,4 @@ def _decode_tagged(tag: str, payload: Any) -> Any:
         raise ConfigError(f"malformed {tag} value {payload!r}: {exc}") from exc
 
 
-__all__ = ["JSONValue", "from_json", "record_params", "record_value", "to_json"]
+__all__ = ["JSONValue", "from_json", "record_params", "record_value", "to_json", "yaml_text"]

@@ -17,7 +17,7 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from mlops.errors import ConfigError
-from mlops.runtime.json_values import from_json, to_json
+from mlops.runtime.json_values import from_json, to_json, yaml_text
 
 # The names are written once, here: the config schema, the command line's choices and
 # the executor and provider registries all take them from these literals.
@@ -33,6 +33,38 @@ CLUSTER_PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 CONDA_FRONTENDS: tuple[str, ...] = ("micromamba", "mamba", "conda", "rattler")
 
 
+Kind = Literal["value", "switch", "negated switch", "assignments"]
+
+
+@dataclass(frozen=True)
+class CommandOption:
+    """How a :class:`RunRequest` field is given on the command line: declared once, on
+    the field, from which the click option, the request the command builds and the
+    argv that asks for the same run again are all derived.
+
+    ``kind``: ``value`` takes a value (``--from fit``), ``switch`` sets the field
+    true, ``negated switch`` false (``--no-cache``), ``assignments`` is
+    ``--set KEY=VALUE``, repeatable, into a mapping. ``commands`` are those that
+    offer it (``run``, ``job``).
+    """
+
+    flag: str
+    help: str
+    kind: Kind = "value"
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    minimum: int | None = None
+    commands: frozenset[str] = frozenset({"run", "job"})
+
+
+def _option(default: Any = None, *, factory: Any = None, **declared: Any) -> Any:
+    """A request field and its command-line option (:class:`CommandOption`)."""
+    metadata = {"option": CommandOption(**declared)}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """One run of one project, as asked for.
@@ -42,23 +74,97 @@ class RunRequest:
     ``scheduler`` ask for a Dask cluster; ``overrides`` replace config
     values by dotted key (``model.parameters.test_size``) for this run
     only; ``local`` runs in this interpreter rather than the project's
-    environment; ``verbosity`` is -1 quiet, 0 normal, 1+ verbose.
+    environment; ``verbosity`` is -1 quiet, 0 normal, 1+ verbose. Each field
+    a command line gives carries its option (:class:`CommandOption`).
     """
 
     project: str
-    from_process: str | None = None
-    only: str | None = None
-    use_cache: bool = True
-    explain: bool = False
-    executor: str | None = None
-    n_workers: int | None = None
-    cluster: str | None = None
-    scheduler: str | None = None
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    run_id: str | None = None
-    local: bool = False
+    from_process: str | None = _option(
+        flag="--from", metavar="PROCESS", help="Rerun PROCESS and everything after it."
+    )
+    only: str | None = _option(
+        flag="--only", metavar="PROCESS", help="Run only PROCESS (its inputs must be cached)."
+    )
+    use_cache: bool = _option(
+        True, flag="--no-cache", kind="negated switch", help="Run every process; reuse nothing."
+    )
+    explain: bool = _option(
+        False,
+        flag="--explain",
+        kind="switch",
+        help="Say why each process ran or was reused.",
+        commands=frozenset({"run"}),
+    )
+    executor: str | None = _option(
+        flag="--executor",
+        choices=LOCAL_EXECUTORS,
+        help="Where processes run (default: executor.type in the config, else sequential).",
+    )
+    n_workers: int | None = _option(
+        flag="--n-workers",
+        minimum=1,
+        help="Executor workers (default: executor.n_workers; in a SLURM job, its CPUs).",
+    )
+    cluster: str | None = _option(
+        flag="--cluster",
+        choices=CLUSTER_PROVIDERS,
+        help="Run the processes on a Dask cluster from this provider (see cluster: in the config).",
+    )
+    scheduler: str | None = _option(
+        flag="--scheduler",
+        metavar="ADDRESS",
+        help="The Dask scheduler the ansible provider connects to (tcp://HOST:PORT).",
+    )
+    overrides: Mapping[str, Any] = _option(
+        factory=dict,
+        flag="--set",
+        kind="assignments",
+        metavar="KEY=VALUE",
+        help="Use this config value for this run only (YAML, as `mlops config set`); "
+        "repeatable. The config file is not changed; the run records the values.",
+    )
+    run_id: str | None = _option(
+        flag="--run-id", help="The id of the run (default: a new one).", commands=frozenset({"job"})
+    )
+    local: bool = _option(
+        False,
+        flag="--local",
+        kind="switch",
+        help="Run in this interpreter, not the project's environment.",
+        commands=frozenset({"run"}),
+    )
     verbosity: int = 0
     debug: bool = False
+
+    @classmethod
+    def options(cls, command: str) -> list[tuple[str, CommandOption]]:
+        """The fields ``command`` (``run``, ``job``) takes from its command line, in order."""
+        found = []
+        for entry in dataclasses.fields(cls):
+            option = entry.metadata.get("option")
+            if isinstance(option, CommandOption) and command in option.commands:
+                found.append((entry.name, option))
+        return found
+
+    def to_argv(self) -> list[str]:
+        """``mlops run`` options that ask for this request again: each field that differs
+        from its default, by the option declared on it, then the global options."""
+        argv: list[str] = []
+        for entry in dataclasses.fields(self):
+            option = entry.metadata.get("option")
+            value = getattr(self, entry.name)
+            if not isinstance(option, CommandOption) or value == _default_of(entry):
+                continue
+            if option.kind == "assignments":
+                for key, assigned in value.items():
+                    argv += [option.flag, f"{key}={yaml_text(assigned)}"]
+            elif option.kind in ("switch", "negated switch"):
+                argv.append(option.flag)
+            else:
+                argv += [option.flag, str(value)]
+        if self.verbosity:
+            argv += ["-q"] if self.verbosity < 0 else ["-v"] * self.verbosity
+        return [*argv, "--debug"] if self.debug else argv
 
     @property
     def wants_cluster(self) -> bool:
@@ -94,6 +200,12 @@ class RunRequest:
         return cls(**data)
 
 
+def _default_of(entry: dataclasses.Field[Any]) -> Any:
+    if entry.default_factory is not dataclasses.MISSING:
+        return entry.default_factory()
+    return entry.default
+
+
 def _check_field(name: str, hint: Any, value: Any) -> None:
     """``value`` fits field ``name``'s annotation (plain types, ``X | None``, mappings)."""
     options = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
@@ -124,6 +236,7 @@ __all__ = [
     "CONDA_FRONTENDS",
     "EXECUTOR_KINDS",
     "LOCAL_EXECUTORS",
+    "CommandOption",
     "ExecutorName",
     "LocalExecutorName",
     "ProviderName",

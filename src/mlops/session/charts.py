@@ -11,7 +11,7 @@ from mlops.adapters.base import ModelAdapter
 from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.errors import ConfigError, MlopsError
 from mlops.managers.loaded_project import LoadedProject
-from mlops.reporting.entrypoint import ChartWarning, render_charts
+from mlops.reporting.entrypoint import ChartJob, ChartWarning, render_charts
 from mlops.reporting.kv_utils import check_part
 from mlops.reporting.registry import discover_charts
 from mlops.session.settings import ProjectStores, open_stores
@@ -75,18 +75,11 @@ def _render(
     *,
     reuse: bool,
 ) -> list[dict[str, Any]]:
-    return render_charts(
-        project_id=project.id,
-        project_dir=adapter.project_dir,
-        run_id=str(record["run_id"]),
-        record=record,
-        charts=project.config.reporting.charts,
-        registry=discover_charts(adapter.modules()),
-        kv=stores.kv,
-        objects=stores.objects,
-        params=project.params(),
-        reuse=reuse,
+    job = ChartJob(
+        project.id, adapter.project_dir, record, stores.kv, stores.objects, project.params()
     )
+    registry = discover_charts(adapter.modules())
+    return render_charts(job, project.config.reporting.charts, registry, reuse=reuse)
 
 
 __all__ = ["charts_after_run", "render_run_charts"]

@@ -164,7 +164,7 @@ class MLPlatform:
             execution=execution,
         )
 
-    def run_pipeline_for_project(
+    def run_pipeline_for_project(  # noqa: PLR0913 - the keywords the platform's spec names
         self,
         project_id: str,
         *,

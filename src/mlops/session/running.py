@@ -89,8 +89,7 @@ def cluster_controller(
         project_dir=project.path,
         config=project.config,
         workspace=projects.workspace.ensure().root,
-        provider=request.cluster if request else None,
-        scheduler_address=request.scheduler if request else None,
+        request=request,
     )
 
 

@@ -196,7 +196,11 @@ def test_a_controller_can_be_built_without_a_platform(tmp_path: Path) -> None:
 
     config = validate_project_config({"model": {"name": "m", "framework": "custom"}}, "inline")
     controller = ClusterController(
-        "p", project_dir=tmp_path, config=config, workspace=tmp_path, provider="local"
+        "p",
+        project_dir=tmp_path,
+        config=config,
+        workspace=tmp_path,
+        request=RunRequest("p", cluster="local"),
     )
 
     assert controller.settings.provider == "local"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,15 +14,15 @@ from mlops.runtime.context import RuntimeContext, activated, current
 from mlops.runtime.workspace import WORKSPACE_ENV_VAR
 
 
-def exported(**overrides: object) -> dict[str, str]:
-    options: dict[str, object] = {
-        "workspace": Path("/ws"),
-        "project_id": "demo",
-        "project_dir": Path("/ws/projects/demo"),
-        "environ": {},
-    }
-    options.update(overrides)
-    return env_export.worker_environment(**options)  # type: ignore[arg-type]
+def exported(**overrides: Any) -> dict[str, str]:
+    project = env_export.WorkerProject(
+        Path("/ws"),
+        "demo",
+        Path("/ws/projects/demo"),
+        kv=overrides.pop("kv", None),
+        objects=overrides.pop("objects", None),
+    )
+    return env_export.worker_environment(project, **{"environ": {}, **overrides})
 
 
 def test_the_workspace_variable_is_the_one_workspaces_are_resolved_from() -> None:
