@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from mlops.config.adjacency import ADJLIST_KEY, parse_process_adjlist
 from mlops.config.errors import position
 from mlops.config.graph import PipelineGraph
+from mlops.config.process import RunOptions
 from mlops.errors import GraphError
 
 PIPELINE_LOC = ("model", "parameters", "pipeline")
@@ -66,9 +67,11 @@ class ProcessConfig(BaseModel):
     def _one_path_is_a_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    def run_options(self) -> dict[str, Any]:
+    def run_options(self) -> RunOptions:
         """The options set here that override the decorator's (retries, timeout, ...)."""
-        return self.model_dump(exclude_unset=True, exclude={"params", "inputs", "outputs"})
+        return RunOptions(
+            **self.model_dump(exclude_unset=True, exclude={"params", "inputs", "outputs"})
+        )
 
 
 class PipelineConfig(BaseModel):

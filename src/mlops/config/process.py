@@ -8,16 +8,30 @@ hold for the decorator's own values).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlops.errors import ConfigError
 
-#: Per-process config keys the scheduler reads itself: ``params`` (merged into the
-#: process's parameters), ``inputs`` (data files whose content joins the cache key)
-#: and ``outputs`` (files it writes, kept as the run's artifacts).
-ENGINE_OPTIONS = ("params", "inputs", "outputs")
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options ``pipeline.processes.<name>`` sets, each replacing the decorator's; None
+    leaves the decorator's value. What the scheduler sends a worker with each task: plain
+    data, so a worker needs no config schema to read it."""
+
+    retries: int | None = None
+    retry_backoff: float | None = None
+    timeout: float | None = None
+    iterations: int | None = None
+    max_iterations: int | None = None
+    cache: bool | None = None
+
+    def set(self) -> dict[str, Any]:
+        """The options given, by name."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -47,15 +61,10 @@ class ProcessOptions:
         if not isinstance(self.cache, bool):
             raise ConfigError(f"process {self.name!r}: cache must be true or false")
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> ProcessOptions:
-        """These options with values from ``pipeline.processes.<name>`` in the config."""
-        unknown = sorted(set(overrides) - set(self.CONFIGURABLE) - set(ENGINE_OPTIONS))
-        if unknown:
-            raise ConfigError(
-                f"model.parameters.pipeline.processes.{self.name}: unknown option {unknown[0]!r}",
-                hint=f"valid options: {', '.join((*self.CONFIGURABLE, *ENGINE_OPTIONS))}",
-            )
-        return replace(self, **{k: v for k, v in overrides.items() if k in self.CONFIGURABLE})
+    def with_overrides(self, overrides: RunOptions) -> ProcessOptions:
+        """These options with those ``pipeline.processes.<name>`` sets in the config (which
+        the config's schema checked: unknown keys never get this far)."""
+        return replace(self, **overrides.set())
 
 
 def _check_number(
@@ -85,4 +94,4 @@ class StepInfo:
     cache: bool = True
 
 
-__all__ = ["ENGINE_OPTIONS", "ProcessOptions", "StepInfo"]
+__all__ = ["ProcessOptions", "RunOptions", "StepInfo"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from mlops.cache.payload_spill import hydrate
 from mlops.config.graph import PipelineGraph
+from mlops.config.pipeline import ProcessConfig
 from mlops.engine.step_system import (
     ProcessDefinition,
     unfilled_argument,
@@ -95,7 +96,7 @@ class RunPlan:
     run_id: str
     project: str
     params: Mapping[str, Any] = field(default_factory=dict)
-    process_config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    process_config: Mapping[str, ProcessConfig] = field(default_factory=dict)
     env_hash: str = ""
     seed: int | None = None
     use_cache: bool = True

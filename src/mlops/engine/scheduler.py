@@ -29,13 +29,12 @@ from typing import Any
 
 from mlops.cache.process_hashing import CacheKey, code_hash, file_digest, process_cache_key
 from mlops.cache.step_state_manager import StepStateManager
+from mlops.config.pipeline import ProcessConfig
+from mlops.config.process import RunOptions
 from mlops.engine.code_versions import source_digest
 from mlops.engine.executors import Executor, ResultFuture
 from mlops.engine.param_usage import param_usage
 from mlops.engine.plan import PipelineRun, RunPlan, Selection, check_arguments
-from mlops.engine.step_system import (
-    ENGINE_OPTIONS,
-)
 from mlops.engine.worker import (
     FunctionRef,
     ProcessOutcome,
@@ -55,6 +54,9 @@ _UNSET = object()
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+_UNCONFIGURED = ProcessConfig()
 
 
 def _now() -> str:
@@ -81,7 +83,7 @@ class Scheduler:
         self.run_id = plan.run_id
         self.project = plan.project
         self.params = dict(plan.params)
-        self.process_config = {k: dict(v or {}) for k, v in plan.process_config.items()}
+        self.process_config = dict(plan.process_config)
         self.env_hash = plan.env_hash
         self.source_root = plan.source_root
         self.project_dir = plan.project_dir
@@ -101,33 +103,34 @@ class Scheduler:
 
     # -------------------------------------------------------------- planning
 
+    def config_of(self, name: str) -> ProcessConfig:
+        """The process's ``pipeline.processes`` entry (the defaults when it has none)."""
+        return self.process_config.get(name) or _UNCONFIGURED
+
     def params_for(self, name: str) -> dict[str, Any]:
         """Every parameter the process can see: the global ones and its own."""
-        own = self.process_config.get(name, {}).get("params") or {}
-        return {**self.params, **own}
+        return {**self.params, **self.config_of(name).params}
 
     def key_params(self, name: str) -> dict[str, Any]:
         """The parameters the process depends on (:mod:`mlops.engine.param_usage`)."""
-        own = self.process_config.get(name, {}).get("params") or {}
+        own = self.config_of(name).params
         usage = param_usage(self.definitions[name].function)
         upstream = set(self.graph.upstream(name))
         taken = {k: v for k, v in self.params_for(name).items() if k not in upstream or k in own}
         return usage.select(taken, own)
 
-    def overrides_for(self, name: str) -> dict[str, Any]:
+    def overrides_for(self, name: str) -> RunOptions:
         """The process's configured run options (retries, timeout, ...)."""
-        config = self.process_config.get(name, {})
-        return {k: v for k, v in config.items() if k not in ENGINE_OPTIONS}
+        return self.config_of(name).run_options()
 
     def inputs_for(self, name: str) -> dict[str, str]:
         """``{path: content digest}`` of the data files the process declares as inputs."""
         if name in self._inputs:
             return self._inputs[name]
-        declared = self.process_config.get(name, {}).get("inputs") or []
+        declared = self.config_of(name).inputs
         base = self.project_dir or Path.cwd()
         digests: dict[str, str] = {}
-        for pattern in [declared] if isinstance(declared, str) else declared:
-            text = str(pattern)
+        for text in declared:
             matches = sorted(base.glob(text)) if any(c in text for c in "*?[") else [base / text]
             files = [m for m in matches if m.is_file()]
             if not files:
@@ -288,7 +291,7 @@ class Scheduler:
             params=self.params_for(name),
             upstream={u: self._results[u] for u in self.graph.upstream(name)},
             overrides=self.overrides_for(name),
-            outputs=tuple(self.process_config.get(name, {}).get("outputs") or ()),
+            outputs=tuple(self.config_of(name).outputs),
             key=key.key,
             reuse_steps=self.use_cache and mode != "force",
             spill_threshold=self.spill_threshold,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
 
-from mlops.config.process import ENGINE_OPTIONS, ProcessOptions, StepInfo
+from mlops.config.process import ProcessOptions, RunOptions, StepInfo
 from mlops.errors import ExecutionError
 from mlops.tracking.experiment_tracker import check_metric
 
@@ -462,10 +462,10 @@ class StepContextFactory:
 
 
 __all__ = [
-    "ENGINE_OPTIONS",
     "AttemptAbandoned",
     "ProcessDefinition",
     "ProcessOptions",
+    "RunOptions",
     "StepContext",
     "StepContextFactory",
     "StepInfo",

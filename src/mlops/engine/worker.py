@@ -43,7 +43,7 @@ from mlops.engine.code_loading import (
     prefer_on_path,
     unmap_project_path,
 )
-from mlops.engine.step_system import ProcessOptions, StepContext, process_options
+from mlops.engine.step_system import ProcessOptions, RunOptions, StepContext, process_options
 from mlops.engine.store_transport import LiveStores, StoreHandle
 from mlops.runtime.interrupts import raised_by_signal
 from mlops.storage.interfaces.object_store import ObjectStore
@@ -62,7 +62,7 @@ class ProcessTask:
     seed: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     upstream: Mapping[str, Any] = field(default_factory=dict)
-    overrides: Mapping[str, Any] = field(default_factory=dict)
+    overrides: RunOptions = field(default_factory=RunOptions)
     outputs: tuple[str, ...] = ()  # globs of files it writes, kept as artifacts
     key: str | None = None  # the cache key; None when the result must not be stored
     reuse_steps: bool = True  # False under --no-cache and for forced processes

@@ -18,7 +18,7 @@ from typing import Any
 
 from mlops.config.adjacency import ADJLIST_KEY, parse_process_adjlist
 from mlops.config.graph import PipelineGraph
-from mlops.config.pipeline import DEFAULT_SPILL_THRESHOLD
+from mlops.config.pipeline import DEFAULT_SPILL_THRESHOLD, ProcessConfig
 from mlops.config.schema import ProjectConfig
 from mlops.environment.base import EnvironmentSpec
 from mlops.environment.factory import spec_from_config
@@ -84,19 +84,11 @@ class LoadedProject:
         return params
 
     @property
-    def process_config(self) -> dict[str, dict[str, Any]]:
-        """``pipeline.processes`` as the scheduler reads it: run options, ``params``, ``inputs``."""
+    def process_config(self) -> dict[str, ProcessConfig]:
+        """``pipeline.processes``: each process's run options, ``params``, ``inputs`` and
+        ``outputs``, as validated (a process not listed has the defaults)."""
         pipeline = self.config.model.parameters.pipeline
-        processes = pipeline.processes if pipeline is not None else {}
-        return {
-            name: {
-                **options.run_options(),
-                "params": options.params,
-                "inputs": options.inputs,
-                "outputs": options.outputs,
-            }
-            for name, options in processes.items()
-        }
+        return dict(pipeline.processes) if pipeline is not None else {}
 
     @property
     def spill_threshold(self) -> int:

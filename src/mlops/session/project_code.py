@@ -39,7 +39,7 @@ def check_project(plugins: AdapterPluginManager, project: LoadedProject) -> Proj
     source = f"{project.display_path}: {ADJLIST_KEY}"
     notes = check_processes(project.graph, definitions, source=source)
     params = project.params()
-    own = {name: options.get("params") or {} for name, options in project.process_config.items()}
+    own = {name: options.params for name, options in project.process_config.items()}
     check_arguments(project.graph, definitions, lambda name: {**params, **own.get(name, {})})
     for note in notes:
         warnings.warn(note, PipelineWarning, stacklevel=3)
