@@ -21,7 +21,6 @@ read from it later. The entry is then one document, committed in one move.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from mlops.cache.payload_spill import (
 )
 from mlops.cache.process_hashing import code_hash, hash_bytes, stable_hash
 from mlops.config.process import StepInfo
+from mlops.runtime.clock import utc_now
 from mlops.runtime.json_values import record_params
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectStore
@@ -149,7 +149,7 @@ class StepStateManager:
             digest=encoded.digest,
             size=encoded.size,
             run_id=run_id,
-            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            created_at=utc_now(),
             duration=duration,
             metrics=list(metrics or []),
             artifacts=list(artifacts or []),

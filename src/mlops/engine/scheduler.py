@@ -19,7 +19,6 @@ which only carries the plan out. ``DaskNetworkXExecutor`` is its earlier name.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import graphlib
 import heapq
@@ -43,6 +42,7 @@ from mlops.engine.worker import (
     execute_process,
 )
 from mlops.errors import ConfigError, GraphError
+from mlops.runtime.clock import utc_now
 from mlops.runtime.json_values import record_params
 from mlops.tracking.process_record import ProcessRecord
 from mlops.tracking.status import ProcessStatus, RunStatus
@@ -57,10 +57,6 @@ def _shown(value: Any) -> str:
 
 
 _UNCONFIGURED = ProcessConfig()
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 class Scheduler:
@@ -265,7 +261,7 @@ class Scheduler:
                 record.metrics = list(entry.metrics)
                 record.artifacts = list(entry.artifacts)  # the same stored files, not copies
                 record.reason = f"reused: inputs unchanged since run {entry.run_id}"
-                record.started_at = record.finished_at = _now()
+                record.started_at = record.finished_at = utc_now()
                 self._results[name] = entry.ref
                 self._digests[name] = entry.digest
                 self._set(record, ProcessStatus.CACHED)
@@ -277,7 +273,7 @@ class Scheduler:
                 hint=f"run the pipeline once, or use --from {name}",
             )
         record.reason = self._why_run(name, key, mode, cacheable)
-        record.started_at = _now()
+        record.started_at = utc_now()
         self._set(record, ProcessStatus.RUNNING)
         definition = self.definitions[name]
         task = ProcessTask(
@@ -373,7 +369,7 @@ class Scheduler:
         record.metrics = outcome.metrics
         record.artifacts = outcome.artifacts
         record.steps = outcome.steps
-        record.finished_at = _now()
+        record.finished_at = utc_now()
         if outcome.status in (ProcessStatus.COMPLETED, ProcessStatus.FAILED):
             # Remembered after failures too, so the rerun can say what changed since.
             self.state.record_latest(

@@ -24,7 +24,6 @@ changes.
 from __future__ import annotations
 
 import abc
-import datetime as dt
 import hashlib
 import json
 import os
@@ -46,6 +45,7 @@ from mlops.environment.prefixes import (
 )
 from mlops.environment.utils import CommandResult, CommandRunner, SubprocessRunner
 from mlops.errors import EnvSetupError, StorageError
+from mlops.runtime.clock import utc_now
 from mlops.storage.atomic import atomic_write_text
 from mlops.storage.file_locks import file_lock
 
@@ -290,7 +290,7 @@ class PrefixEnvironmentManager(EnvironmentManager):
                 "tool": tool,
                 "python": str(self.python_path),
                 "project_dir": str(self.spec.project_dir),
-                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "created_at": utc_now("seconds"),
             }
             self._write_manifest(manifest)
         except BaseException:

@@ -10,7 +10,6 @@ round-trip mode, keeping the user's comments, key order and quoting.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import uuid
@@ -37,6 +36,7 @@ from mlops.environment.launch import LaunchCache
 from mlops.errors import ConfigError, GraphError, ProjectError
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.templates import render_template, template_names
+from mlops.runtime.clock import utc_now
 from mlops.runtime.project_ids import PROJECT_ID, check_project_id
 from mlops.runtime.workspace import Workspace
 from mlops.storage.atomic import atomic_write_text
@@ -286,7 +286,7 @@ class ProjectManager:
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
-            created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            created = utc_now("seconds")
 
             def add(projects: dict[str, dict[str, Any]]) -> None:
                 projects[project_id] = {"created_at": created, "template": template}

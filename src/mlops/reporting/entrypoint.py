@@ -20,7 +20,6 @@ Matplotlib draws with the Agg backend: no display, same pixels everywhere.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 import warnings
@@ -35,6 +34,7 @@ from mlops.errors import ConfigError, MlopsError
 from mlops.reporting.context import ChartContext
 from mlops.reporting.kv_utils import check_part, put_chart_record
 from mlops.reporting.registry import ChartRegistry, ChartSpec, load_entrypoint
+from mlops.runtime.clock import utc_now
 from mlops.storage.atomic import atomic_writer
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
@@ -152,7 +152,7 @@ def _render_one(
         "kind": config.type,
         "title": config.name.replace("_", " "),
         "run_id": run_id,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created_at": utc_now("seconds"),
     }
     try:
         spec = chart_spec_for(config, registry)

@@ -15,7 +15,6 @@ processes logging in parallel (Dask workers) never overwrite each other.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import numbers
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from mlops.errors import MlopsError
+from mlops.runtime.clock import utc_now
 from mlops.runtime.json_values import JSONValue, record_params
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
@@ -77,10 +77,6 @@ def check_metric(name: object, value: object, step: object) -> tuple[str, float,
     ):
         raise TrackingError(f"step of metric {name!r} must be an integer >= 0, got {step!r}")
     return name, float(value), None if step is None else int(step)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 class _RunState:
@@ -143,7 +139,7 @@ class LocalExperimentTracker:
             "run_id": run_id,
             "project": project,
             "status": "running",
-            "started_at": _now(),
+            "started_at": utc_now(),
             "ended_at": None,
             "params": record_params(params or {}),
             "pid": os.getpid(),
@@ -186,7 +182,7 @@ class LocalExperimentTracker:
     def end_run(self, status: str = "finished") -> None:
         run_id = self._state.require()
         record = self._record(run_id)
-        record.update(status=status, ended_at=_now())
+        record.update(status=status, ended_at=utc_now())
         self.kv.set(f"tracking/runs/{run_id}", record)
         self._state.run_id = None
 

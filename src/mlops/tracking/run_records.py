@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops.config.graph import PipelineGraph
+from mlops.runtime.clock import utc_now
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.tracking.process_record import ProcessRecord
 from mlops.tracking.run_owner import describe_owner, owner_gone, owner_record
@@ -38,10 +39,6 @@ def new_run_id() -> str:
     """``20261121T071129-3f2a9c``: sortable by start time, unique across hosts."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 class RunRecorder:
@@ -65,7 +62,7 @@ class RunRecorder:
             "run_id": run_id,
             "project": project,
             "status": RunStatus.RUNNING.value,
-            "started_at": _now(),
+            "started_at": utc_now(),
             "finished_at": None,
             "duration": None,
             "pid": os.getpid(),
@@ -113,7 +110,7 @@ class RunRecorder:
                         metrics[f"{name}.{point['name']}"] = point["value"]
             self.summary.update(
                 status=status.value,
-                finished_at=_now(),
+                finished_at=utc_now(),
                 duration=round(time.perf_counter() - self._started, 6),
                 metrics=metrics,
                 counts=process_counts({"processes": self.processes}),
