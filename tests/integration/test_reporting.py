@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from fixtures.projects import ProjectFactory
-from mlops.reporting.entrypoint import ChartWarning
 from mlops.reporting.kv_utils import get_chart_record, list_chart_records
+from mlops.reporting.rendering import ChartWarning
 from mlops.session.platform import MLPlatform
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import click
 
 from mlops.cli.options import request_options
 from mlops.cli.state import CliState, pass_state, show_debug_log
-from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
+from mlops.cluster.batch_jobs import DEFAULT_DATA_PARAM
 from mlops.runtime.request import RunRequest
 
 

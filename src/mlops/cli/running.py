@@ -23,7 +23,7 @@ from dataclasses import replace
 from rich.console import Console
 
 from mlops.cli.progress import BuildProgress, RunDisplay
-from mlops.cluster.process_runner import DEFAULT_DATA_PARAM
+from mlops.cluster.batch_jobs import DEFAULT_DATA_PARAM
 from mlops.environment.launch import REEXEC_VARIABLE, LaunchCache, request_args, run_child
 from mlops.environment.setup_env import inside, launch_of
 from mlops.errors import ExitCode

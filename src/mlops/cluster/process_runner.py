@@ -2,55 +2,27 @@
 
 It is ``mlops job run`` under the name batch scripts have used: the same
 options, the same one-line summary and exit statuses (see
-:mod:`mlops.session.batch_job`). The command line is the top layer and this package
-sits below it, so :func:`main` reaches it by name when called, as a console
-script does; nothing here imports it.
-
-What a job needs from the cluster's side lives here: the CPUs SLURM granted
-(:func:`slurm_cpus`) and where ``--training-data`` points
-(:func:`resolve_data_path`).
+:mod:`mlops.session.batch_job`). Nothing of mlops imports this module: its
+:func:`main` runs the command line, the top layer, as a console script does
+(the one upward import, declared in the import contracts). What a job needs
+from the cluster's side is :mod:`mlops.cluster.batch_jobs`, whose names are
+here too under the names the platform's spec gives them.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from mlops.errors import ConfigError
+from mlops.cluster.batch_jobs import (
+    DEFAULT_DATA_PARAM,
+    SLURM_CPU_VARIABLES,
+    resolve_data_path,
+    slurm_cpus,
+    suggested_workers,
+)
 from mlops.runtime.workspace import Workspace
-
-SLURM_CPU_VARIABLES = ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE")
-DEFAULT_DATA_PARAM = "data_file"
-
-
-def slurm_cpus(environ: Mapping[str, str]) -> int | None:
-    """The CPUs SLURM gave this job, from the first variable that holds a number."""
-    for name in SLURM_CPU_VARIABLES:
-        match = re.match(r"\s*(\d+)", environ.get(name, ""))
-        if match and int(match.group(1)) > 0:
-            return int(match.group(1))
-    return None
-
-
-def suggested_workers(configured: int | None, environ: Mapping[str, str]) -> int | None:
-    """``configured`` when set, else SLURM's CPUs (None outside SLURM)."""
-    return configured if configured is not None else slurm_cpus(environ)
-
-
-def resolve_data_path(path: str, *, project_dir: Path, workspace: Path) -> Path:
-    """``path`` as an absolute path: as given, else under the project, else the workspace."""
-    given = Path(path).expanduser()
-    candidates = [given] if given.is_absolute() else [project_dir / given, workspace / given]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate.resolve()
-    looked = ", ".join(str(c) for c in candidates)
-    raise ConfigError(
-        f"--training-data: {path} does not exist (looked at {looked})",
-        hint="give an absolute path, or one relative to the project folder or the workspace",
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -168,17 +168,19 @@ def _locked_pins(path: Path, subdir: str) -> tuple[list[str], list[str]]:
 def _environment_file(
     path: Path, key: str = "environment.conda.environment_file"
 ) -> dict[str, Any]:
-    """An ``environment.yml``'s document (channels, dependencies), as plain data."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """An ``environment.yml``'s document (channels, dependencies), as plain data.
+
+    Read by the config reader, within its bounds: it is the user's file too.
+    """
+    from mlops.config.yaml_files import plain_data, read_yaml_file
+    from mlops.errors import ConfigError
 
     try:
-        document = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        document = plain_data(read_yaml_file(path, f"{key}: {path}"))
     except FileNotFoundError as exc:
         raise EnvSetupError(f"{key}: {path} does not exist") from exc
-    except (OSError, UnicodeError, YAMLError) as exc:
-        reason = " ".join(str(exc).split())
-        raise EnvSetupError(f"{key}: {path}: {reason}") from exc
+    except ConfigError as exc:
+        raise EnvSetupError(exc.message, hint=exc.hint) from exc
     if not isinstance(document, dict):
         raise EnvSetupError(f"{path}: expected channels: and dependencies:")
     return document

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from mlops.cluster.process_runner import DEFAULT_DATA_PARAM, resolve_data_path, suggested_workers
+from mlops.cluster.batch_jobs import DEFAULT_DATA_PARAM, resolve_data_path, suggested_workers
 from mlops.managers.loaded_project import LoadedProject
 from mlops.runtime.request import RunRequest
 from mlops.session.platform import RunReport

@@ -11,9 +11,9 @@ from mlops.adapters.base import ModelAdapter
 from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.errors import ConfigError, MlopsError
 from mlops.managers.loaded_project import LoadedProject
-from mlops.reporting.entrypoint import ChartJob, ChartWarning, render_charts
 from mlops.reporting.kv_utils import check_part
 from mlops.reporting.registry import discover_charts
+from mlops.reporting.rendering import ChartJob, ChartWarning, render_charts
 from mlops.session.settings import ProjectStores, open_stores
 from mlops.tracking.run_records import get_run, latest_run
 

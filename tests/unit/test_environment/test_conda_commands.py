@@ -116,3 +116,40 @@ def test_repository_environment_yml_is_valid_for_the_session() -> None:
     root = Path(__file__).resolve().parents[3]
     spec = conda.choose_spec(root)
     assert spec.path.name in {"environment.yml", "conda-lock.yml"}
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        ("fifo", "not a regular file"),
+        ("tag", "cannot read this value"),
+        ("bomb", "once aliases are expanded"),
+        ("list", "expected channels: and dependencies:"),
+    ],
+    ids=["fifo", "unbuildable-value", "alias-bomb", "not-a-mapping"],
+)
+def test_an_environment_file_is_read_within_the_config_readers_bounds(
+    tmp_path: Path, make: str, message: str
+) -> None:
+    """The user's environment.yml goes through the config reader: a FIFO, a value Python
+    cannot build or an alias bomb is one EnvSetupError line, never a hang or a traceback."""
+    import os
+
+    from mlops.environment.conda_manager import _environment_file
+    from mlops.errors import EnvSetupError
+
+    path = tmp_path / "environment.yml"
+    if make == "fifo":
+        os.mkfifo(path)
+    elif make == "tag":
+        path.write_text("channels: [conda-forge]\ndependencies:\n  - !!float abc\n")
+    elif make == "bomb":
+        lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'] + [
+            f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)
+        ]
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path.write_text("- python\n")
+    with pytest.raises(EnvSetupError, match=message) as raised:
+        _environment_file(path)
+    assert "\n" not in raised.value.one_line()
