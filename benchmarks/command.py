@@ -5,7 +5,7 @@ reading, the run record and interpreter shutdown are all counted. CPU time is
 the child's own (``os.wait4``), which the other work on a busy machine does not
 inflate the way it inflates wall time.
 
-(a) Start-up: ``python -c pass``, ``mlops --version``, ``import mlops.session.platform``.
+(a) Start-up: ``python -c pass``, ``mlops --version``, ``import mlops.platform``.
 (b) CPU per no-op process on a chain of N processes (``--local --no-cache``),
     net of a 1-process run, piped and under a pseudo-terminal (where the live
     progress table is drawn); Kedro's SequentialRunner on the same chain, net of
@@ -289,12 +289,12 @@ def shutdown_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
             f"| sklearn template, its 6 processes executed | {tree.label} | {executing:.3f} s "
             f"| {bare:.3f} s | {executing - bare:+.3f} s |"
         )
-        light = [str(python), "-c", "import mlops.session.platform; print('done')"]
+        light = [str(python), "-c", "import mlops.platform; print('done')"]
         rows.append(row("sklearn template, fully cached", tree.label, argv, light, env))
         env = project(tree, root, "cached", 1)
         argv = tree.mlops("run", "cached", "--local")
         timed(argv, env)
-        floor = [PYTHON, "-c", "import mlops.session.platform; print('done')"]
+        floor = [PYTHON, "-c", "import mlops.platform; print('done')"]
         rows.append(row("cached 1-process `--local`", tree.label, argv, floor, env))
     return rows
 
@@ -339,12 +339,12 @@ def startup_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
     rows.append(f"| `python -c pass` | {median(floor, 1):.3f}" + " |" * len(trees))
     for title, args in (
         ("`mlops --version`", ["--version"]),
-        ("`import mlops.session.platform`", None),
+        ("`import mlops.platform`", None),
     ):
         cells = []
         for tree in trees:
             env = tree.env(root / "none")
-            argv = tree.mlops(*args) if args else [PYTHON, "-c", "import mlops.session.platform"]
+            argv = tree.mlops(*args) if args else [PYTHON, "-c", "import mlops.platform"]
             cells.append(f"{median(measured(argv, env, repeat), 1):.3f}")
         rows.append(f"| {title} | " + " | ".join(cells) + " |")
     return rows
