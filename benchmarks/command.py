@@ -53,6 +53,14 @@ import sys
 from kedro.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
 from kedro.pipeline import node, pipeline
 from kedro.runner import ParallelRunner, SequentialRunner
+# A --baseline tree may predate `from mlops import process`: its projects take the
+# decorator from where it was then.
+IMPORT_PROCESS = [
+    "try:",
+    "    from mlops import process",
+    "except ImportError:",
+    "    from mlops.core.step_system import process",
+]
 
 def step(*_):
     return 1
@@ -91,7 +99,7 @@ def burn_source(loops: int) -> str:
     body = (
         "    total = 0\n    for i in range(LOOPS):\n        total += i * i % 7\n    return total\n"
     )
-    lines = ["from mlops import process", f"LOOPS = {loops}", ""]
+    lines = [*IMPORT_PROCESS, f"LOOPS = {loops}", ""]
     for name in ("left", "right"):
         lines += ["@process", f"def {name}():", body]
     return "\n".join(lines)
@@ -136,7 +144,7 @@ def executor_rows(trees: list[Tree], root: Path, repeat: int) -> list[str]:
 
 def chain_source(n: int, sleep: float = 0.0) -> str:
     body = f"time.sleep({sleep})\n    " if sleep else ""
-    lines = ["import time", "from mlops import process", ""]
+    lines = ["import time", *IMPORT_PROCESS, ""]
     lines += ["@process", "def p0():", f"    {body}return 0", ""]
     for i in range(1, n):
         lines += ["@process", f"def p{i}(p{i - 1}):", f"    {body}return p{i - 1}", ""]

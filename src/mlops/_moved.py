@@ -14,12 +14,15 @@ per import. New code imports from :mod:`mlops` or the new paths.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 #: Earlier module path -> where it is now.
 MOVED: dict[str, str] = {
@@ -83,8 +86,13 @@ SPLIT: dict[str, tuple[str, ...]] = {
 PACKAGES = frozenset({"mlops.core"})
 
 
-class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds an earlier module path, and loads it as the module where it lives now."""
+class _MovedFinder:
+    """Finds an earlier module path, and loads it as the module where it lives now.
+
+    A meta path finder and loader by protocol (``find_spec``, ``create_module``,
+    ``exec_module``): the ``importlib.abc`` base classes would import
+    ``importlib.resources`` with every ``import mlops``.
+    """
 
     def __init__(self) -> None:
         # The import system gives the module it loads the spec it found, even a module
@@ -99,7 +107,9 @@ class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname in MOVED or fullname in SPLIT or fullname in PACKAGES:
             return importlib.machinery.ModuleSpec(
-                fullname, self, is_package=fullname in PACKAGES or fullname in _MOVED_PACKAGES
+                fullname,
+                cast("Loader", self),
+                is_package=fullname in PACKAGES or fullname in _MOVED_PACKAGES,
             )
         return None
 

@@ -9,6 +9,7 @@ and completion stay fast.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -16,24 +17,47 @@ from collections.abc import Sequence
 import click
 
 from mlops import __version__
-from mlops.cli.env_commands import env_group, serve_command
-from mlops.cli.project_commands import (
-    config_command,
-    create_command,
-    delete_command,
-    info_command,
-    list_command,
-    workspace_command,
-)
-from mlops.cli.run_commands import charts_group, job_group, quickstart_command, run_command
-from mlops.cli.runs import runs_command
-from mlops.cli.state import CliState, accept_global_options, global_options, hide_debug_log
+from mlops.cli.state import CliState, global_options, hide_debug_log
 from mlops.errors import ExitCode, translate
 from mlops.runtime.interrupts import exit_status, signal_of
 from mlops.runtime.parent_death import adopt as adopt_parent
 
+#: Each command, by the module that defines it: imported when the command is used, so
+#: `mlops run` loads no other command and `mlops --version` none at all.
+COMMANDS: dict[str, str] = {
+    "workspace": "mlops.cli.project_commands:workspace_command",
+    "create": "mlops.cli.project_commands:create_command",
+    "list": "mlops.cli.project_commands:list_command",
+    "info": "mlops.cli.project_commands:info_command",
+    "delete": "mlops.cli.project_commands:delete_command",
+    "config": "mlops.cli.project_commands:config_command",
+    "run": "mlops.cli.run_commands:run_command",
+    "runs": "mlops.cli.runs:runs_command",
+    "job": "mlops.cli.run_commands:job_group",
+    "charts": "mlops.cli.run_commands:charts_group",
+    "quickstart": "mlops.cli.run_commands:quickstart_command",
+    "env": "mlops.cli.env_commands:env_group",
+    "serve": "mlops.cli.env_commands:serve_command",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when asked for (see :data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module, _, attribute = COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return command
+
 
 @click.group(
+    cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     params=global_options(),
 )
@@ -42,15 +66,6 @@ from mlops.runtime.parent_death import adopt as adopt_parent
 def cli(ctx: click.Context) -> None:
     """Run ML pipelines as projects: cached, tracked, reproducible."""
     ctx.ensure_object(CliState)
-
-
-for _command in (
-    workspace_command, create_command, list_command, info_command, delete_command,
-    config_command, run_command, job_group, charts_group, quickstart_command, env_group,
-    serve_command, runs_command,
-):  # fmt: skip
-    cli.add_command(_command)
-accept_global_options(cli)
 
 
 #: The statuses of a command a stop signal ended (:mod:`mlops.runtime.interrupts`).
@@ -109,4 +124,4 @@ def _main(args: list[str]) -> int:
     return outcome if isinstance(outcome, int) else int(ExitCode.OK)
 
 
-__all__ = ["STOPPED", "cli", "main"]
+__all__ = ["COMMANDS", "STOPPED", "cli", "main"]

@@ -8,7 +8,7 @@ import os
 import click
 
 from mlops.cli.output import echo_table, human_size
-from mlops.cli.state import CliState, pass_state
+from mlops.cli.state import CliState, accept_global_options, pass_state
 
 
 @click.group("env")
@@ -73,6 +73,10 @@ def serve_command(state: CliState, host: str, port: int, token: str | None) -> N
     settle_token(host, token, os.environ)  # refuse a bad bind before importing the server
     click.echo(f"mlops: serving {state.workspace().root} on http://{host}:{port}/", err=True)
     serve(state.workspace(), host=host, port=port, token=token)
+
+
+for _command in (env_group, serve_command):
+    accept_global_options(_command)
 
 
 __all__ = ["env_group", "serve_command"]

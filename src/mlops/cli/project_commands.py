@@ -10,7 +10,7 @@ import click
 
 from mlops import __version__
 from mlops.cli.output import echo_info, echo_table
-from mlops.cli.state import CliState, can_prompt, pass_state
+from mlops.cli.state import CliState, accept_global_options, can_prompt, pass_state
 from mlops.errors import ExitCode, ProjectError
 from mlops.runtime.workspace import infer_source_root
 
@@ -179,6 +179,17 @@ def config_command(
 
         return validate_project(state.workspace(), name, local=local, verbosity=state.verbosity)
     return int(ExitCode.OK)
+
+
+for _command in (
+    workspace_command,
+    create_command,
+    list_command,
+    info_command,
+    delete_command,
+    config_command,
+):
+    accept_global_options(_command)
 
 
 __all__ = [

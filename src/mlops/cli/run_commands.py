@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from mlops.cli.options import request_options
-from mlops.cli.state import CliState, pass_state, show_debug_log
+from mlops.cli.state import CliState, accept_global_options, pass_state, show_debug_log
 from mlops.cluster.batch_jobs import DEFAULT_DATA_PARAM
 from mlops.runtime.request import RunRequest
 
@@ -154,6 +154,10 @@ def quickstart_command(state: CliState, *, name: str, template: str) -> int:
     from mlops.cli.running import quickstart
 
     return quickstart(state.workspace(), name, template=template, verbosity=state.verbosity)
+
+
+for _command in (run_command, job_group, charts_group, quickstart_command):
+    accept_global_options(_command)
 
 
 __all__ = ["charts_group", "job_group", "quickstart_command", "run_command"]

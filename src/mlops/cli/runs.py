@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mlops.cli.output import echo_table
-from mlops.cli.state import CliState, can_prompt, pass_state
+from mlops.cli.state import CliState, accept_global_options, can_prompt, pass_state
 from mlops.errors import ProjectError
 
 if TYPE_CHECKING:
@@ -185,6 +185,9 @@ def _delete(kv: KVStore, name: str, run: str, *, force: bool) -> None:
             return
     delete_run(kv, run_id)
     click.echo(f"Deleted run {run_id} of {name}")
+
+
+accept_global_options(runs_command)
 
 
 __all__ = ["RUN_ACTIONS", "runs_command"]

@@ -117,13 +117,17 @@ def can_prompt() -> bool:
     return sys.stdin.isatty()
 
 
-def accept_global_options(group: click.Group) -> None:
-    """Give every command under ``group`` the global options."""
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            accept_global_options(command)
-        else:
-            command.params.extend(global_options())
+def accept_global_options(command: click.Command) -> click.Command:
+    """Give ``command`` (every command under it, for a group) the global options, once."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_global_options(sub)
+    elif not any(p.name in _GLOBAL_NAMES for p in command.params):
+        command.params.extend(global_options())
+    return command
+
+
+_GLOBAL_NAMES = frozenset(option.name for option in global_options())
 
 
 __all__ = [
