@@ -47,12 +47,6 @@ from pathlib import Path
 from _timing import BURN, burn_loops
 
 PYTHON = os.environ.get("MLOPS_BENCH_PYTHON") or sys.executable
-
-KEDRO_CHAIN = """
-import sys
-from kedro.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
-from kedro.pipeline import node, pipeline
-from kedro.runner import ParallelRunner, SequentialRunner
 # A --baseline tree may predate `from mlops import process`: its projects take the
 # decorator from where it was then.
 IMPORT_PROCESS = [
@@ -61,6 +55,12 @@ IMPORT_PROCESS = [
     "except ImportError:",
     "    from mlops.core.step_system import process",
 ]
+
+KEDRO_CHAIN = """
+import sys
+from kedro.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
+from kedro.pipeline import node, pipeline
+from kedro.runner import ParallelRunner, SequentialRunner
 
 def step(*_):
     return 1
