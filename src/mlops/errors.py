@@ -93,6 +93,7 @@ EXTRA_OF_MODULE = {
     "mlflow": "mlflow",
     "sqlalchemy": "mlflow",
     "alembic": "mlflow",
+    "optuna": "optuna",
 }
 
 

@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "config": "mlops.cli.project_commands:config_command",
     "run": "mlops.cli.run_commands:run_command",
     "runs": "mlops.cli.runs:runs_command",
+    "sweep": "mlops.cli.sweep_commands:sweep_command",
+    "sweeps": "mlops.cli.sweep_commands:sweeps_command",
     "job": "mlops.cli.run_commands:job_group",
     "charts": "mlops.cli.run_commands:charts_group",
     "quickstart": "mlops.cli.run_commands:quickstart_command",

@@ -59,6 +59,7 @@ RUN_ACTIONS = ("show", "compare", "delete")
 @click.option(
     "--metric", "metrics", multiple=True, metavar="NAME", help="List this metric (repeatable)."
 )
+@click.option("--sweep", "sweep_id", metavar="ID", help="Only the runs of this sweep's points.")
 @click.option("--changed", is_flag=True, help="compare: only the rows where the runs differ.")
 @click.option("--force", "-f", is_flag=True, help="delete: without asking.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -70,6 +71,7 @@ def runs_command(  # noqa: PLR0913 - click passes each of the command's options 
     action: str | None,
     runs: tuple[str, ...],
     metrics: tuple[str, ...],
+    sweep_id: str | None,
     changed: bool,
     force: bool,
     as_json: bool,
@@ -88,7 +90,7 @@ def runs_command(  # noqa: PLR0913 - click passes each of the command's options 
         raise click.UsageError("compare needs two runs or more (e.g. latest previous)")
     with _project_runs(state, name) as kv:
         if action is None:
-            _list(kv, name, metrics, as_json)
+            _list(kv, name, metrics, as_json, sweep_id)
         elif action == "show":
             _show(kv, name, runs[0], as_json)
         elif action == "compare":
@@ -97,10 +99,14 @@ def runs_command(  # noqa: PLR0913 - click passes each of the command's options 
             _delete(kv, name, runs[0], force=force)
 
 
-def _list(kv: KVStore, name: str, metrics: Sequence[str], as_json: bool) -> None:
+def _list(
+    kv: KVStore, name: str, metrics: Sequence[str], as_json: bool, sweep_id: str | None = None
+) -> None:
     from mlops.tracking.run_history import history
 
     rows = history(kv, metrics)
+    if sweep_id is not None:
+        rows = [row for row in rows if str(row.get("sweep") or "").startswith(sweep_id)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -16,6 +16,7 @@ pipeline declaration the engine reads.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from mlops.config.cluster import (
 from mlops.config.errors import config_error, describe
 from mlops.config.pipeline import PipelineConfig, ProcessConfig
 from mlops.config.storage import KVOptions, ObjectOptions
+from mlops.config.sweeps import SweepConfig
 from mlops.config.yaml_files import (
     dump_yaml,
     parse_scalar,
@@ -50,6 +52,9 @@ from mlops.runtime.workspace import CONFIG_RELATIVE_PATH
 
 _log = logging.getLogger(__name__)
 ENV_MANAGERS = ("venv", "conda", "pyenv", "system")
+
+
+SWEEP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
 class _Strict(BaseModel):
@@ -264,6 +269,18 @@ class ProjectConfig(_Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    sweeps: dict[str, SweepConfig] = Field(default_factory=dict)
+
+    @field_validator("sweeps")
+    @classmethod
+    def _sweep_names(cls, value: dict[str, SweepConfig]) -> dict[str, SweepConfig]:
+        for name in value:
+            if not SWEEP_NAME.match(name):
+                raise ValueError(
+                    f"{name!r} is not a sweep name (letters, digits, '_' and '-', "
+                    "starting with a letter)"
+                )
+        return value
 
 
 # ------------------------------------------------------------------ loading with precise errors
@@ -338,6 +355,7 @@ __all__ = [
     "ReportingConfig",
     "ReproducibilityConfig",
     "StorageConfig",
+    "SweepConfig",
     "dump_yaml",
     "load_cluster_config",
     "load_project_config",

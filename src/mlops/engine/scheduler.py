@@ -34,6 +34,7 @@ from mlops.engine.code_versions import source_digest
 from mlops.engine.executors import Executor, ResultFuture
 from mlops.engine.param_usage import param_usage
 from mlops.engine.plan import PipelineRun, RunPlan, Selection, check_arguments
+from mlops.engine.sharing import TaskSharing
 from mlops.engine.worker import (
     FunctionRef,
     ProcessOutcome,
@@ -69,8 +70,11 @@ class Scheduler:
         executor: Executor,
         state: StepStateManager,
         stores: StoreHandle,
+        sharing: TaskSharing | None = None,
     ) -> None:
         self.plan = plan
+        self.sharing = sharing
+        self._followed: set[str] = set()
         self.graph = plan.graph
         self.definitions = plan.definitions
         self.executor = executor
@@ -195,44 +199,47 @@ class Scheduler:
 
     def run(self, on_update: Callable[[ProcessRecord], None] | None = None) -> PipelineRun:
         """Run the plan; ``on_update`` hears of every process's record as it changes."""
+        self.start(on_update)
+        while not self.done:
+            done = self.executor.wait(self.running)
+            for future in [f for f in self.running if f in done]:  # in submission order
+                self.finished(future)
+        return self.outcome()
+
+    # A run in steps, so that one loop can drive several schedulers (a sweep's points).
+
+    def start(self, on_update: Callable[[ProcessRecord], None] | None = None) -> None:
+        """Start what can start; then :meth:`finished` for each future of :attr:`running`
+        as it completes, until :attr:`done`."""
         self.on_update = on_update
         # graphlib keeps the count of unsettled upstream processes; what it releases
         # joins a heap ordered by declaration, so processes start in the user's order.
-        sorter = graphlib.TopologicalSorter({n: self.graph.upstream(n) for n in self.graph.order})
-        sorter.prepare()
-        position = self.graph.position
-        ready: list[tuple[int, str]] = []
-        running: dict[ResultFuture, str] = {}
+        self._sorter = graphlib.TopologicalSorter(
+            {n: self.graph.upstream(n) for n in self.graph.order}
+        )
+        self._sorter.prepare()
+        self._ready: list[tuple[int, str]] = []
+        self._running: dict[ResultFuture, str] = {}
+        self._settle()
+        self._advance()
 
-        def settle(name: str | None = None) -> None:
-            if name is not None:
-                sorter.done(name)
-            for released in sorter.get_ready():
-                heapq.heappush(ready, (position[released], released))
+    @property
+    def running(self) -> list[ResultFuture]:
+        """The futures this run waits for, in the order they were submitted."""
+        return list(self._running)
 
-        settle()
-        while ready or running:
-            while ready:
-                _, name = heapq.heappop(ready)
-                blocked = [
-                    u for u in self.graph.upstream(name) if self.records[u].status in _BLOCKING
-                ]
-                if blocked:
-                    upstream = self.records[blocked[0]]
-                    self._skip(name, f"upstream {upstream.name!r} {upstream.status.value}")
-                    settle(name)
-                    continue
-                future = self._start(name)
-                if future is None:
-                    settle(name)
-                else:
-                    running[future] = name
-            if running:
-                done = self.executor.wait(list(running))
-                for future in [f for f in running if f in done]:  # in submission order
-                    name = running.pop(future)
-                    self._finish(name, future)
-                    settle(name)
+    @property
+    def done(self) -> bool:
+        return not self._ready and not self._running
+
+    def finished(self, future: ResultFuture) -> None:
+        """``future`` completed: record its process, then start what that released."""
+        name = self._running.pop(future)
+        self._finish(name, future)
+        self._settle(name)
+        self._advance()
+
+    def outcome(self) -> PipelineRun:
         failed = any(r.status is ProcessStatus.FAILED for r in self.records.values())
         return PipelineRun(
             self.run_id,
@@ -241,6 +248,28 @@ class Scheduler:
             self._results,
             objects=self.state.objects,
         )
+
+    def _settle(self, name: str | None = None) -> None:
+        if name is not None:
+            self._sorter.done(name)
+        position = self.graph.position
+        for released in self._sorter.get_ready():
+            heapq.heappush(self._ready, (position[released], released))
+
+    def _advance(self) -> None:
+        while self._ready:
+            _, name = heapq.heappop(self._ready)
+            blocked = [u for u in self.graph.upstream(name) if self.records[u].status in _BLOCKING]
+            if blocked:
+                upstream = self.records[blocked[0]]
+                self._skip(name, f"upstream {upstream.name!r} {upstream.status.value}")
+                self._settle(name)
+                continue
+            future = self._start(name)
+            if future is None:
+                self._settle(name)
+            else:
+                self._running[future] = name
 
     def _start(self, name: str) -> ResultFuture | None:
         record = self.records[name]
@@ -272,8 +301,14 @@ class Scheduler:
                 "which is not in the cache",
                 hint=f"run the pipeline once, or use --from {name}",
             )
-        record.reason = self._why_run(name, key, mode, cacheable)
         record.started_at = utc_now()
+        shared = self.sharing.running(key.key) if self.sharing and cacheable else None
+        if shared is not None:  # another run of the sweep is computing this very result
+            record.reason = f"reused: executed once for the sweep, by run {shared.run_id}"
+            self._followed.add(name)
+            self._set(record, ProcessStatus.RUNNING)
+            return shared.future
+        record.reason = self._why_run(name, key, mode, cacheable)
         self._set(record, ProcessStatus.RUNNING)
         definition = self.definitions[name]
         task = ProcessTask(
@@ -292,7 +327,10 @@ class Scheduler:
             reuse_steps=self.use_cache and mode != "force",
             spill_threshold=self.spill_threshold,
         )
-        return self.executor.submit(execute_process, task)
+        future = self.executor.submit(execute_process, task)
+        if self.sharing is not None and cacheable:
+            self.sharing.add(key.key, future, self.run_id)
+        return future
 
     @functools.cached_property
     def _code_version(self) -> str | None:
@@ -363,6 +401,11 @@ class Scheduler:
             outcome = ProcessOutcome(
                 name, ProcessStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
             )
+        if name in self._followed:
+            self._finish_shared(name, outcome)
+            return
+        if self.sharing is not None:
+            self.sharing.release(self._keys[name].key, future)
         record.duration = outcome.duration
         record.attempts = outcome.attempts
         record.iterations = outcome.iterations
@@ -388,6 +431,22 @@ class Scheduler:
             record.error = outcome.error
             record.traceback = outcome.traceback
         self._set(record, outcome.status)
+
+    def _finish_shared(self, name: str, outcome: ProcessOutcome) -> None:
+        """A result another run of the sweep computed: this run reuses it, as from the
+        cache (it was executed once), or fails with it."""
+        record = self.records[name]
+        record.metrics, record.artifacts = list(outcome.metrics), list(outcome.artifacts)
+        record.finished_at = utc_now()
+        if outcome.status is ProcessStatus.COMPLETED:
+            record.cache_hit = True
+            self._results[name] = outcome.result
+            self._digests[name] = outcome.digest or ""
+            self._set(record, ProcessStatus.CACHED)
+            return
+        record.error = f"the shared execution failed: {outcome.error or outcome.reason}"
+        record.traceback = outcome.traceback
+        self._set(record, ProcessStatus.FAILED)
 
     def _skip(self, name: str, reason: str) -> None:
         record = self.records[name]

@@ -45,7 +45,7 @@ class CommandOption:
     ``kind``: ``value`` takes a value (``--from fit``), ``switch`` sets the field
     true, ``negated switch`` false (``--no-cache``), ``assignments`` is
     ``--set KEY=VALUE``, repeatable, into a mapping. ``commands`` are those that
-    offer it (``run``, ``job``).
+    offer it (``run``, ``job``, ``sweep``).
     """
 
     flag: str
@@ -54,7 +54,7 @@ class CommandOption:
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
     minimum: int | None = None
-    commands: frozenset[str] = frozenset({"run", "job"})
+    commands: frozenset[str] = frozenset({"run", "job", "sweep"})
 
 
 def _option(default: Any = None, *, factory: Any = None, **declared: Any) -> Any:
@@ -80,10 +80,16 @@ class RunRequest:
 
     project: str
     from_process: str | None = _option(
-        flag="--from", metavar="PROCESS", help="Rerun PROCESS and everything after it."
+        flag="--from",
+        metavar="PROCESS",
+        help="Rerun PROCESS and everything after it.",
+        commands=frozenset({"run", "job"}),
     )
     only: str | None = _option(
-        flag="--only", metavar="PROCESS", help="Run only PROCESS (its inputs must be cached)."
+        flag="--only",
+        metavar="PROCESS",
+        help="Run only PROCESS (its inputs must be cached).",
+        commands=frozenset({"run", "job"}),
     )
     use_cache: bool = _option(
         True, flag="--no-cache", kind="negated switch", help="Run every process; reuse nothing."
@@ -131,7 +137,7 @@ class RunRequest:
         flag="--local",
         kind="switch",
         help="Run in this interpreter, not the project's environment.",
-        commands=frozenset({"run"}),
+        commands=frozenset({"run", "sweep"}),
     )
     verbosity: int = 0
     debug: bool = False

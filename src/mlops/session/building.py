@@ -12,8 +12,9 @@ is over, however it ended.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mlops.adapters.plugin_manager import AdapterPluginManager
@@ -22,9 +23,10 @@ from mlops.cluster.local_executors import create_executor, start_early
 from mlops.engine.executors import Executor
 from mlops.engine.plan import RunPlan, Selection
 from mlops.engine.scheduler import Scheduler
-from mlops.engine.store_transport import LiveStores
+from mlops.engine.sharing import TaskSharing
+from mlops.engine.store_transport import LiveStores, StoreHandle
 from mlops.managers.loaded_project import LoadedProject
-from mlops.managers.reproducibility_manager import ReproducibilityManager
+from mlops.managers.reproducibility_manager import ReproducibilityManager, SeedReport
 from mlops.runtime.context import RuntimeContext
 from mlops.runtime.json_values import record_params
 from mlops.runtime.request import RunRequest
@@ -47,19 +49,172 @@ from mlops.tracking.status import RunStatus
 
 
 @dataclass(frozen=True)
+class RunSession:
+    """What the runs of one command share: the project's checked code, its stores and run
+    lock, the executor, and how workers reach the stores. One run has one; a sweep's
+    points share one, so the lock is held once and the workers start once."""
+
+    request: RunRequest
+    project: LoadedProject
+    code: ProjectCode
+    stores: ProjectStores
+    executor: Executor
+    handle: StoreHandle
+    context: RuntimeContext
+    state_dir: Path
+    seeds: SeedReport
+    reproducibility: ReproducibilityManager
+
+    def build(
+        self,
+        request: RunRequest | None = None,
+        project: LoadedProject | None = None,
+        *,
+        on_update: Callable[[ProcessRecord], None] | None = None,
+        sweep: Mapping[str, Any] | None = None,
+        sharing: TaskSharing | None = None,
+    ) -> BuiltRun:
+        """One run of the session: ``project`` loaded with this run's overrides (the
+        session's by default), its plan checked before anything is recorded, then its
+        tracker run, record and listeners. ``sweep``: the sweep it is a point of, whose runs
+        compute a result they share once (``sharing``)."""
+        request = request or self.request
+        project = project or self.project
+        run_id = request.run_id or new_run_id()
+        plan = RunPlan(
+            project.graph,
+            self.code.definitions,
+            run_id=run_id,
+            project=project.id,
+            params=project.params(),
+            process_config=project.process_config,
+            env_hash=project.env_hash,
+            seed=self.seeds.seed,
+            use_cache=request.use_cache,
+            selection=Selection(from_process=request.from_process, only=request.only),
+            source_root=self.code.adapter.source_root.resolve(),
+            project_dir=project.path.resolve(),
+            spill_threshold=project.spill_threshold,
+        )
+        # Made before anything is recorded: it checks the selection and the arguments.
+        state = StepStateManager(self.stores.kv, self.stores.objects)
+        scheduler = Scheduler(
+            plan, executor=self.executor, state=state, stores=self.handle, sharing=sharing
+        )
+        tracker = open_tracker(project.config, self.stores, self.state_dir)
+        parent = str(sweep["sweep_id"]) if sweep else None
+        tracker.start_run(run_id, project=project.id, params=plan.params, parent=parent)
+        notes = list(self.code.notes)
+        details: dict[str, Any] = {
+            "executor": self.executor.name,
+            "use_cache": request.use_cache,
+            "selection": {"from": request.from_process, "only": request.only},
+            "resumed_from": failed_run_id(latest_run(self.stores.kv)),
+            "seed": self.seeds.seed,
+            "seeded": list(self.seeds.seeded),
+            "framework": self.code.adapter.framework,
+            "environment": {
+                "manager": project.environment_manager,
+                "spec_hash": project.env_hash,
+            },
+            "execution": self.context.as_record(),
+            "warnings": notes,  # the listeners add to it before the summary is written
+            "params": record_params(plan.params),
+            "overrides": record_params(project.overrides),
+        }
+        if sweep:
+            details["sweep"] = dict(sweep)
+        recorder = RunRecorder(
+            self.stores.kv,
+            run_id=run_id,
+            project=project.id,
+            graph=project.graph,
+            details=details,
+            environment=self.reproducibility.environment_record(),
+        )
+        listeners = RunListeners(
+            recorder, MidRunTracking(tracker, run_id, self.stores.objects), on_update, notes
+        )
+        return BuiltRun(run_id, project, self, plan, scheduler, recorder, listeners)
+
+
+@dataclass(frozen=True)
 class BuiltRun:
     """One run, ready: the runner needs nothing else."""
 
     run_id: str
     project: LoadedProject
-    code: ProjectCode
+    session: RunSession
     plan: RunPlan
-    stores: ProjectStores
-    executor: Executor
     scheduler: Scheduler
     recorder: RunRecorder
     listeners: RunListeners
-    context: RuntimeContext
+
+    @property
+    def code(self) -> ProjectCode:
+        return self.session.code
+
+    @property
+    def stores(self) -> ProjectStores:
+        return self.session.stores
+
+    @property
+    def executor(self) -> Executor:
+        return self.session.executor
+
+    @property
+    def context(self) -> RuntimeContext:
+        return self.session.context
+
+
+@contextlib.contextmanager
+def open_session(
+    request: RunRequest,
+    project: LoadedProject,
+    *,
+    workspace: Workspace,
+    plugins: AdapterPluginManager,
+    client: Any = None,
+    execution: RuntimeContext | None = None,
+) -> Iterator[RunSession]:
+    """Open what the runs of ``request`` share (see :class:`RunSession`).
+
+    ``client`` is a cluster's Dask client, when the runs go there, and
+    ``execution`` says which path they took; both come from the placement.
+    Everything opened here is closed when the block ends.
+    """
+    config = project.config
+    reproducibility = ReproducibilityManager(config.reproducibility)
+    seeds = reproducibility.apply_seed()
+    executor_name = request.executor or config.executor.type
+    start_early(executor_name, client=client)
+    code = check_project(plugins, project)
+    state_dir = workspace.ensure().state_dir
+    stores = open_stores(project, state_dir)
+    context = execution_context(execution, project.id, workspace.root, project.path, stores)
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(stores.close)
+        cleanup.enter_context(
+            exclusive_run(
+                state_dir / "locks" / f"run-{project.id}.lock",
+                project.id,
+                lambda: _running_run(stores),
+            )
+        )
+        executor = create_executor(
+            executor_name,
+            n_workers=request.n_workers or config.executor.n_workers,
+            threads_per_worker=config.executor.threads_per_worker,
+            client=client,
+        )
+        cleanup.callback(executor.close)
+        handle = store_handle(executor, stores, state_dir, project.id)
+        if isinstance(handle, LiveStores):
+            cleanup.callback(handle.release)
+        yield RunSession(
+            request, project, code, stores, executor, handle, context, state_dir, seeds,
+            reproducibility,
+        )  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -73,97 +228,12 @@ def build_run(
     client: Any = None,
     execution: RuntimeContext | None = None,
 ) -> Iterator[BuiltRun]:
-    """Build the run of ``request`` (its project loaded once, by the caller).
-
-    ``client`` is a cluster's Dask client, when the run goes there, and
-    ``execution`` says which path it took; both come from the placement.
-    Everything opened here is closed when the block ends.
-    """
-    config = project.config
-    reproducibility = ReproducibilityManager(config.reproducibility)
-    seeds = reproducibility.apply_seed()
-    executor_name = request.executor or config.executor.type
-    start_early(executor_name, client=client)
-    code = check_project(plugins, project)
-    state_dir = workspace.ensure().state_dir
-    stores = open_stores(project, state_dir)
-    context = execution_context(execution, project.id, workspace.root, project.path, stores)
-    run_id = request.run_id or new_run_id()
-    with contextlib.ExitStack() as cleanup:
-        cleanup.callback(stores.close)
-        cleanup.enter_context(
-            exclusive_run(
-                state_dir / "locks" / f"run-{project.id}.lock",
-                project.id,
-                lambda: _running_run(stores),
-            )
-        )
-        previous = latest_run(stores.kv)
-        executor = create_executor(
-            executor_name,
-            n_workers=request.n_workers or config.executor.n_workers,
-            threads_per_worker=config.executor.threads_per_worker,
-            client=client,
-        )
-        cleanup.callback(executor.close)
-        handle = store_handle(executor, stores, state_dir, project.id)
-        if isinstance(handle, LiveStores):
-            cleanup.callback(handle.release)
-        plan = RunPlan(
-            project.graph,
-            code.definitions,
-            run_id=run_id,
-            project=project.id,
-            params=project.params(),
-            process_config=project.process_config,
-            env_hash=project.env_hash,
-            seed=seeds.seed,
-            use_cache=request.use_cache,
-            selection=Selection(from_process=request.from_process, only=request.only),
-            source_root=code.adapter.source_root.resolve(),
-            project_dir=project.path.resolve(),
-            spill_threshold=project.spill_threshold,
-        )
-        # Made before anything is recorded: it checks the selection and the arguments.
-        scheduler = Scheduler(
-            plan,
-            executor=executor,
-            state=StepStateManager(stores.kv, stores.objects),
-            stores=handle,
-        )
-        tracker = open_tracker(config, stores, state_dir)
-        tracker.start_run(run_id, project=project.id, params=plan.params)
-        notes = list(code.notes)
-        recorder = RunRecorder(
-            stores.kv,
-            run_id=run_id,
-            project=project.id,
-            graph=project.graph,
-            details={
-                "executor": executor.name,
-                "use_cache": request.use_cache,
-                "selection": {"from": request.from_process, "only": request.only},
-                "resumed_from": failed_run_id(previous),
-                "seed": seeds.seed,
-                "seeded": list(seeds.seeded),
-                "framework": code.adapter.framework,
-                "environment": {
-                    "manager": project.environment_manager,
-                    "spec_hash": project.env_hash,
-                },
-                "execution": context.as_record(),
-                "warnings": notes,  # the listeners add to it before the summary is written
-                "params": record_params(plan.params),
-                "overrides": record_params(project.overrides),
-            },
-            environment=reproducibility.environment_record(),
-        )
-        listeners = RunListeners(
-            recorder, MidRunTracking(tracker, run_id, stores.objects), on_update, notes
-        )
-        yield BuiltRun(
-            run_id, project, code, plan, stores, executor, scheduler, recorder, listeners, context
-        )
+    """Build the run of ``request`` (its project loaded once, by the caller): a session
+    of its own, and the run in it."""
+    with open_session(
+        request, project, workspace=workspace, plugins=plugins, client=client, execution=execution
+    ) as session:
+        yield session.build(on_update=on_update)
 
 
 def _running_run(stores: ProjectStores) -> str | None:
@@ -176,4 +246,4 @@ def _running_run(stores: ProjectStores) -> str | None:
     return None
 
 
-__all__ = ["BuiltRun", "build_run"]
+__all__ = ["BuiltRun", "RunSession", "build_run", "open_session"]

@@ -25,6 +25,7 @@ from typing import Any
 
 from mlops.adapters.plugin_manager import AdapterPluginManager
 from mlops.cluster.controller import ClusterController
+from mlops.engine.plan import PipelineRun
 from mlops.errors import MlopsError, StorageError
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.project_manager import ProjectManager
@@ -95,23 +96,35 @@ def cluster_controller(
 
 def run_built(built: BuiltRun) -> RunReport:
     """Carry out a built run: its plan, then its charts, then its record closed."""
-    listeners = built.listeners
     try:
         with activated(built.context):
-            pipeline = built.scheduler.run(listeners.update)
-    except KeyboardInterrupt as exc:
-        listeners.interrupted(exc, built.executor)
-        raise
+            pipeline = built.scheduler.run(built.listeners.update)
     except BaseException as exc:
-        message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
-        with contextlib.suppress(StorageError):  # the store may be what failed
-            listeners.finish(RunStatus.FAILED, {"message": message})
-        if isinstance(exc, StorageError):
-            raise StorageError(
-                f"run {built.run_id} stopped: its records could not be written: {exc.message}",
-                hint=exc.hint,
-            ) from exc
+        record_stop(built, exc)
         raise
+    return conclude(built, pipeline)
+
+
+def record_stop(built: BuiltRun, exc: BaseException) -> None:
+    """Record why a run stopped before its plan was done: ``interrupted`` by a stop signal
+    (its executor let go), else ``failed``; a store that refuses writes says so."""
+    listeners = built.listeners
+    if isinstance(exc, KeyboardInterrupt):
+        listeners.interrupted(exc, built.executor)
+        return
+    message = exc.one_line() if isinstance(exc, MlopsError) else repr(exc)
+    with contextlib.suppress(StorageError):  # the store may be what failed
+        listeners.finish(RunStatus.FAILED, {"message": message})
+    if isinstance(exc, StorageError):
+        raise StorageError(
+            f"run {built.run_id} stopped: its records could not be written: {exc.message}",
+            hint=exc.hint,
+        ) from exc
+
+
+def conclude(built: BuiltRun, pipeline: PipelineRun) -> RunReport:
+    """A run whose plan is done: its charts (when it completed), then its record closed."""
+    listeners = built.listeners
     failed = pipeline.failed_process
     error = {"process": failed, "message": pipeline.processes[failed].error} if failed else None
     # Charts are drawn before the run is closed, so their images reach the tracker's
@@ -133,4 +146,4 @@ def run_built(built: BuiltRun) -> RunReport:
     return RunReport(built.project.id, built.recorder.record, pipeline, listeners.notes, charts)
 
 
-__all__ = ["cluster_controller", "run_built", "run_request"]
+__all__ = ["cluster_controller", "conclude", "record_stop", "run_built", "run_request"]

@@ -49,8 +49,15 @@ class ExperimentTracker(Protocol):
     """What the engine and user code call; every backend implements all of it."""
 
     def start_run(
-        self, run_id: str, *, project: str, params: Mapping[str, Any] | None = None
-    ) -> None: ...
+        self,
+        run_id: str,
+        *,
+        project: str,
+        params: Mapping[str, Any] | None = None,
+        parent: str | None = None,
+    ) -> None:
+        """Begin run ``run_id``; ``parent``: the run it is part of (a sweep's), if any."""
+        ...
 
     def log_params(self, params: Mapping[str, Any]) -> None: ...
 
@@ -96,7 +103,12 @@ class NoOpExperimentTracker:
         self._state = _RunState()
 
     def start_run(
-        self, run_id: str, *, project: str, params: Mapping[str, Any] | None = None
+        self,
+        run_id: str,
+        *,
+        project: str,
+        params: Mapping[str, Any] | None = None,
+        parent: str | None = None,
     ) -> None:
         self._state.run_id = run_id
 
@@ -132,7 +144,12 @@ class LocalExperimentTracker:
     # ------------------------------------------------------------------ writing
 
     def start_run(
-        self, run_id: str, *, project: str, params: Mapping[str, Any] | None = None
+        self,
+        run_id: str,
+        *,
+        project: str,
+        params: Mapping[str, Any] | None = None,
+        parent: str | None = None,
     ) -> None:
         normalize_key(run_id, what="run id")
         record: dict[str, JSONValue] = {
@@ -143,6 +160,7 @@ class LocalExperimentTracker:
             "ended_at": None,
             "params": record_params(params or {}),
             "pid": os.getpid(),
+            "parent": parent,
         }
         self.kv.set(f"tracking/runs/{run_id}", record)
         self._state.run_id = run_id

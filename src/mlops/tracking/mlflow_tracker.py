@@ -129,8 +129,15 @@ class MlflowExperimentTracker:
     # ------------------------------------------------------------------ writing
 
     def start_run(
-        self, run_id: str, *, project: str, params: Mapping[str, Any] | None = None
+        self,
+        run_id: str,
+        *,
+        project: str,
+        params: Mapping[str, Any] | None = None,
+        parent: str | None = None,
     ) -> None:
+        """Begin the MLflow run; a sweep's point is nested under the sweep's run, by
+        MLflow's own convention (the ``mlflow.parentRunId`` tag), so its UI groups them."""
         name = self.experiment_name or project
         with self._translated(f"start a run in experiment {name!r}"):
             experiment = self._client.get_experiment_by_name(name)
@@ -140,15 +147,24 @@ class MlflowExperimentTracker:
                 )
             else:
                 experiment_id = experiment.experiment_id
-            run = self._client.create_run(
-                experiment_id,
-                run_name=run_id,
-                tags={**self.tags, "mlops.run_id": run_id, "mlops.project": project},
-            )
+            tags = {**self.tags, "mlops.run_id": run_id, "mlops.project": project}
+            if parent is not None:
+                tags["mlops.parent_run_id"] = parent
+                parent_run = self._find_run(experiment_id, parent)
+                if parent_run is not None:
+                    tags["mlflow.parentRunId"] = parent_run
+            run = self._client.create_run(experiment_id, run_name=run_id, tags=tags)
         self._run = run.info.run_id
         self.mlops_run_id = run_id
         if params:
             self.log_params(params)
+
+    def _find_run(self, experiment_id: str, mlops_run_id: str) -> str | None:
+        """The MLflow id of the run mlops knows as ``mlops_run_id`` in this experiment."""
+        found = self._client.search_runs(
+            [experiment_id], filter_string=f"tags.`mlops.run_id` = '{_quoted(mlops_run_id)}'"
+        )
+        return str(found[0].info.run_id) if found else None
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         from mlflow.entities import Param

@@ -17,6 +17,7 @@ from mlops.errors import ConfigError
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.tracking.experiment_tracker import flat_params
 from mlops.tracking.run_records import RUNS_PREFIX, get_run, list_runs
+from mlops.tracking.sweep_records import find_metric
 
 RELATIVE_NAMES = ("latest", "previous")
 
@@ -68,8 +69,15 @@ def run_row(summary: Mapping[str, Any], metrics: Sequence[str] = ()) -> dict[str
         "ran": counts.get("completed", 0),
         "reused": counts.get("cached", 0),
         "failed": counts.get("failed", 0),
-        "metrics": {name: values.get(name) for name in metrics},
+        "metrics": {name: _metric(values, name) for name in metrics},
+        "sweep": (summary.get("sweep") or {}).get("sweep_id"),
     }
+
+
+def _metric(values: Mapping[str, Any], name: str) -> Any:
+    """A metric by ``process.metric``, or by its name alone when one process gives it."""
+    key = find_metric(values, name)
+    return values.get(key) if key else None
 
 
 def history(kv: KVStore, metrics: Sequence[str] = ()) -> list[dict[str, Any]]:
