@@ -25,7 +25,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor, SafeConstructor
-from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.timestamp import TimeStamp
@@ -124,6 +124,9 @@ def parse_scalar(text: str, source: str = "the value") -> Any:
         raise _too_deep(source) from None
     except ConstructorError as exc:
         raise ConfigError(f"{source}: {exc.problem}", hint=_VALUE_HINT) from exc
+    except YAMLError as exc:
+        reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise ConfigError(f"bad value in {source}: {reason}", hint=_VALUE_HINT) from exc
     if isinstance(value, str) and "\n" in text.strip() and "\n" not in value:
         return LiteralScalarString(text)
     check_bounds(value, source)

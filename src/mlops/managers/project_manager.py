@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
 
 from mlops.config.schema import (
     CONFIG_RELATIVE_PATH,
@@ -81,13 +80,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
             f"bad assignment {text!r}: expected KEY=VALUE", hint="for example model.version=1.2"
         )
     check_key(key, text)
-    try:
-        value = parse_scalar(raw, key) if raw.strip() else ""
-    except YAMLError as exc:
-        reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
-        raise ConfigError(
-            f"bad value in {text!r}: {reason}", hint="quote it to store it as text: key='...'"
-        ) from exc
+    value = parse_scalar(raw, repr(text)) if raw.strip() else ""
     return key, value
 
 
