@@ -217,7 +217,7 @@ def _drive(
         project=session.project.id,
         name=name,
         spec={**spec.model_dump(), "overrides": dict(request.overrides)},
-        resumed_from=_unfinished(stores.kv, name, spec),
+        resumed_from=_unfinished(stores.kv, name, spec, request.overrides),
     )
     parent = open_tracker(session.project.config, stores, session.state_dir)
     parent.start_run(
@@ -318,18 +318,23 @@ def _end_point(
     return ended
 
 
-def _unfinished(kv: Any, name: str | None, spec: SweepConfig) -> str | None:
-    """The latest earlier sweep of the same spec that did not complete: this one resumes
-    it (its finished points come from the cache)."""
-    wanted = record_value(spec.model_dump())
+def _unfinished(
+    kv: Any, name: str | None, spec: SweepConfig, overrides: Mapping[str, Any]
+) -> str | None:
+    """The latest earlier sweep of the same points that did not complete: this one resumes
+    it (its finished points come from the cache). How many points ran at once does not
+    change which points there are, so ``parallel`` is not compared."""
+    wanted = _points_defined_by({**spec.model_dump(), "overrides": dict(overrides)})
     for sweep in reversed(list_sweeps(kv)):
-        recorded = dict(sweep.get("spec") or {})
-        recorded.pop("overrides", None)
-        if sweep.get("name") == name and recorded == wanted:
+        if sweep.get("name") == name and _points_defined_by(sweep.get("spec") or {}) == wanted:
             if sweep.get("status") != SweepStatus.COMPLETED.value:
                 return str(sweep["sweep_id"])
             return None
     return None
+
+
+def _points_defined_by(spec: Mapping[str, Any]) -> Any:
+    return record_value({k: v for k, v in spec.items() if k != "parallel"})
 
 
 __all__ = ["PointReport", "SweepReport", "check_keys", "check_metric_process", "run_sweep"]
