@@ -15,7 +15,9 @@ inside the environment. Built with py-rattler-build:
 
 The channel is rebuilt only when its inputs change (the interpreter, its
 version, the builder's version): ``channel/.inputs.json`` records them.
-``python -m nox_support.conda_channel CHANNEL [--python PATH]`` builds one.
+``python -m nox_support.conda_channel CHANNEL [--python PATH_OR_VERSION...]``
+builds one from the first interpreter found (a version is looked up as nox
+does, with python-discovery); none found leaves the channel as it was.
 """
 
 from __future__ import annotations
@@ -182,12 +184,33 @@ def _index(channel: Path) -> None:
     asyncio.run(index_fs(channel))
 
 
+def find_interpreter(specs: Sequence[str]) -> str | None:
+    """The first of ``specs`` that exists: a path as it is, a version (``3.12``) as nox finds it."""
+    for spec in specs:
+        if os.sep in spec:
+            if Path(spec).is_file():
+                return spec
+            continue
+        from python_discovery import get_interpreter
+
+        found = get_interpreter(spec)
+        if found is not None:
+            return found.system_executable or found.executable
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nox_support.conda_channel")
     parser.add_argument("channel", type=Path)
-    parser.add_argument("--python", default=sys.executable, help="the interpreter to package")
+    parser.add_argument(
+        "--python", nargs="+", default=[sys.executable], help="the interpreters to try packaging"
+    )
     args = parser.parse_args(argv)
-    interpreter = Interpreter.of(args.python)
+    executable = find_interpreter(args.python)
+    if executable is None:
+        print(f"{args.channel}: not built, none of {', '.join(args.python)} found")
+        return 0
+    interpreter = Interpreter.of(executable)
     fresh = not is_current(args.channel, interpreter)
     build_channel(args.channel, interpreter)
     state = "built" if fresh else "up to date"
@@ -211,4 +234,4 @@ if __name__ == "__main__":
     _leave(main())
 
 
-__all__ = ["Interpreter", "build_channel", "is_current", "main"]
+__all__ = ["Interpreter", "build_channel", "find_interpreter", "is_current", "main"]

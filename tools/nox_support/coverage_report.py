@@ -5,13 +5,26 @@ under a static coverage context named after it, so the report can say which
 environment covered what. The module x session table counts executed
 statements per context; coverage.py records contexts per line, not per branch,
 so that table is line coverage while the totals include branches.
+
+``python -m nox_support.coverage_report`` is ``nox -s coverage-combine``:
+every default session must have left its ``.coverage.<session>`` or a note
+saying why it skipped (``.nox/_reports/<session>.skipped``). A session nox
+skipped because it found no interpreter leaves no note: one is made here
+when the interpreter is still missing, except on CI for a Python that
+``MLOPS_ALLOW_MISSING_PYTHONS`` does not name (a list, or ``all``). A session
+that left nothing fails the merge by name unless ``--partial`` is given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import argparse
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 NO_CONTEXT = "(no context)"
@@ -165,3 +178,103 @@ def account_for_sessions(
     skipped = {n: skip_notes[n] for n in expected if n not in present and n in skip_notes}
     missing = tuple(n for n in expected if n not in present and n not in skip_notes)
     return SessionAccount(merged, skipped, missing)
+
+
+# ------------------------------------------------------------------ the merge
+
+SKIP_NOTE = ".skipped"
+
+
+def allows_missing(version: str, allowed: str) -> bool:
+    """Whether ``MLOPS_ALLOW_MISSING_PYTHONS`` (``3.14``, ``3.13,3.14``, ``all``) covers it."""
+    names = {part.strip() for part in allowed.replace(" ", ",").split(",") if part.strip()}
+    return "all" in names or version in names
+
+
+def missing_interpreters(
+    silent: Iterable[str],
+    interpreters: Mapping[str, str],
+    environ: Mapping[str, str],
+    found: Callable[[str], bool],
+) -> dict[str, str]:
+    """Skip notes for the ``silent`` sessions (no data, no note) whose interpreter is missing.
+
+    ``interpreters`` maps a session to what nox looks for (``3.12``, a path);
+    on CI a missing version gets a note only when it is allowed to be missing
+    (pyenv's own interpreter always: its session is optional where pyenv is absent).
+    """
+    on_ci = bool(environ.get("CI", "").strip())
+    allowed = environ.get("MLOPS_ALLOW_MISSING_PYTHONS", "")
+    notes = {}
+    for name in silent:
+        spec = interpreters.get(name)
+        if spec is None or found(spec):
+            continue
+        if on_ci and os.sep not in spec and not allows_missing(spec, allowed):
+            continue
+        notes[name] = f"Python {spec} not found (nox looks on PATH, and at pyenv's PYENV_VERSION)"
+    return notes
+
+
+def _found_by_nox(spec: str) -> bool:
+    from python_discovery import get_interpreter  # what nox finds interpreters with
+
+    return get_interpreter(spec) is not None
+
+
+def _coverage(*args: str) -> int:
+    from coverage.cmdline import main as coverage_main
+
+    return coverage_main(list(args)) or 0
+
+
+def main(argv: Sequence[str] | None = None, found: Callable[[str], bool] = _found_by_nox) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nox_support.coverage_report")
+    parser.add_argument("--root", type=Path, default=Path.cwd())
+    parser.add_argument("--expected", nargs="*", default=[], help="the default run's sessions")
+    parser.add_argument("--interpreters", nargs="*", default=[], metavar="SESSION=PYTHON")
+    parser.add_argument("--partial", action="store_true", help="merge what there is")
+    args = parser.parse_args(argv)
+    root, reports = args.root, args.root / ".nox" / "_reports"
+    data_files = sorted(p for p in root.glob(".coverage.*") if p.is_file())
+    if not data_files:
+        print("no .coverage.<session> files at the repository root; run a tests session "
+              "first (nox -s tests-3.11) or download the CI coverage artifacts here",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    notes = {p.name.removesuffix(SKIP_NOTE): p.read_text("utf-8").strip()
+             for p in reports.glob(f"*{SKIP_NOTE}")}  # fmt: skip
+    present = {p.name.removeprefix(".coverage.") for p in data_files}
+    silent = [n for n in args.expected if n not in present and n not in notes]
+    specs = dict(item.split("=", 1) for item in args.interpreters)
+    notes |= missing_interpreters(silent, specs, os.environ, found)
+    account = account_for_sessions(args.expected, (p.name for p in data_files), notes)
+    for name, reason in account.skipped.items():
+        print(f"{name}: skipped, no coverage ({reason})")
+    if account.missing and not args.partial:
+        print(f"no coverage from {', '.join(account.missing)}: not run, or broken before its "
+              "tests; a total without them would not be the matrix's. Run them "
+              "(nox -s NAME), or merge what there is: nox -s coverage-combine -- --partial",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    combined = str(root / ".coverage")
+    Path(combined).unlink(missing_ok=True)
+    _coverage("combine", "--keep", f"--data-file={combined}", *map(str, data_files))
+    for kind in ("html", "xml", "json"):  # each would enforce fail_under; only `report` should
+        _coverage(kind, "--fail-under=0", f"--data-file={combined}", "--quiet")
+    with (root / "pyproject.toml").open("rb") as handle:
+        fail_under = float(tomllib.load(handle)["tool"]["coverage"]["report"]["fail_under"])
+    from nox_support import test_health
+
+    health = test_health.render(root)
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "health.md").write_text(health, encoding="utf-8")
+    report = json.loads((root / "coverage.json").read_text(encoding="utf-8"))
+    markdown = f"{render(report, fail_under)}\n{account.markdown()}\n{health}"
+    (root / "coverage.md").write_text(markdown, encoding="utf-8")
+    print("wrote htmlcov/, coverage.xml, coverage.json, coverage.md (with the test health)")
+    return _coverage("report", f"--data-file={combined}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from nox_support import coverage_report
 
@@ -108,3 +111,63 @@ def test_data_beats_a_stale_skip_note() -> None:
     assert account.merged == ("conda",)
     assert account.skipped == {}
     assert account.missing == ()
+
+
+@pytest.mark.parametrize(
+    ("version", "allowed", "expected"),
+    [
+        ("3.14", "", False),
+        ("3.14", "3.14", True),
+        ("3.14", "3.13, 3.14", True),
+        ("3.14", "3.13 3.14", True),
+        ("3.12", "3.13,3.14", False),
+        ("3.12", "all", True),
+    ],
+    ids=["unset", "exact", "comma-list", "space-list", "other-versions", "all"],
+)
+def test_allowing_missing_interpreters(version: str, allowed: str, expected: bool) -> None:
+    assert coverage_report.allows_missing(version, allowed) is expected
+
+
+SPECS = {"tests-3.12": "3.12", "tests-3.14": "3.14", "pyenv": "/home/u/.pyenv/shims/python"}
+
+
+def test_a_missing_interpreter_is_a_skip_off_ci() -> None:
+    notes = coverage_report.missing_interpreters(
+        ["tests-3.12", "tests-3.14", "pyenv", "e2e"], SPECS, {}, found=lambda spec: spec == "3.12"
+    )
+    assert sorted(notes) == ["pyenv", "tests-3.14"]
+    assert notes["tests-3.14"].startswith("Python 3.14 not found")
+
+
+def test_on_ci_only_the_allowed_versions_and_pyenv_may_be_missing() -> None:
+    environ = {"CI": "true", "MLOPS_ALLOW_MISSING_PYTHONS": "3.14"}
+    notes = coverage_report.missing_interpreters(
+        ["tests-3.12", "tests-3.14", "pyenv"], SPECS, environ, found=lambda spec: False
+    )
+    assert sorted(notes) == ["pyenv", "tests-3.14"]
+
+
+def test_merge_fails_naming_a_silent_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".coverage.tests-3.11").write_bytes(b"")
+    reports = tmp_path / ".nox" / "_reports"
+    reports.mkdir(parents=True)
+    (reports / "e2e.skipped").write_text("no Chromium\n")
+    status = coverage_report.main(
+        ["--root", str(tmp_path), "--expected", "tests-3.11", "tests-3.12", "e2e",
+         "--interpreters", "tests-3.12=3.12"],
+        found=lambda spec: True,
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "e2e: skipped, no coverage (no Chromium)" in out
+    assert "no coverage from tests-3.12" in err
+
+
+def test_merge_without_data_says_what_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert coverage_report.main(["--root", str(tmp_path), "--expected", "tests-3.11"]) == 1
+    assert "run a tests session first" in capsys.readouterr().err
