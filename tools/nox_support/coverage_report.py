@@ -259,9 +259,13 @@ def main(argv: Sequence[str] | None = None, found: Callable[[str], bool] = _foun
         return 1
     combined = str(root / ".coverage")
     Path(combined).unlink(missing_ok=True)
-    _coverage("combine", "--keep", f"--data-file={combined}", *map(str, data_files))
+    if status := _coverage("combine", "--keep", f"--data-file={combined}", *map(str, data_files)):
+        return status
+    # A report combines the data files beside its own again, and deletes them unless kept.
+    kept = ("--keep-combined", f"--data-file={combined}")
     for kind in ("html", "xml", "json"):  # each would enforce fail_under; only `report` should
-        _coverage(kind, "--fail-under=0", f"--data-file={combined}", "--quiet")
+        if status := _coverage(kind, "--fail-under=0", "--quiet", *kept):
+            return status
     with (root / "pyproject.toml").open("rb") as handle:
         fail_under = float(tomllib.load(handle)["tool"]["coverage"]["report"]["fail_under"])
     from nox_support import test_health
@@ -273,7 +277,7 @@ def main(argv: Sequence[str] | None = None, found: Callable[[str], bool] = _foun
     markdown = f"{render(report, fail_under)}\n{account.markdown()}\n{health}"
     (root / "coverage.md").write_text(markdown, encoding="utf-8")
     print("wrote htmlcov/, coverage.xml, coverage.json, coverage.md (with the test health)")
-    return _coverage("report", f"--data-file={combined}")
+    return _coverage("report", *kept)
 
 
 if __name__ == "__main__":

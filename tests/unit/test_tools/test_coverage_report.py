@@ -171,3 +171,36 @@ def test_merge_without_data_says_what_to_run(
 ) -> None:
     assert coverage_report.main(["--root", str(tmp_path), "--expected", "tests-3.11"]) == 1
     assert "run a tests session first" in capsys.readouterr().err
+
+
+def test_merge_writes_every_report_and_ends_with_the_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coverage import CoverageData
+
+    module = tmp_path / "pkg" / "mod.py"
+    module.parent.mkdir()
+    module.write_text("a = 1\nb = 2\nif a:\n    c = 3\n")
+    for session, lines in (("tests-3.11", [1, 2]), ("tests-3.12", [1, 2, 3, 4])):
+        data = CoverageData(basename=str(tmp_path / f".coverage.{session}"))
+        data.set_context(session)
+        data.add_lines({str(module): lines})
+        data.write()
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.coverage.report]\nfail_under = 90\n[tool.coverage.json]\nshow_contexts = true\n"
+    )
+    (tmp_path / ".nox" / "_reports").mkdir(parents=True)
+    (tmp_path / ".nox" / "_reports" / "e2e.skipped").write_text("no Chromium\n")
+    monkeypatch.chdir(tmp_path)  # coverage reads its settings and writes its reports here
+    expected = ["tests-3.11", "tests-3.12", "e2e"]
+    assert coverage_report.main(["--root", str(tmp_path), "--expected", *expected]) == 0
+    markdown = (tmp_path / "coverage.md").read_text()
+    assert "**Total: 100.0%** (statements and branches) passes the threshold of 90%" in markdown
+    assert "| `pkg.mod` | 50.0% | 100.0% |" in markdown
+    assert "Skipped: e2e (no Chromium)." in markdown
+    assert "## Test health" in markdown
+    assert (tmp_path / "htmlcov" / "index.html").is_file()
+    assert (tmp_path / "coverage.xml").is_file()
+    assert "wrote htmlcov/" in capsys.readouterr().out
+    (tmp_path / ".coverage.tests-3.12").unlink()  # the merge kept its inputs: 50% without it
+    assert coverage_report.main(["--root", str(tmp_path), "--expected", "tests-3.11"]) == 2
