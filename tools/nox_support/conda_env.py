@@ -44,7 +44,7 @@ def create_argv(frontend: str, executable: str, spec: Path, prefix: Path) -> lis
         return [executable, "create", "--yes", "--prefix", str(prefix), "--file", str(spec)]
     if spec.name == LOCK_FILE:
         return ["conda-lock", "install", "--conda", executable, "--prefix", str(prefix), str(spec)]
-    return [executable, "env", "create", "--yes", "--prefix", str(prefix), "--file", str(spec)]
+    return [executable, "env", "create", "--prefix", str(prefix), "--file", str(spec)]
 
 
 def lock_argv(executable: str, root: Path) -> list[str]:

@@ -25,7 +25,7 @@ def test_the_lockfile_wins_over_environment_yml(tmp_path: Path) -> None:
         ("micromamba", "conda-lock.yml", ["/bin/mm", "create", "--yes"]),
         ("micromamba", "environment.yml", ["/bin/mm", "create", "--yes"]),
         ("conda", "conda-lock.yml", ["conda-lock", "install", "--conda", "/bin/mm"]),
-        ("mamba", "environment.yml", ["/bin/mm", "env", "create", "--yes"]),
+        ("mamba", "environment.yml", ["/bin/mm", "env", "create", "--prefix"]),
     ],
     ids=["micromamba-lock", "micromamba-env", "conda-lock", "mamba-env"],
 )
