@@ -65,6 +65,8 @@ WHEEL_INPUTS = ("src", "pyproject.toml", "README.md")
 CONSTRAINTS_DIR = ROOT / "constraints"
 NOX_DIR = ROOT / ".nox"
 REPORTS_DIR = NOX_DIR / "_reports"
+# The report scripts: tools/nox_support, and the flakiness plugin beside the suite.
+SCRIPTS = {"PYTHONPATH": os.pathsep.join([str(ROOT / "tools"), str(ROOT / "tests")])}
 ON_CI = bool(os.environ.get("CI", "").strip())
 
 PYENV_ROOT = interpreters.pyenv_root(os.environ)
@@ -607,7 +609,7 @@ def run_health_report(session: nox.Session, *, silent: bool = False) -> Path:
     output = REPORTS_DIR / "health.md"
     session.run(
         "python", "-m", "nox_support.test_health", "--root", str(ROOT), "--output", str(output),
-        env={"PYTHONPATH": str(ROOT / "tools")}, silent=silent,
+        env=SCRIPTS, silent=silent,
     )  # fmt: skip
     return output
 
@@ -622,7 +624,7 @@ def flaky_report(session: nox.Session) -> None:
     session.run(
         "python", "-m", "flakiness", str(NOX_DIR / "flaky-history.json"),
         "--quarantine", str(ROOT / "tests" / "quarantine.yaml"),
-        env={"PYTHONPATH": str(ROOT / "tools")},
+        env=SCRIPTS,
     )  # fmt: skip
 
 

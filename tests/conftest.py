@@ -8,7 +8,7 @@
   ``slurm`` (``nox -s slurm``), ``browser`` (``nox -s e2e``, a real Chromium),
   ``soak`` (``nox -s soak``, rounds looking for a rare failure),
   ``requires_redis_server`` (Debian's ``redis-server`` on PATH).
-- ``flakiness.plugin`` (in ``tools/``) records every outcome in
+- ``flakiness.plugin`` (``tests/flakiness``) records every outcome in
   ``.nox/flaky-history.json`` and applies ``tests/quarantine.yaml``;
   ``--flaky-report`` and ``--skip-quarantine`` are its options.
 - Autouse hygiene: the working directory and ``os.environ`` are the same after

@@ -167,8 +167,8 @@ def test_under_xdist_only_the_controller_writes_one_outcome_per_test(
 ) -> None:
     pytester.makeini("[pytest]\nflaky_history = history.json\n")
     pytester.makepyfile(test_suite=XDIST_SUITE)
-    tools = Path(__file__).resolve().parents[2] / "tools"
-    monkeypatch.setenv("PYTHONPATH", str(tools))  # the workers import the plugin too
+    tests_dir = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("PYTHONPATH", str(tests_dir))  # the workers import the plugin too
     pytester.runpytest_subprocess("-p", "flakiness.plugin", "-p", "no:randomly", "-n", "2")
 
     tests = json.loads((pytester.path / "history.json").read_text())["tests"]
