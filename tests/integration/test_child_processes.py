@@ -1,17 +1,15 @@
-"""What child processes inherit: a fixed hash seed, shell-safe exports, pyenv's own answer."""
+"""What child processes inherit: a fixed hash seed and shell-safe exports."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from mlops.config.schema import ReproducibilityConfig
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.runtime import env_export
-from nox_support import interpreters
 
 pytestmark = pytest.mark.slow
 
@@ -40,12 +38,3 @@ def test_shell_lines_survive_a_real_shell_and_parse_back() -> None:
         ["/bin/sh", "-c", script], capture_output=True, text=True, check=True, env={}
     ).stdout
     assert printed == 'x|a b  c|it\'s "q"|$HOME;rm'
-
-
-def test_pyenv_root_asks_the_pyenv_executable(tmp_path: Path) -> None:
-    fake = tmp_path / "bin" / "fakepyenv"
-    fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\necho {tmp_path / 'root'}\n")
-    fake.chmod(0o755)
-    root = interpreters.pyenv_root({"PATH": str(fake.parent)}, which=lambda name, path: str(fake))
-    assert root == tmp_path / "root"

@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from nox_support import interpreters
-from nox_support.interpreters import find_python
+from mlops.environment.interpreters import find_python
+
+
+def _pyenv(*args: str, cwd: Path | None = None) -> str:
+    pyenv = shutil.which("pyenv")
+    assert pyenv is not None, "pyenv session without pyenv"
+    return subprocess.run(
+        [pyenv, *args], capture_output=True, text=True, check=True, timeout=60, cwd=cwd
+    ).stdout.strip()
 
 
 @pytest.mark.pyenv
 def test_real_pyenv_finds_an_installed_version_other_than_the_running_one() -> None:
-    root = interpreters.pyenv_root(os.environ)
-    assert root is not None, "pyenv session without pyenv"
+    root = Path(_pyenv("root"))
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
     versions = sorted(
         {".".join(p.name.split(".")[:2]) for p in (root / "versions").iterdir()} - {running}
@@ -37,7 +43,9 @@ def test_real_pyenv_finds_an_installed_version_other_than_the_running_one() -> N
 
 @pytest.mark.pyenv
 def test_real_pyenv_selects_a_working_interpreter(tmp_path: Path) -> None:
-    assert shutil.which("pyenv") is not None
-    chosen, reason = interpreters.pyenv_selected_python(dict(os.environ), tmp_path)
-    assert chosen is not None, reason
+    chosen = Path(_pyenv("which", "python", cwd=tmp_path))
     assert chosen.exists()
+    out = subprocess.run(
+        [str(chosen), "-c", "print('ok')"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert out == "ok"

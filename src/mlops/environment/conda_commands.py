@@ -1,10 +1,8 @@
 """Conda commands: which frontend, which spec file, which argv.
 
-Used by :class:`~mlops.environment.conda_manager.CondaManager` and by the
-noxfile's ``conda`` session (nox has no ``environment.yml`` support), so the
-test matrix builds its conda environment exactly as the platform builds a
-project's. Standard library only. A ``conda-lock.yml`` lockfile wins over
-``environment.yml``: it pins every package for every platform.
+Used by :class:`~mlops.environment.conda_manager.CondaManager`. Standard
+library only. A ``conda-lock.yml`` lockfile wins over ``environment.yml``: it
+pins every package for every platform.
 """
 
 from __future__ import annotations

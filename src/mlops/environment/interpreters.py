@@ -6,8 +6,7 @@ not proof that 3.12 can run. We look on ``PATH`` with the shims left out, then
 in ``$(pyenv root)/versions``, and return the absolute path found. Every
 lookup records where it looked so a miss can say so.
 
-Shared by the environment managers and the noxfile (which builds the test
-matrix's environments with the same rules): standard library only.
+Used by the environment managers; standard library only.
 """
 
 from __future__ import annotations

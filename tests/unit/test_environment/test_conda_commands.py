@@ -1,4 +1,4 @@
-"""Conda command construction and lockfile choice (CondaManager and the noxfile's conda session)."""
+"""Conda command construction and lockfile choice (CondaManager)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Interpreter discovery of the noxfile, on temp folders laid out like PATH and pyenv."""
+"""Interpreter lookup of the environment managers, on temp folders laid out like PATH and pyenv."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nox_support import interpreters
-from nox_support.interpreters import Lookup, allows_missing, find_python
+from mlops.environment.interpreters import Lookup, find_python
 
 
 def _exe(path: Path) -> Path:
@@ -65,33 +64,3 @@ def test_without_pyenv_only_path_is_searched(tmp_path: Path) -> None:
     miss = find_python("3.12", {"PATH": str(tmp_path)}, root=None)
     assert miss.looked_in == ("python3.12 on PATH (pyenv shims skipped)",)
     assert Lookup("3.12", None).describe_miss().endswith("on PATH.")
-
-
-def test_pyenv_root_prefers_the_environment_variable(tmp_path: Path) -> None:
-    assert interpreters.pyenv_root({"PYENV_ROOT": str(tmp_path)}) == tmp_path
-
-
-def test_pyenv_root_is_none_without_pyenv(tmp_path: Path) -> None:
-    assert interpreters.pyenv_root({"PATH": str(tmp_path)}) is None
-
-
-def test_selected_python_without_pyenv_explains_what_to_install(tmp_path: Path) -> None:
-    chosen, reason = interpreters.pyenv_selected_python({"PATH": str(tmp_path)}, tmp_path)
-    assert chosen is None
-    assert "pyenv is not on PATH" in reason
-
-
-@pytest.mark.parametrize(
-    ("version", "allowed", "expected"),
-    [
-        ("3.14", "", False),
-        ("3.14", "3.14", True),
-        ("3.14", "3.13, 3.14", True),
-        ("3.14", "3.13 3.14", True),
-        ("3.12", "3.13,3.14", False),
-        ("3.12", "all", True),
-    ],
-    ids=["unset", "exact", "comma-list", "space-list", "other-versions", "all"],
-)
-def test_allowing_missing_interpreters(version: str, allowed: str, expected: bool) -> None:
-    assert allows_missing(version, allowed) is expected
