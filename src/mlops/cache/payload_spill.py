@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops.cache import plain_pickle
-from mlops.cache.process_hashing import hash_bytes
+from mlops.cache.process_hashing import hash_bytes, result_digest
 from mlops.errors import ExecutionError
 from mlops.storage.interfaces.object_store import ObjectNotFoundError, ObjectStore
 
@@ -48,7 +48,8 @@ class PayloadRef:
 @dataclass(frozen=True)
 class EncodedResult:
     data: bytes
-    digest: str
+    digest: str  # of the bytes: what a stored copy is checked against
+    content: str  # of the value: what downstream cache keys hold (equal values, equal digests)
 
     @property
     def size(self) -> int:
@@ -56,7 +57,8 @@ class EncodedResult:
 
 
 def encode_result(value: Any, *, what: str) -> EncodedResult:
-    """Pickle ``value`` (plain module names); the digest of the bytes is the result's hash."""
+    """Pickle ``value`` (plain module names), with the digest of the bytes and that of the
+    value (of its content for arrays and data frames, else the bytes' own)."""
     try:
         data = plain_pickle.dumps(value)
     except Exception as exc:  # pickle raises TypeError, PicklingError, AttributeError, ...
@@ -64,7 +66,8 @@ def encode_result(value: Any, *, what: str) -> EncodedResult:
             f"{what} returned a {type(value).__name__}, which cannot be stored: {exc}",
             hint="return plain data, arrays, data frames or picklable objects",
         ) from exc
-    return EncodedResult(data, hash_bytes(data))
+    digest = hash_bytes(data)
+    return EncodedResult(data, digest, result_digest(value, digest))
 
 
 def decode_result(data: bytes, *, what: str, loads: Loads = pickle.loads) -> Any:

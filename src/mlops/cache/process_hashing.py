@@ -38,6 +38,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from mlops.cache import plain_pickle
+from mlops.cache.frame_digests import frame_parts, is_frame
 from mlops.cache.plain_pickle import plain_module
 from mlops.errors import MlopsError
 
@@ -115,6 +116,10 @@ def _encode(  # noqa: PLR0912 - one branch per kind of value, in priority order
         _encode(fields, emit, what, depth + 1)
     elif callable(value) and isinstance(value, types.FunctionType | type):
         tagged(b"c", code_hash(value).encode())
+    elif is_frame(value):
+        tagged(b"D", _type_name(value).encode())
+        for part in frame_parts(value):
+            tagged(b"|", part)
     elif _is_array(value):
         array = value
         header = f"{array.dtype.str}|{array.shape}".encode()
@@ -140,6 +145,36 @@ def _array_bytes(array: Any) -> bytes:
     if array.dtype.hasobject:  # object arrays hold pointers; their pickle holds the values
         return plain_pickle.dumps(array.tolist())
     return bytes(array.tobytes(order="C"))
+
+
+#: A result is digested by content when it is an array or a frame, or a short tuple,
+#: list or dict of them (``X_train, X_test, y_train, y_test``); anything else by its
+#: pickle, which is one pass over bytes however large the value.
+_CONTENT_ITEMS = 64
+
+
+def result_digest(value: Any, pickled_digest: str) -> str:
+    """The digest of a process's result: equal arrays and data frames give equal
+    digests, whatever their pickles (a frame's pickle keeps its history); any other
+    value is its pickle's digest."""
+    if _by_content(value, top=True):
+        return "content:" + stable_hash(value, what="the result")
+    return pickled_digest
+
+
+def _by_content(value: Any, *, top: bool) -> bool:
+    if is_frame(value) or _is_array(value):
+        return True
+    if not top:
+        return isinstance(value, _SIMPLE)
+    if isinstance(value, Mapping):
+        items = list(value.values()) if len(value) <= _CONTENT_ITEMS else []
+    elif isinstance(value, list | tuple):
+        items = list(value) if len(value) <= _CONTENT_ITEMS else []
+    else:
+        return False
+    frames = [item for item in items if is_frame(item) or _is_array(item)]
+    return bool(frames) and all(_by_content(item, top=False) for item in items)
 
 
 def pickled_digest(value: Any, *, what: str = "value") -> str:
@@ -431,5 +466,6 @@ __all__ = [
     "hash_bytes",
     "pickled_digest",
     "process_cache_key",
+    "result_digest",
     "stable_hash",
 ]

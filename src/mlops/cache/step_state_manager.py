@@ -60,6 +60,12 @@ class CacheEntry:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     inline: str | None = None  # base64 of the result's bytes, for small results
+    content: str | None = None  # the value's digest, when not the bytes' (arrays, frames)
+
+    @property
+    def result_digest(self) -> str:
+        """What downstream cache keys hold for this result."""
+        return self.content or self.digest
 
     def to_document(self) -> dict[str, Any]:
         # Hand-built rather than dataclasses.asdict, which deep-copies: this runs per process.
@@ -71,6 +77,8 @@ class CacheEntry:
         }  # fmt: skip
         if self.inline is not None:
             document["inline"] = self.inline
+        if self.content is not None:
+            document["content"] = self.content
         return document
 
     @property
@@ -154,6 +162,7 @@ class StepStateManager:
             metrics=list(metrics or []),
             artifacts=list(artifacts or []),
             inline=inline,
+            content=encoded.content if encoded.content != encoded.digest else None,
         )
         self.kv.set(f"cache/entries/{key}", entry.to_document())
         return entry

@@ -162,7 +162,7 @@ class Scheduler:
                     f"--only {only} needs the result of {name!r}, which is not in the cache",
                     hint=f"run the pipeline once, or use --from {name}",
                 )
-            self._digests[name] = entry.digest
+            self._digests[name] = entry.result_digest
         self._digests.clear()
 
     @functools.cached_property
@@ -292,7 +292,7 @@ class Scheduler:
                 record.reason = f"reused: inputs unchanged since run {entry.run_id}"
                 record.started_at = record.finished_at = utc_now()
                 self._results[name] = entry.ref
-                self._digests[name] = entry.digest
+                self._digests[name] = entry.result_digest
                 self._set(record, ProcessStatus.CACHED)
                 return None
         if mode == "cache_only":

@@ -148,7 +148,7 @@ def _execute(task: ProcessTask, code: LoadedFunction, outcome: ProcessOutcome) -
 
     result, context = run_attempts(new_context, function, options, count)
     encoded = encode_result(result, what=f"process {task.process!r}")
-    outcome.digest = encoded.digest
+    outcome.digest = encoded.content
     outcome.metrics = list(context.metrics)
     outcome.artifacts = [*context.artifacts, *_outputs(task, objects)]
     outcome.steps = dict(context.step_stats)
