@@ -340,30 +340,29 @@ class Bench:
             ["git", "add", "-A"],
             [*git, "commit", "-qm", "pipeline"],
         ):
-            subprocess.run(argv, cwd=repo, check=True, capture_output=True)
+            _dvc_run(argv, repo)
         return repo
 
     def dvc_queue(self, dvc: str, repo: Path) -> float:
         for alpha in ALPHAS:
             for depth in DEPTHS:
-                subprocess.run(
+                _dvc_run(
                     [dvc, "exp", "run", "--queue", "-S", f"train.alpha={alpha}",
                      "-S", f"train.depth={depth}"],
-                    cwd=repo, check=True, capture_output=True,
+                    repo,
                 )  # fmt: skip
-        subprocess.run([dvc, "queue", "start", "-j", "2"], cwd=repo, check=True,
-                       capture_output=True)  # fmt: skip
+        _dvc_run([dvc, "queue", "start", "-j", "2"], repo)
         deadline = time.monotonic() + 1800
-        while time.monotonic() < deadline:
-            status = subprocess.run(
-                [dvc, "queue", "status"], cwd=repo, capture_output=True, text=True, check=True
-            ).stdout
+        while True:
+            # Each status is a DVC command of its own (about a second of CPU): asked every
+            # 2 s, so that waiting does not slow the workers it waits for.
+            time.sleep(2)
+            status = _dvc_run([dvc, "queue", "status"], repo)
             if not any(word in status for word in ("Queued", "Running")):
                 break
-            time.sleep(0.5)
-        shown = subprocess.run(
-            [dvc, "exp", "show", "--json"], cwd=repo, capture_output=True, text=True, check=True
-        ).stdout
+            if "0 active, 0 idle" in status or time.monotonic() > deadline:
+                raise SystemExit(f"DVC's queue does not run:\n{status}")
+        shown = _dvc_run([dvc, "exp", "show", "--json"], repo)
         return max(_r2_values(json.loads(shown)))
 
     # ------------------------------------------------------------------ Optuna
@@ -382,6 +381,21 @@ class Bench:
             [sys.executable, str(script)], capture_output=True, text=True, check=True
         )
         return float(json.loads(done.stdout.strip().splitlines()[-1])["best"])
+
+
+def _dvc_run(argv: Sequence[str], repo: Path) -> str:
+    """One command in the DVC repository; its queue workers are ``dvc`` commands found
+    on PATH, so the folder of the ``dvc`` in use comes first there."""
+    path = os.environ.get("PATH", "")
+    if os.path.isabs(argv[0]):
+        path = f"{Path(argv[0]).parent}{os.pathsep}{path}"
+    done = subprocess.run(
+        argv, cwd=repo, capture_output=True, text=True, check=False,
+        env={**os.environ, "PATH": path},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr}")
+    return done.stdout
 
 
 def _r2_values(shown: object) -> list[float]:
