@@ -387,7 +387,7 @@ def _dvc_run(argv: Sequence[str], repo: Path) -> str:
     """One command in the DVC repository; its queue workers are ``dvc`` commands found
     on PATH, so the folder of the ``dvc`` in use comes first there."""
     path = os.environ.get("PATH", "")
-    if os.path.isabs(argv[0]):
+    if Path(argv[0]).is_absolute():
         path = f"{Path(argv[0]).parent}{os.pathsep}{path}"
     done = subprocess.run(
         argv, cwd=repo, capture_output=True, text=True, check=False,
