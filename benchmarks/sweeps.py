@@ -24,6 +24,12 @@ Columns: wall time, executions of each kind of step, the best r2 found.
 (N = 25, 50, 100, 200), ``--parallel 2`` on the processes executor. The cost of
 one more point is the slope; linear means the per-point cost at 200 is that at 50.
 
+(f) A process on a Dask cluster: a chain of no-op processes under ``mlops run
+--cluster local`` (net of a 1-process run) beside raw Dask on the same kind of
+LocalCluster, each result waited for before the next submit, and the chain
+submitted ahead. mlops waits for each result: a process's cache key holds its
+upstream results' digests, known only once they are computed.
+
 Run by ``nox -s bench -- benchmarks/sweeps.py``; ``--skip-dvc`` leaves (c) out
 where DVC is not installed, ``--repeat`` sets the medians (default 3).
 """
@@ -500,6 +506,103 @@ def per_point_table(sizes: Sequence[int]) -> None:
             print(f"| {size} | {seconds:.2f} s | {seconds / size * 1000:.0f} ms | {marginal} |")
 
 
+CHAIN_PIPELINE = """
+from mlops import process
+
+
+@process
+def p0():
+    return 0
+{rest}
+"""
+
+CHAIN_CONFIG = """\
+reproducibility:
+  experiment_tracking:
+    backend: noop
+environment:
+  system: {{}}
+executor:
+  n_workers: 2
+model:
+  name: chain
+  parameters:
+    pipeline:
+      process_adjlist: |
+{edges}
+"""
+
+
+def _noop(value: int) -> int:
+    return value + 1
+
+
+def cluster_table(length: int, repeat: int) -> None:
+    """A chain of no-op processes on one LocalCluster of 2 worker processes: mlops (as
+    the ansible provider, connected to it) against raw Dask, each result waited for
+    before the next is submitted, and submitted ahead (each future passed to the next)."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )  # type: ignore[no-untyped-call]
+    client = Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+
+        def one_by_one() -> None:
+            value = 0
+            for _ in range(length):
+                value = client.submit(_noop, value, pure=False).result()
+
+        def ahead() -> None:
+            future = client.submit(_noop, 0, pure=False)
+            for _ in range(length - 1):
+                future = client.submit(_noop, future, pure=False)
+            future.result()
+
+        raw = {name: min(_seconds(action) for _ in range(repeat))
+               for name, action in (("one by one", one_by_one), ("ahead", ahead))}  # fmt: skip
+        with tempfile.TemporaryDirectory() as folder:
+            bench = Bench(Path(folder), 0, 0)
+            walls = [
+                _chain_seconds(bench, size, cluster.scheduler_address, repeat)
+                for size in (1, length)
+            ]
+    finally:
+        client.close()
+        cluster.close()  # type: ignore[no-untyped-call]
+    per_process = (walls[1] - walls[0]) / (length - 1)
+    print(f"\nA chain of {length} no-op processes on a LocalCluster of 2 workers, best of "
+          f"{repeat}: per process\n")  # fmt: skip
+    print("| how | per process |")
+    print("|---|---:|")
+    print(f"| mlops run on the cluster (net of a 1-process run) | {per_process * 1000:.1f} ms |")
+    print(
+        f"| raw Dask, submit then result, one by one | {raw['one by one'] / length * 1000:.1f} ms |"
+    )
+    print(f"| raw Dask, the chain submitted ahead | {raw['ahead'] / length * 1000:.1f} ms |")
+
+
+def _chain_seconds(bench: Bench, size: int, scheduler: str, repeat: int) -> float:
+    workspace = bench.workspace(f"chain{size}")
+    project = workspace / "projects" / "flights"
+    rest = "".join(
+        f"\n\n@process\ndef p{i}(p{i - 1}):\n    return p{i - 1} + 1\n" for i in range(1, size)
+    )
+    (project / "src" / "pipeline.py").write_text(CHAIN_PIPELINE.format(rest=rest))
+    edges = "\n".join(f"        p{i} p{i + 1}" for i in range(size - 1)) or "        p0"
+    (project / "configs" / "project_config.yaml").write_text(CHAIN_CONFIG.format(edges=edges))
+    argv = ("run", "flights", "--local", "--cluster", "ansible", "--scheduler", scheduler,
+            "--no-cache", "-q")  # fmt: skip
+    return min(_seconds(lambda: bench.mlops_call(workspace, *argv)) for _ in range(repeat))
+
+
+def _seconds(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -507,7 +610,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="25,50,100,200")
     parser.add_argument("--shared-seconds", type=float, default=0.5)
     parser.add_argument("--train-seconds", type=float, default=0.3)
-    parser.add_argument("--parts", default="ae", help="a: the 12-point grid; e: per-point cost")
+    parser.add_argument("--chain", type=int, default=200, help="processes in part f's chain")
+    parser.add_argument(
+        "--parts", default="aef", help="a: the 12-point grid; e: per-point cost; f: on Dask"
+    )
     args = parser.parse_args(argv)
     dvc = None if args.skip_dvc else (shutil.which("dvc") or _beside_python("dvc"))
     if not args.skip_dvc and dvc is None:
@@ -516,6 +622,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         grid_table(args.repeat, dvc, args.shared_seconds, args.train_seconds)
     if "e" in args.parts:
         per_point_table([int(s) for s in args.sizes.split(",")])
+    if "f" in args.parts:
+        cluster_table(args.chain, args.repeat)
     return 0
 
 
