@@ -543,9 +543,9 @@ def cluster_table(length: int, repeat: int) -> None:
     before the next is submitted, and submitted ahead (each future passed to the next)."""
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )  # type: ignore[no-untyped-call]
+    )
     client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
 
@@ -569,8 +569,8 @@ def cluster_table(length: int, repeat: int) -> None:
                 for size in (1, length)
             ]
     finally:
-        client.close()
-        cluster.close()  # type: ignore[no-untyped-call]
+        client.close()  # type: ignore[no-untyped-call]
+        cluster.close()
     per_process = (walls[1] - walls[0]) / (length - 1)
     print(f"\nA chain of {length} no-op processes on a LocalCluster of 2 workers, best of "
           f"{repeat}: per process\n")  # fmt: skip
