@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +119,9 @@ def _channel_versions(channel: Path) -> dict[str, str]:
     return found
 
 
-def _lock(path: Path, pins: dict[str, str]) -> None:
+def _lock(path: Path, pins: dict[str, str], channel: str = "conda-forge") -> None:
     """A conda-lock file (format 1) pinning ``pins`` on linux-64, with conda-forge URLs."""
-    lines = ["version: 1", "metadata:", "  channels:", "    - url: conda-forge", "package:"]
+    lines = ["version: 1", "metadata:", "  channels:", f"    - url: {channel}", "package:"]
     for name, version in pins.items():
         lines += [
             f"  - name: {name}", f"    version: {version}", "    manager: conda",
@@ -165,3 +166,50 @@ def test_a_conda_lock_file_is_installed_offline_from_the_local_channel(
     with pytest.raises(EnvSetupError, match=r"rattler could not create the environment: .*python"):
         stale.ensure()
     assert not stale.path.exists()
+
+
+def test_mlops_conda_channel_points_every_conda_env_of_a_run_at_one_channel(
+    make_project: ProjectFactory,
+    tmp_workspace: Path,
+    local_conda_channel: Path,  # noqa: F811
+) -> None:
+    # No channels: in the config (conda-forge, unreachable here, by default).
+    conda = {"frontends": "rattler", "dependencies": ["python", "pip"]}
+    make_project("mirrored", PIPELINE, {"where": []}, extra={"environment": {"conda": conda}})
+    env = {"MLOPS_CONDA_CHANNEL": str(local_conda_channel)}
+    done = run_mlops(tmp_workspace, "run", "mirrored", timeout=900, env=env)
+    assert done.returncode == 0, done.stderr
+    listed = run_mlops(tmp_workspace, "env", "list", "--json", env=env)
+    (record,) = [r for r in json.loads(listed.stdout) if r["manager"] == "conda"]
+    assert record["channels"] == [str(local_conda_channel)]
+    assert record["used_by"] == ["mirrored"]
+    table = run_mlops(tmp_workspace, "env", "list", env=env).stdout
+    assert str(local_conda_channel) in table
+
+
+def test_a_conda_lock_file_brings_its_own_channels(
+    make_project: ProjectFactory,
+    tmp_workspace: Path,
+    local_conda_channel: Path,  # noqa: F811
+) -> None:
+    versions = _channel_versions(local_conda_channel)
+    project = make_project(
+        "locked", PIPELINE, {"where": []},
+        extra={"environment": {"conda": {"frontends": "rattler", "lockfile": "conda-lock.yml"}}},
+    )  # fmt: skip
+    _lock(project / "conda-lock.yml", {"python": versions["python"], "pip": versions["pip"]},
+          channel=str(local_conda_channel))  # fmt: skip
+    environ = {k: v for k, v in os.environ.items() if k != "MLOPS_CONDA_CHANNEL"}
+    done = subprocess.run(
+        [*_mlops(), "run", "locked"], capture_output=True, text=True, timeout=900, check=False,
+        env={**environ, "MLOPS_WORKSPACE_DIR": str(tmp_workspace)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    listed = run_mlops(tmp_workspace, "env", "list", "--json", env=environ)
+    (record,) = [r for r in json.loads(listed.stdout) if r["manager"] == "conda"]
+    assert record["channels"] == [str(local_conda_channel)]
+
+
+def _mlops() -> list[str]:
+    script = Path(sys.executable).parent / "mlops"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mlops.main"]

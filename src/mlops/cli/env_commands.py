@@ -34,11 +34,12 @@ def env_list_command(state: CliState, as_json: bool) -> None:
     if not records:
         click.echo(f"No environments in {platform.workspace.envs_dir}")
         return
-    table = [["NAME", "STATE", "SIZE", "TOOL", "USED BY"]]
+    table = [["NAME", "STATE", "SIZE", "TOOL", "CHANNELS", "USED BY"]]
     for r in records:
         state_text = "ready" if r.complete else "incomplete"
+        users = ", ".join(used.get(r.name, [])) or "-"
         table.append([r.name, state_text, human_size(r.size_bytes), r.tool or "-",
-                      ", ".join(used.get(r.name, [])) or "-"])  # fmt: skip
+                      ", ".join(r.channels) or "-", users])  # fmt: skip
     echo_table(table)
 
 

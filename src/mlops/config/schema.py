@@ -124,7 +124,8 @@ class CondaSpec(_EnvSpec):
     def _frontend_chain(cls, value: str) -> str:
         return _chain(value, CONDA_FRONTENDS)
 
-    channels: list[str] = Field(default_factory=lambda: ["conda-forge"])
+    # None: $MLOPS_CONDA_CHANNEL, else the lockfile's or environment_file's, else conda-forge.
+    channels: list[str] | None = None
     dependencies: list[str | dict[str, Any]] = Field(default_factory=list)
     environment_file: str | None = None
     lockfile: str | None = None

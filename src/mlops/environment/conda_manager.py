@@ -26,6 +26,7 @@ from typing import Any
 
 from mlops.environment import conda_commands, rattler_env
 from mlops.environment.base import PrefixEnvironmentManager
+from mlops.environment.conda_channels import read_conda_document
 from mlops.environment.prefixes import PrefixKind
 from mlops.environment.utils import CommandFailed
 from mlops.errors import EnvSetupError
@@ -86,7 +87,10 @@ class CondaManager(PrefixEnvironmentManager):
             path = self.spec.project_dir / str(options["lockfile"])
             dependencies, self._extra_pip = _locked_pins(path, rattler_env.current_subdir())
         elif options.get("environment_file"):
-            document = _environment_file(self.spec.project_dir / str(options["environment_file"]))
+            document = read_conda_document(
+                self.spec.project_dir / str(options["environment_file"]),
+                "environment.conda.environment_file",
+            )
             channels = channels or [str(c) for c in document.get("channels") or []]
             dependencies = document.get("dependencies") or []
             self._extra_pip = [
@@ -149,7 +153,7 @@ def _named(package: str, name: str) -> bool:
 
 def _locked_pins(path: Path, subdir: str) -> tuple[list[str], list[str]]:
     """A conda-lock file's packages for ``subdir`` as exact pins: (conda specs, pip lines)."""
-    document = _environment_file(path, key="environment.conda.lockfile")
+    document = read_conda_document(path, "environment.conda.lockfile")
     conda: list[str] = []
     pip: list[str] = []
     for package in document.get("package") or []:
@@ -163,27 +167,6 @@ def _locked_pins(path: Path, subdir: str) -> tuple[list[str], list[str]]:
             hint=f"lock this platform too: conda-lock --platform {subdir}",
         )
     return conda, pip
-
-
-def _environment_file(
-    path: Path, key: str = "environment.conda.environment_file"
-) -> dict[str, Any]:
-    """An ``environment.yml``'s document (channels, dependencies), as plain data.
-
-    Read by the config reader, within its bounds: it is the user's file too.
-    """
-    from mlops.config.yaml_files import plain_data, read_yaml_file
-    from mlops.errors import ConfigError
-
-    try:
-        document = plain_data(read_yaml_file(path, f"{key}: {path}"))
-    except FileNotFoundError as exc:
-        raise EnvSetupError(f"{key}: {path} does not exist") from exc
-    except ConfigError as exc:
-        raise EnvSetupError(exc.message, hint=exc.hint) from exc
-    if not isinstance(document, dict):
-        raise EnvSetupError(f"{path}: expected channels: and dependencies:")
-    return document
 
 
 def _json_reply(stdout: str) -> dict[str, Any] | None:

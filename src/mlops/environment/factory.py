@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mlops.environment.base import EnvironmentManager, EnvironmentSpec
+from mlops.environment.conda_channels import resolve_channels
 from mlops.environment.prefixes import read_requirements
 from mlops.environment.utils import CommandRunner
 from mlops.errors import ConfigError
@@ -50,10 +52,12 @@ def spec_from_config(
     project_dir: Path,
     *,
     runtime: tuple[str, ...] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> EnvironmentSpec:
     """The resolved spec of manager ``name`` (``environment.<name>`` of a validated config).
 
-    Files are read relative to ``project_dir``.
+    Files are read relative to ``project_dir``; ``environ`` (default: this process's)
+    may name the conda channels (``$MLOPS_CONDA_CHANNEL``).
     """
     manager_class(name)
     key = f"environment.{name}"
@@ -62,7 +66,9 @@ def spec_from_config(
     options: dict[str, Any] = {}
     if name == "conda":
         options = {
-            "channels": list(spec.get("channels") or []),
+            "channels": resolve_channels(
+                spec, project_dir, os.environ if environ is None else environ
+            ),
             "dependencies": list(spec.get("dependencies") or []),
         }
         for field in ("environment_file", "lockfile"):
@@ -98,7 +104,7 @@ def create_manager(
     runtime: tuple[str, ...] = (),
 ) -> EnvironmentManager:
     """Manager ``name`` for its resolved ``spec``."""
-    resolved = spec_from_config(name, spec, project_dir, runtime=runtime)
+    resolved = spec_from_config(name, spec, project_dir, runtime=runtime, environ=environ)
     return manager_class(name)(resolved, envs_dir, runner=runner, environ=environ)
 
 

@@ -25,13 +25,14 @@ class EnvironmentRecord:
     created_at: str | None
     project_dir: str | None
     tool: str | None
+    channels: tuple[str, ...] = ()  # a conda environment's, as built
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "path": str(self.path), "manager": self.manager,
             "spec_hash": self.spec_hash, "complete": self.complete,
             "size_bytes": self.size_bytes, "created_at": self.created_at,
-            "project_dir": self.project_dir, "tool": self.tool,
+            "project_dir": self.project_dir, "tool": self.tool, "channels": list(self.channels),
         }  # fmt: skip
 
 
@@ -71,9 +72,17 @@ def list_environments(envs_dir: Path) -> list[EnvironmentRecord]:
                 created_at=info.get("created_at"),
                 project_dir=info.get("project_dir"),
                 tool=info.get("tool"),
+                channels=_channels(info),
             )
         )
     return records
+
+
+def _channels(manifest: dict[str, Any]) -> tuple[str, ...]:
+    spec = manifest.get("spec")
+    options = spec.get("options") if isinstance(spec, dict) else None
+    channels = options.get("channels") if isinstance(options, dict) else None
+    return tuple(str(c) for c in channels) if isinstance(channels, list) else ()
 
 
 def prune(

@@ -135,7 +135,7 @@ def test_an_environment_file_is_read_within_the_config_readers_bounds(
     cannot build or an alias bomb is one EnvSetupError line, never a hang or a traceback."""
     import os
 
-    from mlops.environment.conda_manager import _environment_file
+    from mlops.environment.conda_channels import read_conda_document
     from mlops.errors import EnvSetupError
 
     path = tmp_path / "environment.yml"
@@ -151,5 +151,5 @@ def test_an_environment_file_is_read_within_the_config_readers_bounds(
     else:
         path.write_text("- python\n")
     with pytest.raises(EnvSetupError, match=message) as raised:
-        _environment_file(path)
+        read_conda_document(path, "environment.conda.environment_file")
     assert "\n" not in raised.value.one_line()
