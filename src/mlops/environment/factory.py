@@ -65,17 +65,16 @@ def spec_from_config(
     requirements = read_requirements(spec.get("requirements"), constraints, project_dir, key=key)
     options: dict[str, Any] = {}
     if name == "conda":
-        options = {
-            "channels": resolve_channels(
-                spec, project_dir, os.environ if environ is None else environ
-            ),
-            "dependencies": list(spec.get("dependencies") or []),
-        }
+        options = {"dependencies": list(spec.get("dependencies") or [])}
         for field in ("environment_file", "lockfile"):
             value = spec.get(field)
             if value:
                 options[field] = value
                 options[f"{field}_sha256"] = _digest(project_dir / value, f"{key}.{field}")
+        # After the files are known to exist: a lock or environment file may name them.
+        options["channels"] = resolve_channels(
+            spec, project_dir, os.environ if environ is None else environ
+        )
     return EnvironmentSpec(
         python=spec.get("python"),
         requirements=requirements,

@@ -496,9 +496,9 @@ def test_spec_hash_follows_what_would_be_installed(tmp_path: Path) -> None:
     assert base != spec_hash("venv", requirements="requirements.txt", python="3.12")
     (tmp_path / "requirements.txt").write_text("six\nidna\n")
     assert base != spec_hash("venv", requirements="requirements.txt")
-    (tmp_path / "env.yml").write_text("a")
+    (tmp_path / "env.yml").write_text("channels: [a]\ndependencies: [python]\n")
     conda_hash = spec_hash("conda", environment_file="env.yml")
-    (tmp_path / "env.yml").write_text("b")
+    (tmp_path / "env.yml").write_text("channels: [a]\ndependencies: [python, pip]\n")
     assert conda_hash != spec_hash("conda", environment_file="env.yml")
     with pytest.raises(ConfigError, match=r"environment.conda.lockfile: no such file"):
         spec_hash("conda", lockfile="missing.yml")
