@@ -24,11 +24,10 @@ anything is read, and files are served only from inside the workspace
 from __future__ import annotations
 
 import functools
-import hmac
 import mimetypes
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
@@ -50,12 +49,9 @@ from mlops.tracking.run_history import compare as compare_runs
 from mlops.tracking.run_records import get_run, list_runs, process_counts, run_artifacts
 from mlops.tracking.status import ProcessStatus
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
-from mlops.web.hosts import is_loopback
+from mlops.web.guards import host_guard, token_guard
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
-TOKEN_HEADER = "x-mlops-token"  # noqa: S105 - a header name, not a secret
-PROTECTED_PREFIXES = ("/api/", "/projects/")
-OPEN_PATHS = frozenset({"/api/health"})
 
 
 @dataclass
@@ -344,8 +340,8 @@ def create_app(
     app.add_api_route("/projects/{path:path}", project_file, methods=["GET"])
     app.add_api_route("/ui/{path:path}", ui_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
-    app.middleware("http")(_token_guard(token))
-    app.middleware("http")(_host_guard(token))
+    app.middleware("http")(token_guard(token))
+    app.middleware("http")(host_guard(token))
     app.add_exception_handler(MlopsError, _mlops_error)  # type: ignore[arg-type]
     app.add_exception_handler(OSError, _os_error)  # type: ignore[arg-type]
     return app
@@ -368,63 +364,6 @@ def _json_response(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _token_guard(
-    token: str | None,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if token and path not in OPEN_PATHS and path.startswith(PROTECTED_PREFIXES):
-            given = _token_of(request)
-            if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"detail": "a valid token is required"}, status_code=401)
-        return await call_next(request)
-
-    return guard
-
-
-def _host_guard(
-    token: str | None,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Without a token, answer only requests addressed to this machine by a loopback name.
-
-    A web page can make a browser send requests to ``127.0.0.1`` under a name
-    its attacker controls (DNS rebinding); the browser then lets that page
-    read the answers. Such requests carry the attacker's host name in
-    ``Host``: refusing every name but loopback ones closes that door. With a
-    token, the token guards the data instead.
-    """
-
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if token is None and not is_loopback(_host_name(request.headers.get("host", ""))):
-            return JSONResponse(
-                {"detail": "this server answers only to localhost and loopback addresses"},
-                status_code=421,
-            )
-        return await call_next(request)
-
-    return guard
-
-
-def _host_name(header: str) -> str:
-    """The host of a ``Host`` header: ``[::1]:8765`` -> ``::1``, ``a.b:80`` -> ``a.b``.
-
-    Anything after a bracketed address but a port (``[::1]evil.com``) is not a
-    host header at all: returned whole, it matches no loopback name.
-    """
-    if header.startswith("["):
-        end = header.find("]")
-        rest = header[end + 1 :] if end > 0 else None
-        if rest is None or not (rest == "" or (rest[:1] == ":" and rest[1:].isdigit())):
-            return header
-        return header[1:end]
-    host, colon, port = header.rpartition(":")
-    return host if colon and header.count(":") == 1 and port.isdigit() else header
-
-
 async def _mlops_error(request: Request, exc: MlopsError) -> JSONResponse:
     # Paths inside the workspace as the workspace names them: the answer shows no
     # more of this machine's file system than the request could already reach.
@@ -436,13 +375,6 @@ async def _mlops_error(request: Request, exc: MlopsError) -> JSONResponse:
 async def _os_error(request: Request, exc: OSError) -> JSONResponse:
     # A name the file system refuses (too long, a loop of links) names nothing here.
     return JSONResponse({"detail": "not found"}, status_code=404)
-
-
-def _token_of(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
 
 
 def _project_summary(info: dict[str, Any], root: Path) -> dict[str, Any]:
