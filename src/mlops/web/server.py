@@ -14,7 +14,8 @@ platform joins).
 
 Runs are read from the project's KV store and, when that store is remote
 (Redis, Firestore), also from the local file it falls back to: a run made
-while the server was unreachable is listed too, marked ``store: local``.
+while the server was unreachable is listed too, marked ``store: local``
+(:mod:`mlops.web.project_stores`).
 
 Bad input is a 4xx with a JSON body, never a 500: ids are validated before
 anything is read, and files are served only from inside the workspace
@@ -26,9 +27,7 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -43,77 +42,15 @@ from mlops.reporting.kv_utils import check_part, get_chart_record, list_chart_re
 from mlops.runtime.workspace import Workspace
 from mlops.session.platform import MLPlatform
 from mlops.session.settings import ProjectStores
-from mlops.storage.factory import fallback_kv_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.tracking.run_history import compare as compare_runs
-from mlops.tracking.run_records import get_run, list_runs, process_counts, run_artifacts
+from mlops.tracking.run_records import process_counts, run_artifacts
 from mlops.tracking.status import ProcessStatus
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
 from mlops.web.guards import host_guard, token_guard
+from mlops.web.project_stores import OpenProject, ProjectStoresCache
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
-
-
-@dataclass
-class _OpenProject:
-    """A project's stores, plus the local file its remote KV store falls back to, if any."""
-
-    stores: ProjectStores
-    fallback: KVStore | None
-
-    @property
-    def kvs(self) -> list[KVStore]:
-        return [self.stores.kv] + ([self.fallback] if self.fallback is not None else [])
-
-    def runs(self) -> list[dict[str, Any]]:
-        """Every run, oldest first; runs only in the fallback file are marked ``store: local``."""
-        found: dict[str, dict[str, Any]] = {}
-        for index, kv in enumerate(self.kvs):
-            for run in list_runs(kv):
-                if str(run.get("run_id")) not in found:
-                    found[str(run.get("run_id"))] = {**run, "store": "local"} if index else run
-        return sorted(found.values(), key=lambda r: (str(r.get("started_at")), str(r["run_id"])))
-
-    def run(self, run_id: str) -> tuple[dict[str, Any], KVStore] | None:
-        for kv in self.kvs:
-            record = get_run(kv, run_id)
-            if record is not None:
-                return record, kv
-        return None
-
-    def close(self) -> None:
-        for kv in self.kvs:
-            kv.close()
-        self.stores.objects.close()
-
-
-class _Stores:
-    """The projects' stores, opened once per server (SQLite connections are per thread)."""
-
-    def __init__(self, platform: MLPlatform) -> None:
-        self.platform = platform
-        self._open: dict[str, _OpenProject] = {}
-        self._lock = threading.Lock()
-
-    def get(self, project_id: str) -> _OpenProject:
-        with self._lock:
-            opened = self._open.get(project_id)
-            if opened is None:
-                _, config = self.platform.load(project_id)
-                stores = self.platform.open_stores(project_id, config)
-                fallback = fallback_kv_store(
-                    stores.kv_config,
-                    state_dir=self.platform.workspace.state_dir,
-                    namespace=project_id,
-                )
-                opened = self._open[project_id] = _OpenProject(stores, fallback)
-            return opened
-
-    def close(self) -> None:
-        with self._lock:
-            for opened in self._open.values():
-                opened.close()
-            self._open.clear()
 
 
 #: ``?runs=A&runs=B``: a list query parameter (FastAPI reads lists from the query this way).
@@ -126,7 +63,7 @@ class WorkspaceAPI:
     def __init__(self, platform: MLPlatform) -> None:
         self.platform = platform
         self.root = platform.workspace.root
-        self.stores = _Stores(platform)
+        self.stores = ProjectStoresCache(platform)
 
     # -------------------------------------------------------------- checks
 
@@ -146,7 +83,7 @@ class WorkspaceAPI:
         except MlopsError as exc:
             raise HTTPException(400, exc.one_line()) from exc
 
-    def opened(self, project_id: str) -> _OpenProject | str:
+    def opened(self, project_id: str) -> OpenProject | str:
         """The project's open stores, or the one line that says why its config cannot be read.
 
         A broken config is the project's problem, not the server's: its pages say
