@@ -1,8 +1,8 @@
 """The projects' stores as the web server reads them, opened once per server.
 
-Runs are read from the project's KV store and, when that store is remote
-(Redis, Firestore), also from the local file it falls back to: a run made
-while the server was unreachable is listed too, marked ``store: local``.
+Runs and sweeps are read from the project's KV store and, when that store is
+remote (Redis, Firestore), also from the local file it falls back to: a run
+made while the server was unreachable is listed too, marked ``store: local``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from mlops.session.settings import ProjectStores
 from mlops.storage.factory import fallback_kv_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.tracking.run_records import get_run, list_runs
+from mlops.tracking.sweep_records import list_sweeps
 
 
 @dataclass
@@ -37,6 +38,20 @@ class OpenProject:
                 if str(run.get("run_id")) not in found:
                     found[str(run.get("run_id"))] = {**run, "store": "local"} if index else run
         return sorted(found.values(), key=lambda r: (str(r.get("started_at")), str(r["run_id"])))
+
+    def sweeps(self) -> list[dict[str, Any]]:
+        """Every sweep, newest first; those only in the fallback file marked ``store: local``."""
+        found: dict[str, dict[str, Any]] = {}
+        for index, kv in enumerate(self.kvs):
+            for sweep in list_sweeps(kv):
+                if str(sweep.get("sweep_id")) not in found:
+                    found[str(sweep.get("sweep_id"))] = (
+                        {**sweep, "store": "local"} if index else sweep
+                    )
+        every = sorted(
+            found.values(), key=lambda s: (str(s.get("started_at")), str(s.get("sweep_id")))
+        )
+        return list(reversed(every))
 
     def run(self, run_id: str) -> tuple[dict[str, Any], KVStore] | None:
         for kv in self.kvs:

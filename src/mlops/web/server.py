@@ -27,9 +27,9 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -46,15 +46,20 @@ from mlops.storage.interfaces.kv_store import KVStore
 from mlops.tracking.run_history import compare as compare_runs
 from mlops.tracking.run_records import process_counts, run_artifacts
 from mlops.tracking.status import ProcessStatus
+from mlops.tracking.sweep_records import matching_sweeps
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
 from mlops.web.guards import host_guard, token_guard
 from mlops.web.project_stores import OpenProject, ProjectStoresCache
+from mlops.web.run_table import Columns, available, check_sort, sorted_runs, sweep_of
+from mlops.web.sweep_views import sweep_detail, sweep_summary
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
 
 
 #: ``?runs=A&runs=B``: a list query parameter (FastAPI reads lists from the query this way).
 RunsQuery = Annotated[list[str], Query()]
+#: ``?param=alpha&param=depth``, ``?metric=r2``: the runs table's chosen columns.
+ColumnsQuery = Annotated[Sequence[str], Query()]
 
 
 class WorkspaceAPI:
@@ -105,6 +110,22 @@ class WorkspaceAPI:
             raise HTTPException(404, f"project {project_id} has no run {run_id!r}")
         return found
 
+    def sweep_record(self, project_id: str, sweep_id: str) -> tuple[dict[str, Any], OpenProject]:
+        """The sweep named by its id, a unique prefix of it or ``latest``, as the command
+        line names it; and the project's open stores."""
+        self.project(project_id)
+        opened = self.opened(project_id)
+        if isinstance(opened, str):
+            raise HTTPException(404, f"the sweeps of {project_id} cannot be read: {opened}")
+        matches = matching_sweeps(opened.sweeps(), self.checked(sweep_id, "sweep"))
+        if len(matches) > 1:
+            raise HTTPException(
+                400, f"sweep {sweep_id!r} of {project_id} is ambiguous: {len(matches)} match"
+            )
+        if not matches:
+            raise HTTPException(404, f"project {project_id} has no sweep {sweep_id!r}")
+        return dict(matches[0]), opened
+
     # -------------------------------------------------------------- endpoints
 
     def health(self) -> dict[str, Any]:
@@ -125,22 +146,55 @@ class WorkspaceAPI:
             info["processes"] = list(self.platform.graph(project_id).order)
         return info
 
-    def runs(
+    def runs(  # noqa: PLR0913 - FastAPI passes each query parameter by name
         self,
         project_id: str,
+        *,
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0),
+        sweep: str | None = Query(
+            None, description="only this sweep's points (id, prefix, latest)"
+        ),
+        param: ColumnsQuery = (),
+        metric: ColumnsQuery = (),
+        sort: str = Query("started_at", description="a run field, param:NAME or metric:NAME"),
+        order: Literal["asc", "desc"] = Query("desc"),
     ) -> dict[str, Any]:
+        """Runs newest first, or sorted; only a sweep's if asked; with the chosen columns."""
         self.project(project_id)
+        columns = Columns.checked(param, metric)
+        by = check_sort(sort)
         opened = self.opened(project_id)
         if isinstance(opened, str):
             return {"total": 0, "runs": [], "valid": False, "problem": opened}
-        every = opened.runs()
+        every: list[Mapping[str, Any]] = list(reversed(opened.runs()))
+        sweep_id = None
+        if sweep is not None:
+            sweep_id = self.sweep_record(project_id, sweep)[0]["sweep_id"]
+            every = [r for r in every if sweep_of(r) == sweep_id]
+        every = sorted_runs(every, by, descending=order == "desc")
         return {
             "total": len(every),
-            "runs": list(reversed(every))[offset : offset + limit],
+            "runs": [{**r, "columns": columns.of(r)} for r in every[offset : offset + limit]],
             "valid": True,
+            "sweep": sweep_id,
+            "columns": {"params": list(columns.params), "metrics": list(columns.metrics)},
+            "available": available(every),
         }
+
+    def sweeps(self, project_id: str) -> dict[str, Any]:
+        """The project's sweeps, newest first, each in brief with its best point."""
+        self.project(project_id)
+        opened = self.opened(project_id)
+        if isinstance(opened, str):
+            return {"total": 0, "sweeps": [], "valid": False, "problem": opened}
+        every = [sweep_summary(s) for s in opened.sweeps()]
+        return {"total": len(every), "sweeps": every, "valid": True}
+
+    def sweep_detail(self, project_id: str, sweep_id: str) -> dict[str, Any]:
+        """One sweep: its spec, and its points best first with the best one marked."""
+        record, opened = self.sweep_record(project_id, sweep_id)
+        return sweep_detail(record, {str(r["run_id"]): r for r in opened.runs()})
 
     def run_detail(self, project_id: str, run_id: str) -> dict[str, Any]:
         record, _ = self.run_record(project_id, run_id)
@@ -259,6 +313,8 @@ def create_app(
         ("/api/projects/{project_id}/runs/{run_id}/charts", api.charts),
         ("/api/projects/{project_id}/runs/{run_id}/charts/fetch", api.fetch_chart),
         ("/api/projects/{project_id}/compare", api.compare),
+        ("/api/projects/{project_id}/sweeps", api.sweeps),
+        ("/api/projects/{project_id}/sweeps/{sweep_id}", api.sweep_detail),
         ("/api/projects/{project_id}/runs/{run_id}/artifacts", api.artifacts),
         ("/api/projects/{project_id}/runs/{run_id}/artifacts/fetch", api.fetch_artifact),
     ]
