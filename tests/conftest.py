@@ -35,7 +35,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["pytester", "fixtures.storage", "fixtures.projects", "flakiness.plugin"]
+pytest_plugins = [
+    "pytester", "fixtures.storage", "fixtures.projects", "fixtures.browser", "flakiness.plugin",
+]  # fmt: skip
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("unit", "integration", "contract", "e2e")

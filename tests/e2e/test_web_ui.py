@@ -1,23 +1,21 @@
 """The packaged UI in a real headless Chromium against ``mlops serve`` on loopback.
 
 Runs in ``nox -s e2e`` (or with MLOPS_TEST_BROWSER=1): Playwright's client
-drives the system's Chromium (``$MLOPS_CHROMIUM``, else ``chromium`` on PATH);
-no browser is downloaded. Skipped with the reason where either is missing.
-Screenshots go to ``$MLOPS_E2E_OUTPUT`` (the e2e session points it at
-``.nox/_e2e``), else the test's temp folder.
+drives the system's Chromium (``fixtures.browser``); no browser is downloaded.
+Skipped with the reason where either is missing. Screenshots go to
+``$MLOPS_E2E_OUTPUT`` (the e2e session points it at ``.nox/_e2e``), else the
+test's temp folder.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fixtures.browser import CHROMIUM
 from fixtures.projects import CHARTED_PIPELINE, CHARTS, ProjectFactory
 from fixtures.servers import Server, mlops_server
 from mlops.session.platform import MLPlatform
@@ -25,7 +23,6 @@ from mlops.tracking.process_record import ProcessRecord
 from mlops.tracking.run_records import RunRecorder, new_run_id
 from mlops.tracking.status import ProcessStatus, RunStatus
 
-CHROMIUM = os.environ.get("MLOPS_CHROMIUM") or shutil.which("chromium")
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (the e2e dependency group)"
 )
@@ -36,21 +33,6 @@ pytestmark = [
         CHROMIUM is None, reason="no Chromium (apt-get install chromium, or set MLOPS_CHROMIUM)"
     ),
 ]
-
-# Without these Chromium reaches for Google's services at start, which an
-# offline machine refuses; --no-sandbox because CI runs as root.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def output_dir(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("MLOPS_E2E_OUTPUT") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -72,32 +54,6 @@ def runs(make_project: ProjectFactory, tmp_workspace: Path) -> dict[str, str]:
     assert completed.ok
     assert not failed.ok
     return {"completed": completed.run_id, "failed": failed.run_id}
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    yield page
-    context.close()
-    assert errors == [], f"the page logged errors: {errors}"
 
 
 def graph_statuses(page: Any) -> dict[str, str]:

@@ -7,6 +7,7 @@ known ids are mixed into the examples so the "found" paths are exercised too.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 from schemathesis.schemas import BaseSchema
 
+from fixtures.cli import run_mlops
 from fixtures.projects import ProjectFactory
 from mlops.runtime.workspace import Workspace
 from mlops.session.platform import MLPlatform
@@ -46,26 +48,37 @@ FETCH = "GET /api/projects/{project_id}/runs/{run_id}/charts/fetch"
 
 
 @pytest.fixture
-def served(make_project: ProjectFactory, tmp_workspace: Path) -> tuple[BaseSchema, list[str]]:
-    """The app's schema, and the ids of a completed and a failed run."""
-    make_project("demo", PIPELINE, "train", extra={"reporting": {"charts": [{"name": "loss"}]}})
+def served(
+    make_project: ProjectFactory, tmp_workspace: Path
+) -> tuple[BaseSchema, dict[str, list[str]]]:
+    """The app's schema, and known ids: the project, a completed and a failed run, a sweep
+    (of one completed and one failed point)."""
+    charts = {"reporting": {"charts": [{"name": "loss"}]}}
+    make_project("demo", PIPELINE, "train", params={"fail": False}, extra=charts)
     platform = MLPlatform()
     ok = platform.run_pipeline_for_project("demo")
     failed = platform.run_pipeline_for_project("demo", param_overrides={"fail": True})
+    swept = run_mlops(tmp_workspace, "sweep", "demo", "--grid", "model.parameters.fail=false,true",
+                      "--metric", "loss", "--local")  # fmt: skip
+    assert swept.returncode == 1, swept.stderr  # the failing point failed
+    sweep_id = json.loads(run_mlops(tmp_workspace, "sweeps", "demo", "--json").stdout)[0][
+        "sweep_id"
+    ]
     app = create_app(Workspace.resolve(tmp_workspace))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers={"Host": "127.0.0.1"})
-    return schema, [ok.run_id, failed.run_id]
+    known = {"project_id": ["demo"], "run_id": [ok.run_id, failed.run_id],
+             "sweep_id": [sweep_id, "latest"]}  # fmt: skip
+    return schema, known
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_generated_request_gets_a_server_error(
-    served: tuple[BaseSchema, list[str]], mode: GenerationMode
+    served: tuple[BaseSchema, dict[str, list[str]]], mode: GenerationMode
 ) -> None:
-    api_schema, run_ids = served
+    api_schema, known = served
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) >= 8, [op.label for op in operations]  # every API route is there
+    assert len(operations) >= 10, [op.label for op in operations]  # every API route is there
     # Real ids half of the time, so requests reach records and not only "not found".
-    known = {"project_id": ["demo"], "run_id": run_ids}
     calls: dict[str, int] = {}
 
     for operation in operations:

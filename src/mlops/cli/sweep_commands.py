@@ -150,15 +150,9 @@ def _params(point: Mapping[str, Any]) -> str:
 
 def _ordered(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Points best first by the goal; those without a metric after, by index."""
-    from mlops.tracking.sweep_records import ranked
+    from mlops.tracking.sweep_records import ordered_points
 
-    points = list(record.get("points") or [])
-    best = ranked(points, str((record.get("spec") or {}).get("goal") or "minimize"))
-    ranked_ids = {id(p) for p in best}
-    return [
-        *best,
-        *sorted((p for p in points if id(p) not in ranked_ids), key=lambda p: p["index"]),
-    ]
+    return ordered_points(record)
 
 
 def _echo_points(record: Mapping[str, Any]) -> None:
@@ -272,13 +266,11 @@ def _echo_sweeps(sweeps: Sequence[Mapping[str, Any]], project: str) -> None:
 def _resolve(sweeps: Sequence[Mapping[str, Any]], wanted: str, project: str) -> Mapping[str, Any]:
     """A sweep by its id, a unique prefix of it, or ``latest``."""
     from mlops.errors import ConfigError
+    from mlops.tracking.sweep_records import matching_sweeps
 
-    if wanted == "latest" and sweeps:
-        return sweeps[0]
-    matches = [s for s in sweeps if str(s["sweep_id"]).startswith(wanted)]
-    exact = [s for s in matches if s["sweep_id"] == wanted]
-    if exact or len(matches) == 1:
-        return (exact or matches)[0]
+    matches = matching_sweeps(sweeps, wanted)
+    if len(matches) == 1:
+        return matches[0]
     if matches:
         raise ConfigError(f"sweep {wanted!r} of {project} is ambiguous: {len(matches)} match")
     raise ConfigError(

@@ -69,15 +69,38 @@ def run_row(summary: Mapping[str, Any], metrics: Sequence[str] = ()) -> dict[str
         "ran": counts.get("completed", 0),
         "reused": counts.get("cached", 0),
         "failed": counts.get("failed", 0),
-        "metrics": {name: _metric(values, name) for name in metrics},
+        "metrics": {name: metric_value(values, name) for name in metrics},
         "sweep": (summary.get("sweep") or {}).get("sweep_id"),
     }
 
 
-def _metric(values: Mapping[str, Any], name: str) -> Any:
+def metric_value(values: Mapping[str, Any], name: str) -> Any:
     """A metric by ``process.metric``, or by its name alone when one process gives it."""
     key = find_metric(values, name)
     return values.get(key) if key else None
+
+
+#: The config's prefix of the parameters every process can take by name.
+MODEL_PARAMETERS = "model.parameters."
+
+
+def param_value(summary: Mapping[str, Any], key: str) -> Any:
+    """A run's parameter: a model parameter by its name (``alpha``, ``model.C``) or its config
+    key (``model.parameters.alpha``, as a sweep names it); any other key the run was given
+    (``--set``, a sweep's point) by its config key. None when the run has no such parameter."""
+    params = flat_params(summary.get("params") or {})
+    name = key.removeprefix(MODEL_PARAMETERS)
+    if name in params:
+        return params[name]
+    return (summary.get("overrides") or {}).get(key)
+
+
+def param_names(summary: Mapping[str, Any]) -> list[str]:
+    """The names :func:`param_value` reads a run's parameters by: the model parameters by
+    name, then the other keys the run was given."""
+    names = list(flat_params(summary.get("params") or {}))
+    overrides = summary.get("overrides") or {}
+    return names + [key for key in overrides if not str(key).startswith(MODEL_PARAMETERS)]
 
 
 def history(kv: KVStore, metrics: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -144,12 +167,16 @@ def delete_run(kv: KVStore, run_id: str) -> int:
 
 
 __all__ = [
+    "MODEL_PARAMETERS",
     "RELATIVE_NAMES",
     "Comparison",
     "compare",
     "delete_run",
     "history",
     "load_run",
+    "metric_value",
+    "param_names",
+    "param_value",
     "resolve_run",
     "run_row",
     "run_values",

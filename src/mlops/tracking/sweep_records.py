@@ -53,6 +53,24 @@ def ranked(points: Sequence[Mapping[str, Any]], goal: str) -> list[Mapping[str, 
     return sorted(scored, key=lambda p: float(p["metric"]), reverse=goal == "maximize")
 
 
+def ordered_points(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A sweep's points best first by its goal; those without a metric after, by index."""
+    points = list(record.get("points") or [])
+    best = ranked(points, str((record.get("spec") or {}).get("goal") or "minimize"))
+    ranked_ids = {id(p) for p in best}
+    rest = sorted((p for p in points if id(p) not in ranked_ids), key=lambda p: int(p["index"]))
+    return [*best, *rest]
+
+
+def matching_sweeps(sweeps: Sequence[Mapping[str, Any]], wanted: str) -> list[Mapping[str, Any]]:
+    """The sweeps (given newest first) that ``wanted`` names: ``latest`` the newest, an id
+    that one, else every sweep whose id starts with it (one match names a sweep)."""
+    if wanted == "latest" and sweeps:
+        return [sweeps[0]]
+    exact = [s for s in sweeps if s.get("sweep_id") == wanted]
+    return exact or [s for s in sweeps if str(s.get("sweep_id")).startswith(wanted)]
+
+
 class SweepRecorder:
     """Writes one sweep's record as its points settle (safe from several threads)."""
 
@@ -163,6 +181,8 @@ __all__ = [
     "find_metric",
     "get_sweep",
     "list_sweeps",
+    "matching_sweeps",
     "new_sweep_id",
+    "ordered_points",
     "ranked",
 ]

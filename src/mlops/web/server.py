@@ -14,7 +14,8 @@ platform joins).
 
 Runs are read from the project's KV store and, when that store is remote
 (Redis, Firestore), also from the local file it falls back to: a run made
-while the server was unreachable is listed too, marked ``store: local``.
+while the server was unreachable is listed too, marked ``store: local``
+(:mod:`mlops.web.project_stores`).
 
 Bad input is a 4xx with a JSON body, never a 500: ids are validated before
 anything is read, and files are served only from inside the workspace
@@ -24,14 +25,11 @@ anything is read, and files are served only from inside the workspace
 from __future__ import annotations
 
 import functools
-import hmac
 import mimetypes
 import os
-import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -44,84 +42,24 @@ from mlops.reporting.kv_utils import check_part, get_chart_record, list_chart_re
 from mlops.runtime.workspace import Workspace
 from mlops.session.platform import MLPlatform
 from mlops.session.settings import ProjectStores
-from mlops.storage.factory import fallback_kv_store
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.tracking.run_history import compare as compare_runs
-from mlops.tracking.run_records import get_run, list_runs, process_counts, run_artifacts
+from mlops.tracking.run_records import process_counts, run_artifacts
 from mlops.tracking.status import ProcessStatus
+from mlops.tracking.sweep_records import matching_sweeps
 from mlops.web.files import OutsideError, contained_file, is_inside, media_type
-from mlops.web.hosts import is_loopback
+from mlops.web.guards import host_guard, token_guard
+from mlops.web.project_stores import OpenProject, ProjectStoresCache
+from mlops.web.run_table import Columns, available, check_sort, sorted_runs, sweep_of
+from mlops.web.sweep_views import sweep_detail, sweep_summary
 
 UI_DIR = Path(__file__).resolve().parent / "ui"
-TOKEN_HEADER = "x-mlops-token"  # noqa: S105 - a header name, not a secret
-PROTECTED_PREFIXES = ("/api/", "/projects/")
-OPEN_PATHS = frozenset({"/api/health"})
-
-
-@dataclass
-class _OpenProject:
-    """A project's stores, plus the local file its remote KV store falls back to, if any."""
-
-    stores: ProjectStores
-    fallback: KVStore | None
-
-    @property
-    def kvs(self) -> list[KVStore]:
-        return [self.stores.kv] + ([self.fallback] if self.fallback is not None else [])
-
-    def runs(self) -> list[dict[str, Any]]:
-        """Every run, oldest first; runs only in the fallback file are marked ``store: local``."""
-        found: dict[str, dict[str, Any]] = {}
-        for index, kv in enumerate(self.kvs):
-            for run in list_runs(kv):
-                if str(run.get("run_id")) not in found:
-                    found[str(run.get("run_id"))] = {**run, "store": "local"} if index else run
-        return sorted(found.values(), key=lambda r: (str(r.get("started_at")), str(r["run_id"])))
-
-    def run(self, run_id: str) -> tuple[dict[str, Any], KVStore] | None:
-        for kv in self.kvs:
-            record = get_run(kv, run_id)
-            if record is not None:
-                return record, kv
-        return None
-
-    def close(self) -> None:
-        for kv in self.kvs:
-            kv.close()
-        self.stores.objects.close()
-
-
-class _Stores:
-    """The projects' stores, opened once per server (SQLite connections are per thread)."""
-
-    def __init__(self, platform: MLPlatform) -> None:
-        self.platform = platform
-        self._open: dict[str, _OpenProject] = {}
-        self._lock = threading.Lock()
-
-    def get(self, project_id: str) -> _OpenProject:
-        with self._lock:
-            opened = self._open.get(project_id)
-            if opened is None:
-                _, config = self.platform.load(project_id)
-                stores = self.platform.open_stores(project_id, config)
-                fallback = fallback_kv_store(
-                    stores.kv_config,
-                    state_dir=self.platform.workspace.state_dir,
-                    namespace=project_id,
-                )
-                opened = self._open[project_id] = _OpenProject(stores, fallback)
-            return opened
-
-    def close(self) -> None:
-        with self._lock:
-            for opened in self._open.values():
-                opened.close()
-            self._open.clear()
 
 
 #: ``?runs=A&runs=B``: a list query parameter (FastAPI reads lists from the query this way).
 RunsQuery = Annotated[list[str], Query()]
+#: ``?param=alpha&param=depth``, ``?metric=r2``: the runs table's chosen columns.
+ColumnsQuery = Annotated[Sequence[str], Query()]
 
 
 class WorkspaceAPI:
@@ -130,7 +68,7 @@ class WorkspaceAPI:
     def __init__(self, platform: MLPlatform) -> None:
         self.platform = platform
         self.root = platform.workspace.root
-        self.stores = _Stores(platform)
+        self.stores = ProjectStoresCache(platform)
 
     # -------------------------------------------------------------- checks
 
@@ -150,7 +88,7 @@ class WorkspaceAPI:
         except MlopsError as exc:
             raise HTTPException(400, exc.one_line()) from exc
 
-    def opened(self, project_id: str) -> _OpenProject | str:
+    def opened(self, project_id: str) -> OpenProject | str:
         """The project's open stores, or the one line that says why its config cannot be read.
 
         A broken config is the project's problem, not the server's: its pages say
@@ -172,6 +110,22 @@ class WorkspaceAPI:
             raise HTTPException(404, f"project {project_id} has no run {run_id!r}")
         return found
 
+    def sweep_record(self, project_id: str, sweep_id: str) -> tuple[dict[str, Any], OpenProject]:
+        """The sweep named by its id, a unique prefix of it or ``latest``, as the command
+        line names it; and the project's open stores."""
+        self.project(project_id)
+        opened = self.opened(project_id)
+        if isinstance(opened, str):
+            raise HTTPException(404, f"the sweeps of {project_id} cannot be read: {opened}")
+        matches = matching_sweeps(opened.sweeps(), self.checked(sweep_id, "sweep"))
+        if len(matches) > 1:
+            raise HTTPException(
+                400, f"sweep {sweep_id!r} of {project_id} is ambiguous: {len(matches)} match"
+            )
+        if not matches:
+            raise HTTPException(404, f"project {project_id} has no sweep {sweep_id!r}")
+        return dict(matches[0]), opened
+
     # -------------------------------------------------------------- endpoints
 
     def health(self) -> dict[str, Any]:
@@ -192,22 +146,55 @@ class WorkspaceAPI:
             info["processes"] = list(self.platform.graph(project_id).order)
         return info
 
-    def runs(
+    def runs(  # noqa: PLR0913 - FastAPI passes each query parameter by name
         self,
         project_id: str,
+        *,
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0),
+        sweep: str | None = Query(
+            None, description="only this sweep's points (id, prefix, latest)"
+        ),
+        param: ColumnsQuery = (),
+        metric: ColumnsQuery = (),
+        sort: str = Query("started_at", description="a run field, param:NAME or metric:NAME"),
+        order: Literal["asc", "desc"] = Query("desc"),
     ) -> dict[str, Any]:
+        """Runs newest first, or sorted; only a sweep's if asked; with the chosen columns."""
         self.project(project_id)
+        columns = Columns.checked(param, metric)
+        by = check_sort(sort)
         opened = self.opened(project_id)
         if isinstance(opened, str):
             return {"total": 0, "runs": [], "valid": False, "problem": opened}
-        every = opened.runs()
+        every: list[Mapping[str, Any]] = list(reversed(opened.runs()))
+        sweep_id = None
+        if sweep is not None:
+            sweep_id = self.sweep_record(project_id, sweep)[0]["sweep_id"]
+            every = [r for r in every if sweep_of(r) == sweep_id]
+        every = sorted_runs(every, by, descending=order == "desc")
         return {
             "total": len(every),
-            "runs": list(reversed(every))[offset : offset + limit],
+            "runs": [{**r, "columns": columns.of(r)} for r in every[offset : offset + limit]],
             "valid": True,
+            "sweep": sweep_id,
+            "columns": {"params": list(columns.params), "metrics": list(columns.metrics)},
+            "available": available(every),
         }
+
+    def sweeps(self, project_id: str) -> dict[str, Any]:
+        """The project's sweeps, newest first, each in brief with its best point."""
+        self.project(project_id)
+        opened = self.opened(project_id)
+        if isinstance(opened, str):
+            return {"total": 0, "sweeps": [], "valid": False, "problem": opened}
+        every = [sweep_summary(s) for s in opened.sweeps()]
+        return {"total": len(every), "sweeps": every, "valid": True}
+
+    def sweep_detail(self, project_id: str, sweep_id: str) -> dict[str, Any]:
+        """One sweep: its spec, and its points best first with the best one marked."""
+        record, opened = self.sweep_record(project_id, sweep_id)
+        return sweep_detail(record, {str(r["run_id"]): r for r in opened.runs()})
 
     def run_detail(self, project_id: str, run_id: str) -> dict[str, Any]:
         record, _ = self.run_record(project_id, run_id)
@@ -326,6 +313,8 @@ def create_app(
         ("/api/projects/{project_id}/runs/{run_id}/charts", api.charts),
         ("/api/projects/{project_id}/runs/{run_id}/charts/fetch", api.fetch_chart),
         ("/api/projects/{project_id}/compare", api.compare),
+        ("/api/projects/{project_id}/sweeps", api.sweeps),
+        ("/api/projects/{project_id}/sweeps/{sweep_id}", api.sweep_detail),
         ("/api/projects/{project_id}/runs/{run_id}/artifacts", api.artifacts),
         ("/api/projects/{project_id}/runs/{run_id}/artifacts/fetch", api.fetch_artifact),
     ]
@@ -344,8 +333,8 @@ def create_app(
     app.add_api_route("/projects/{path:path}", project_file, methods=["GET"])
     app.add_api_route("/ui/{path:path}", ui_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
-    app.middleware("http")(_token_guard(token))
-    app.middleware("http")(_host_guard(token))
+    app.middleware("http")(token_guard(token))
+    app.middleware("http")(host_guard(token))
     app.add_exception_handler(MlopsError, _mlops_error)  # type: ignore[arg-type]
     app.add_exception_handler(OSError, _os_error)  # type: ignore[arg-type]
     return app
@@ -368,63 +357,6 @@ def _json_response(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _token_guard(
-    token: str | None,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if token and path not in OPEN_PATHS and path.startswith(PROTECTED_PREFIXES):
-            given = _token_of(request)
-            if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"detail": "a valid token is required"}, status_code=401)
-        return await call_next(request)
-
-    return guard
-
-
-def _host_guard(
-    token: str | None,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Without a token, answer only requests addressed to this machine by a loopback name.
-
-    A web page can make a browser send requests to ``127.0.0.1`` under a name
-    its attacker controls (DNS rebinding); the browser then lets that page
-    read the answers. Such requests carry the attacker's host name in
-    ``Host``: refusing every name but loopback ones closes that door. With a
-    token, the token guards the data instead.
-    """
-
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if token is None and not is_loopback(_host_name(request.headers.get("host", ""))):
-            return JSONResponse(
-                {"detail": "this server answers only to localhost and loopback addresses"},
-                status_code=421,
-            )
-        return await call_next(request)
-
-    return guard
-
-
-def _host_name(header: str) -> str:
-    """The host of a ``Host`` header: ``[::1]:8765`` -> ``::1``, ``a.b:80`` -> ``a.b``.
-
-    Anything after a bracketed address but a port (``[::1]evil.com``) is not a
-    host header at all: returned whole, it matches no loopback name.
-    """
-    if header.startswith("["):
-        end = header.find("]")
-        rest = header[end + 1 :] if end > 0 else None
-        if rest is None or not (rest == "" or (rest[:1] == ":" and rest[1:].isdigit())):
-            return header
-        return header[1:end]
-    host, colon, port = header.rpartition(":")
-    return host if colon and header.count(":") == 1 and port.isdigit() else header
-
-
 async def _mlops_error(request: Request, exc: MlopsError) -> JSONResponse:
     # Paths inside the workspace as the workspace names them: the answer shows no
     # more of this machine's file system than the request could already reach.
@@ -436,13 +368,6 @@ async def _mlops_error(request: Request, exc: MlopsError) -> JSONResponse:
 async def _os_error(request: Request, exc: OSError) -> JSONResponse:
     # A name the file system refuses (too long, a loop of links) names nothing here.
     return JSONResponse({"detail": "not found"}, status_code=404)
-
-
-def _token_of(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
 
 
 def _project_summary(info: dict[str, Any], root: Path) -> dict[str, Any]:

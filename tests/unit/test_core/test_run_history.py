@@ -8,7 +8,14 @@ import pytest
 
 from mlops.errors import ConfigError
 from mlops.storage.backends.memory import MemoryKVStore
-from mlops.tracking.run_history import compare, delete_run, history, resolve_run
+from mlops.tracking.run_history import (
+    compare,
+    delete_run,
+    history,
+    param_names,
+    param_value,
+    resolve_run,
+)
 
 
 def stored(kv: MemoryKVStore, run_id: str, **summary: Any) -> None:
@@ -60,6 +67,29 @@ def test_history_is_newest_first_with_counts_and_chosen_metrics(kv: MemoryKVStor
     assert (rows[0]["ran"], rows[0]["reused"], rows[0]["failed"]) == (1, 0, 1)
     assert rows[0]["metrics"] == {"fit.mse": 0.5}
     assert rows[1]["metrics"] == {"fit.mse": None}
+
+
+SWEPT = {
+    "params": {"alpha": 2, "opt": {"m": 1}, "columns": ["a", "b"]},
+    "overrides": {"model.parameters.alpha": 2, "pipeline.processes.fit.params.lr": 0.1},
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("alpha", 2), ("model.parameters.alpha", 2), ("opt.m", 1), ("model.parameters.opt.m", 1),
+     ("columns", ["a", "b"]), ("pipeline.processes.fit.params.lr", 0.1), ("beta", None),
+     ("opt", None), ("model.parameters.beta", None)],
+    ids=["by-name", "by-config-key", "nested", "nested-config-key", "list", "other-override",
+         "unknown", "a-group-is-no-parameter", "unknown-config-key"],
+)  # fmt: skip
+def test_a_parameter_is_read_by_its_name_or_its_config_key(key: str, value: Any) -> None:
+    assert param_value(SWEPT, key) == value
+
+
+def test_parameter_names_are_the_model_parameters_then_the_other_overrides() -> None:
+    assert param_names(SWEPT) == ["alpha", "opt.m", "columns", "pipeline.processes.fit.params.lr"]
+    assert param_names({}) == []
 
 
 def test_compare_marks_what_differs_and_what_one_run_lacks() -> None:

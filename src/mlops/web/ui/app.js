@@ -33,13 +33,6 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function showError(error) {
   const box = document.getElementById("error");
   box.textContent = String(error.message || error);
@@ -93,36 +86,24 @@ function updateCompareButton(projectId) {
   };
 }
 
-async function showProject(projectId, runId, compareIds) {
+async function showProject(projectId, { runId, compareIds, sweepId } = {}) {
   document.getElementById("projects-view").hidden = true;
   document.getElementById("project-view").hidden = false;
   document.getElementById("project-title").textContent = projectId;
-  const [runs, graph] = await Promise.all([
-    api(`/api/projects/${encodeURIComponent(projectId)}/runs?limit=50`),
-    api(`/api/projects/${encodeURIComponent(projectId)}/graph`),
-  ]);
-  const body = document.querySelector("#runs tbody");
-  body.replaceChildren();
-  for (const run of runs.runs) {
-    const counts = Object.entries(run.counts || {}).map(([k, v]) => `${v} ${k}`).join(", ");
-    const pick = el("input", {
-      type: "checkbox", class: "pick", "data-run": run.run_id, "aria-label": `compare ${run.run_id}`,
-      onclick: (event) => {
-        event.stopPropagation();
-        if (event.target.checked) picked.add(run.run_id); else picked.delete(run.run_id);
-        updateCompareButton(projectId);
-      },
-    });
-    pick.checked = picked.has(run.run_id);
-    const row = el("tr", {
-      class: "selectable" + (run.run_id === runId ? " selected" : ""),
-      "data-run": run.run_id,
-      onclick: () => { window.location.hash = `#/projects/${encodeURIComponent(projectId)}/runs/${run.run_id}`; },
-    }, el("td", {}, pick), el("td", { class: "nowrap" }, run.run_id), statusCell(run.status),
-       el("td", { class: "nowrap" }, when(run.started_at)),
-       el("td", {}, seconds(run.duration)), el("td", {}, counts));
-    body.append(row);
+  resetTable(projectId);
+  document.getElementById("project-main").hidden = Boolean(sweepId);
+  document.getElementById("sweep-view").hidden = !sweepId;
+  if (sweepId) {
+    await showSweep(projectId, sweepId);
+    return;
   }
+  const [sweeps, graph] = await Promise.all([
+    api(`${projectPath(projectId)}/sweeps`),
+    api(`${projectPath(projectId)}/graph`),
+  ]);
+  knownSweeps = sweeps.sweeps;
+  showSweepList(projectId, knownSweeps);
+  const runs = await refreshRuns(projectId, runId);
   const problem = document.getElementById("project-problem");
   problem.hidden = graph.valid !== false;
   problem.textContent = graph.valid === false ? `invalid config: ${graph.problem}` : "";
@@ -136,16 +117,19 @@ async function showProject(projectId, runId, compareIds) {
   const chosen = runId || (runs.runs[0] && runs.runs[0].run_id);
   if (chosen) await showRun(projectId, chosen);
   const active = runs.runs.some((run) => run.status === "running");
-  scheduleRefresh(active ? () => showProject(projectId, runId) : null);
+  scheduleRefresh(active ? () => showProject(projectId, { runId }) : null);
 }
+
+const NODE_TEXT = 12; // px: the graph's process labels
 
 function drawGraph(graph) {
   const box = document.getElementById("graph");
   document.getElementById("graph-run").textContent = graph.run_id ? `(run ${graph.run_id})` : "(no runs yet)";
-  // Wide enough for the longest "name · status": names are never cut, and the graph is
-  // drawn at its real size (scrolling if it must), never shrunk into unreadable text.
-  const longest = Math.max(0, ...graph.nodes.map((n) => `${n.id} · ${n.status}`.length));
-  const width = Math.max(150, 16 + longest * 7), height = 34, gapX = 48, gapY = 30;
+  // Wide enough for the widest "name · status" as drawn (with the longest status word, which
+  // another run may show): names are never cut, and the graph is drawn at its real size
+  // (scrolling if it must), never shrunk into unreadable text.
+  const widest = Math.max(0, ...graph.nodes.map((n) => measure(`${n.id} · interrupted`, NODE_TEXT)));
+  const width = Math.max(150, Math.ceil(20 + widest)), height = 34, gapX = 48, gapY = 30;
   const generations = graph.generations;
   const deepest = Math.max(1, ...generations.map((g) => g.length));
   // Left to right while it fits the column; top to bottom (generations as rows) after.
@@ -176,7 +160,7 @@ function drawGraph(graph) {
     const p = position[node.id];
     const group = svg("g", { "data-process": node.id });
     group.append(svg("rect", { x: p.x, y: p.y, width, height, rx: 5 }));
-    group.append(svg("text", { x: p.x + 8, y: p.y + 21 }));
+    group.append(svg("text", { x: p.x + 8, y: p.y + 21, "font-size": NODE_TEXT }));
     group.append(svg("title"));
     canvas.append(group);
     colourNode(group, node.id, node.status);
@@ -262,10 +246,19 @@ async function showRun(projectId, runId) {
   }
 }
 
+// A value as the tables show it: numbers to 6 significant digits, lists and mappings with a
+// space after each comma (so a long one wraps in its cell).
 function shown(value) {
   if (value === null || value === undefined) return "-";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(6);
-  return typeof value === "string" ? value : JSON.stringify(value);
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return `[${value.map(inner).join(", ")}]`;
+  if (typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${k}: ${inner(v)}`).join(", ")}}`;
+  return JSON.stringify(value);
+}
+
+function inner(value) {
+  return typeof value === "string" ? JSON.stringify(value) : shown(value);
 }
 
 async function showComparison(projectId, runIds) {
@@ -277,9 +270,17 @@ async function showComparison(projectId, runIds) {
   const query = runIds.map((id) => `runs=${encodeURIComponent(id)}`).join("&");
   const comparison = await api(`${projectPath(projectId)}/compare?${query}`);
   document.getElementById("compare-title").textContent = `Comparing ${comparison.runs.length} runs`;
+  // The first columns stay put and the runs scroll beside them; each run's column has one
+  // width, so a long value wraps in its cell instead of pushing the next run away.
+  const grid = document.getElementById("comparison");
+  const [markerWidth, keyWidth, runWidth] = [2, 18, 15]; // rem
+  grid.querySelector("colgroup").replaceChildren(el("col", { style: `width: ${markerWidth}rem` }),
+    el("col", { style: `width: ${keyWidth}rem` }),
+    ...comparison.runs.map(() => el("col", { style: `width: ${runWidth}rem` })));
+  grid.style.width = `${markerWidth + keyWidth + runWidth * comparison.runs.length}rem`;
   const head = document.querySelector("#comparison thead");
-  head.replaceChildren(el("tr", {}, el("th", {}, ""), el("th", {}, "parameter or metric"),
-    ...comparison.runs.map((id) => el("th", { class: "nowrap" }, id))));
+  head.replaceChildren(el("tr", {}, el("th", { class: "marker" }, ""), el("th", { class: "key" }, "parameter or metric"),
+    ...comparison.runs.map((id) => el("th", { class: "run", "data-run": id }, id))));
   const body = document.querySelector("#comparison tbody");
   const onlyChanged = document.getElementById("only-changed");
   const fill = () => {
@@ -289,8 +290,8 @@ async function showComparison(projectId, runIds) {
         if (onlyChanged.checked && !row.differs) continue;
         body.append(el("tr", { class: row.differs ? "differs" : "", "data-key": `${section}:${row.key}` },
           el("td", { class: "marker" }, row.differs ? "≠" : ""),
-          el("td", {}, `${section === "params" ? "param" : "metric"} ${row.key}`),
-          ...row.values.map((value) => el("td", {}, shown(value)))));
+          el("td", { class: "key" }, `${section === "params" ? "param" : "metric"} ${row.key}`),
+          ...row.values.map((value) => el("td", { class: "value" }, shown(value)))));
       }
     }
   };
@@ -303,74 +304,12 @@ async function showComparison(projectId, runIds) {
   if (changed) choice.value = changed.key;
   const draw = () => {
     const row = metrics.find((r) => r.key === choice.value);
-    document.getElementById("metric-chart").replaceChildren(
-      row ? drawAcrossRuns(row, comparison.runs) : el("p", { class: "muted" }, "no metrics"));
+    const box = document.getElementById("metric-chart");
+    box.replaceChildren(
+      row ? drawAcrossRuns(row, comparison.runs, box.clientWidth) : el("p", { class: "muted" }, "no metrics"));
   };
   choice.onchange = draw;
   draw();
-}
-
-// One metric's value in each selected run: points joined by a line, with labelled axes.
-function drawAcrossRuns(row, runIds) {
-  const width = 480, height = 240, left = 64, right = 16, top = 16, bottom = 48;
-  const values = row.values.map((v) => (v === null ? NaN : Number(v)));
-  const known = values.filter((v) => !Number.isNaN(v));
-  const [low, high] = [Math.min(...known), Math.max(...known)];
-  const span = (high - low) || Math.abs(high) || 1;
-  const x = (i) => left + (runIds.length > 1 ? (i * (width - left - right)) / (runIds.length - 1) : 0);
-  const y = (v) => top + (1 - (v - low) / span) * (height - top - bottom);
-  const canvas = svg("svg", { width, height, role: "img", "aria-label": `${row.key} across runs` });
-  canvas.append(svg("line", { class: "axis", x1: left, y1: top, x2: left, y2: height - bottom }));
-  canvas.append(svg("line", { class: "axis", x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }));
-  canvas.append(svg("text", { x: 4, y: top + 4 }, shown(high)));
-  canvas.append(svg("text", { x: 4, y: height - bottom }, shown(low)));
-  canvas.append(svg("text", { x: left, y: height - 6 }, `${row.key} in each run, in the order picked`));
-  const points = values.map((v, i) => (Number.isNaN(v) ? null : `${x(i)},${y(v)}`)).filter(Boolean);
-  canvas.append(svg("polyline", { points: points.join(" ") }));
-  values.forEach((v, i) => {
-    canvas.append(svg("text", { x: x(i) - 20, y: height - bottom + 16 }, runIds[i].slice(-6)));
-    if (!Number.isNaN(v)) {
-      const dot = svg("circle", { cx: x(i), cy: y(v), r: 4, "data-run": runIds[i] });
-      dot.append(svg("title", {}, `${runIds[i]}: ${shown(v)}`));
-      canvas.append(dot);
-    }
-  });
-  return canvas;
-}
-
-// A dynamic chart: {series: [{name, points: [[x, y], ...], kind: "line" | "scatter"}],
-// x_label, y_label}; drawn with axes, their ranges and labels, and a legend.
-function drawSeries(data) {
-  const width = 420, height = 240, left = 56, right = 16, top = 12, bottom = 44;
-  const series = data.series || [];
-  const points = series.flatMap((s) => s.points || []);
-  const xs = points.map((p) => Number(p[0])), ys = points.map((p) => Number(p[1]));
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  const sx = (x) => left + ((x - x0) / ((x1 - x0) || 1)) * (width - left - right);
-  const sy = (y) => top + (1 - (y - y0) / ((y1 - y0) || 1)) * (height - top - bottom);
-  const canvas = svg("svg", { width, height, role: "img", "aria-label": data.title || "dynamic chart" });
-  const axes = [[left, top, left, height - bottom], [left, height - bottom, width - right, height - bottom]];
-  for (const [ax1, ay1, ax2, ay2] of axes) canvas.append(svg("line", { class: "axis", x1: ax1, y1: ay1, x2: ax2, y2: ay2 }));
-  if (points.length) {
-    canvas.append(svg("text", { x: 4, y: top + 8 }, shown(y1)), svg("text", { x: 4, y: height - bottom }, shown(y0)));
-    canvas.append(svg("text", { x: left, y: height - bottom + 14 }, shown(x0)));
-    canvas.append(svg("text", { x: width - right - 40, y: height - bottom + 14 }, shown(x1)));
-  }
-  canvas.append(svg("text", { x: left + 60, y: height - 6 }, data.x_label || "x"));
-  canvas.append(svg("text", { x: 4, y: top + (height - top - bottom) / 2 }, data.y_label || "y"));
-  series.forEach((one, index) => {
-    const colour = `series-${index % 4}`;
-    if (one.kind === "scatter") {
-      for (const p of one.points || []) {
-        canvas.append(svg("circle", { class: colour, cx: sx(Number(p[0])), cy: sy(Number(p[1])), r: 3 }));
-      }
-    } else {
-      const line = (one.points || []).map((p) => `${sx(Number(p[0]))},${sy(Number(p[1]))}`).join(" ");
-      canvas.append(svg("polyline", { class: colour, points: line }));
-    }
-    canvas.append(svg("text", { class: colour, x: width - right - 120, y: top + 12 + 14 * index }, one.name || ""));
-  });
-  return canvas;
 }
 
 function scheduleRefresh(action) {
@@ -383,8 +322,10 @@ async function route() {
   const parts = window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   try {
     if (parts[0] === "projects" && parts[1] && parts[2] === "compare") {
-      await showProject(parts[1], undefined, (parts[3] || "").split(",").filter(Boolean));
-    } else if (parts[0] === "projects" && parts[1]) await showProject(parts[1], parts[3]);
+      await showProject(parts[1], { compareIds: (parts[3] || "").split(",").filter(Boolean) });
+    } else if (parts[0] === "projects" && parts[1] && parts[2] === "sweeps" && parts[3]) {
+      await showProject(parts[1], { sweepId: parts[3] });
+    } else if (parts[0] === "projects" && parts[1]) await showProject(parts[1], { runId: parts[3] });
     else await showProjects();
   } catch (error) {
     showError(error);
