@@ -104,7 +104,7 @@ def _list(
 ) -> None:
     from mlops.tracking.run_history import history
 
-    rows = history(kv, metrics)
+    rows = history(kv, metrics, name)
     if sweep_id is not None:
         rows = [row for row in rows if str(row.get("sweep") or "").startswith(sweep_id)]
     if as_json:
