@@ -31,7 +31,7 @@ from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.runtime.messages import warnings_as_lines
 from mlops.runtime.request import RunRequest
-from mlops.runtime.workspace import Workspace
+from mlops.runtime.workspace import RootSource, Workspace, mlops_checkout, quickstart_home
 from mlops.session.batch_job import job_request, summary, with_training_data
 from mlops.session.platform import MLPlatform, RunReport
 
@@ -212,6 +212,22 @@ def _report_failure(report: RunReport, name: str, *, show_traceback: bool) -> No
     sys.stderr.flush()
 
 
+def quickstart_workspace(workspace: Workspace) -> tuple[Workspace, str]:
+    """The workspace quickstart writes to, and why that one.
+
+    Inside mlops' own source checkout, with no workspace chosen (no
+    ``--workspace``, no ``$MLOPS_WORKSPACE_DIR``, no ``.mlops/`` above), the
+    demo goes to :func:`~mlops.runtime.workspace.quickstart_home` rather than
+    into the checkout; anywhere else it goes where every command would look.
+    """
+    if workspace.source is RootSource.CWD:
+        checkout = mlops_checkout(workspace.root)
+        if checkout is not None:
+            home = Workspace(quickstart_home(), RootSource.EXPLICIT)
+            return home, f"not the mlops source checkout {checkout}"
+    return workspace, str(workspace.source)
+
+
 def quickstart(
     workspace: Workspace,
     name: str = "demo",
@@ -220,8 +236,14 @@ def quickstart(
     verbosity: int = 0,
     console: Console | None = None,
 ) -> int:
-    """Create a demo project (unless it exists), run it twice, and say where everything is."""
+    """Create a demo project (unless it exists), run it twice, and say where everything is.
+
+    The first line says which workspace it writes to, before anything is written.
+    """
     out = console or Console(highlight=False, soft_wrap=True)
+    workspace, why = quickstart_workspace(workspace)
+    out.print(f"Workspace: {workspace.root} ({why})")
+    elsewhere = workspace.source is RootSource.EXPLICIT
     platform = MLPlatform(workspace)
     projects = platform.projects
     if projects.exists(name):
@@ -240,6 +262,7 @@ def quickstart(
         return status
     project_dir = projects.project_dir(name)
     out.print("\n[bold]Where things are[/bold]")
+    out.print(f"  workspace    {workspace.root}")
     out.print(f"  project      {project_dir}")
     out.print(f"  pipeline     {project_dir / 'src'}")
     out.print(f"  config       {projects.config_path(name)}")
@@ -249,15 +272,17 @@ def quickstart(
     kv = platform.open_stores(name).kv
     out.print(f"  run records  runs/<run id> in {kv.describe()} (namespace {name})")
     kv.close()
+    command = f"mlops --workspace {workspace.root} run {name}" if elsewhere else f"mlops run {name}"
     out.print(
         f"\nNext: edit {projects.config_path(name).name} (for example a parameter) and "
-        f"`mlops run {name} --explain` reruns only what changed."
+        f"`{command} --explain` reruns only what changed."
     )
     return int(ExitCode.OK)
 
 
 __all__ = [
     "quickstart",
+    "quickstart_workspace",
     "render_project_charts",
     "run_job",
     "run_project",
