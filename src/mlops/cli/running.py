@@ -24,7 +24,13 @@ from rich.console import Console
 
 from mlops.cli.progress import BuildProgress, RunDisplay
 from mlops.cluster.batch_jobs import DEFAULT_DATA_PARAM
-from mlops.environment.launch import REEXEC_VARIABLE, LaunchCache, request_args, run_child
+from mlops.environment.launch import (
+    REEXEC_VARIABLE,
+    Launch,
+    LaunchCache,
+    request_args,
+    run_child,
+)
 from mlops.environment.setup_env import inside, launch_of
 from mlops.errors import ExitCode
 from mlops.managers.loaded_project import LoadedProject
@@ -80,6 +86,18 @@ def run_in_project_environment(
     """
     if os.environ.get(REEXEC_VARIABLE) == project.env_hash:
         return None
+    launch = ensure_project_environment(platform, project, verbosity=verbosity)
+    if launch is None:
+        return None
+    LaunchCache(platform.workspace).remember(project.id, project.overrides, launch)
+    return run_child(launch.command(args, os.environ, platform.workspace.root))
+
+
+def ensure_project_environment(
+    platform: MLPlatform, project: LoadedProject, *, verbosity: int = 0
+) -> Launch | None:
+    """Build the project's environment unless it exists (each step a line on stderr);
+    how to start it, or None when it is this interpreter."""
     manager = platform.environment_manager(project)
     building = not manager.exists()
     talk = verbosity >= 0
@@ -106,11 +124,8 @@ def run_in_project_environment(
             else "reused"
         )
         _note(f"running in {environment.prefix} ({how})")
-    launch = launch_of(environment)
-    if launch is None:  # no folder of its own: it is this interpreter's (inside, above)
-        return None
-    LaunchCache(platform.workspace).remember(project.id, project.overrides, launch)
-    return run_child(launch.command(args, os.environ, platform.workspace.root))
+    # None when it has no folder of its own: it is this interpreter's (inside, above).
+    return launch_of(environment)
 
 
 def run_job(
@@ -281,6 +296,7 @@ def quickstart(
 
 
 __all__ = [
+    "ensure_project_environment",
     "quickstart",
     "quickstart_workspace",
     "render_project_charts",
