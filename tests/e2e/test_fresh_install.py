@@ -64,6 +64,8 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "job run": [["job", "run", "--project", "demo"]],
     "env list": [["env", "list"]],
     "env prune": [["env", "prune", "--dry-run"]],
+    "shell": [["shell", "demo", "--local"]],  # stdin is no terminal: runs what it reads
+    "exec": [["exec", "demo", "--local", "--", "python", "-c", "import mlops"]],
     "quickstart": [["quickstart", "--name", "tour"]],
     "delete": [["delete", "other", "--force"]],
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,94 @@ def test_prune_removes_what_no_project_uses(
     assert pruned.returncode == 0
     assert "Removed 1 environment(s)" in pruned.stdout
     assert [r["name"] for r in env_list(tmp_workspace)] == [current["name"]]
+
+
+THING = """
+
+class Thing:
+    def __init__(self, size):
+        self.size = size
+"""
+
+MAKES_A_THING = """
+from mlops import process
+
+@process
+def make():
+    import mlops_probe
+    return mlops_probe.Thing(3)
+"""
+
+
+def test_a_result_needing_the_environment_is_read_through_shell_and_exec(
+    make_project: ProjectFactory, tmp_workspace: Path
+) -> None:
+    requirement = "./wheels/mlops_probe-1.0-py3-none-any.whl"
+    project = make_project(
+        "things", MAKES_A_THING, {"make": []},
+        extra={"environment": {"venv": {"requirements": [requirement]}}},
+    )  # fmt: skip
+    build_wheel(project / "wheels", source=THING)
+    built = run_mlops(tmp_workspace, "run", "things", timeout=600)
+    assert built.returncode == 0, built.stderr
+    (env_row,) = env_list(tmp_workspace)
+    prefix = tmp_workspace / ".mlops" / "envs" / env_row["name"]
+
+    # This interpreter has no mlops_probe: the error names the process, the module and
+    # the way into the project's environment.
+    script = f"import mlops; mlops.load_result('things', 'make', workspace={str(tmp_workspace)!r})"
+    here = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert here.returncode == 1
+    last = here.stderr.strip().splitlines()[-1]
+    assert "cannot load the result of process 'make' (run " in last, last
+    assert "it needs the module 'mlops_probe'" in last, last
+    assert "`mlops shell things`" in last, last
+    assert "`mlops exec things -- CMD`" in last, last
+
+    # mlops shell without a terminal runs the script on stdin, load_result ready.
+    shell = run_mlops(
+        tmp_workspace, "shell", "things", "-q",
+        stdin="import sys\nprint(load_result('things', 'make').size, sys.prefix)\n",
+    )  # fmt: skip
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.split() == ["3", str(prefix)]
+    assert shell.stderr == ""
+    failing = run_mlops(tmp_workspace, "shell", "things", "-q", stdin="raise SystemExit(5)\n")
+    assert failing.returncode == 5
+
+    # mlops exec: a command of the environment, with the workspace and project set.
+    probe = (
+        "import os, sys, mlops_probe; print(sys.prefix, os.environ['MLOPS_WORKSPACE_DIR'], "
+        "os.environ['MLOPS_PROJECT_ID'], os.environ['MLOPS_PROJECT_DIR'], mlops_probe.VALUE)"
+    )
+    inside = run_mlops(tmp_workspace, "exec", "things", "-q", "--", "python", "-c", probe)
+    assert inside.returncode == 0, inside.stderr
+    assert inside.stdout.split() == [
+        str(prefix),
+        str(tmp_workspace),
+        "things",
+        str(project),
+        "probe",
+    ]
+    # An mlops run started there runs in place (no second environment, no re-exec).
+    rerun = run_mlops(tmp_workspace, "exec", "things", "-q", "--", "mlops", "run", "things")
+    assert rerun.returncode == 0, rerun.stderr
+    assert "running in" not in rerun.stderr
+    assert "reused" in rerun.stdout
+    status = run_mlops(tmp_workspace, "exec", "things", "-q", "--", "python", "-c", "exit(7)")
+    assert status.returncode == 7
+
+    # Bad input: one line, exit 2, nothing changed.
+    before = sorted(p.relative_to(tmp_workspace) for p in tmp_workspace.rglob("*"))
+    for argv, message in (
+        (["exec", "things", "--", "no-such-tool"], "'no-such-tool' is not a command in"),
+        (["exec", "things"], "Missing argument 'COMMAND...'"),
+        (["shell", "nope"], "no project 'nope'"),
+    ):
+        done = run_mlops(tmp_workspace, "-q", *argv)
+        assert done.returncode == 2, (argv, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, (argv, done.stderr)
+        assert message in done.stderr, (argv, done.stderr)
+    assert sorted(p.relative_to(tmp_workspace) for p in tmp_workspace.rglob("*")) == before

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -253,3 +256,47 @@ def test_sklearn_template_is_deterministic_and_gated(tmp_workspace: Path) -> Non
     assert "QualityGateError: accuracy" in str(gated.processes["evaluate"].error)
     assert gated.charts == []
     assert gated.processes["train"].status.value == "cached"
+
+
+def _quickstart_in(folder: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """``mlops quickstart`` started in ``folder``, with no workspace chosen."""
+    script = Path(sys.executable).parent / "mlops"
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "mlops.main"]
+    environ = {k: v for k, v in os.environ.items() if k != "MLOPS_WORKSPACE_DIR"}
+    environ.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"))
+    return subprocess.run(
+        [*argv, "quickstart", "--name", "tour"], cwd=folder, env=environ,
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def test_quickstart_in_the_mlops_checkout_writes_outside_it_and_says_where_first(
+    tmp_path: Path,
+) -> None:
+    checkout = tmp_path / "mlops"
+    (checkout / "src" / "mlops").mkdir(parents=True)
+    (checkout / "src" / "mlops" / "__init__.py").write_text("")
+    (checkout / "pyproject.toml").write_text("[project]\nname = 'mlops'\n")
+    before = sorted(p.relative_to(checkout) for p in checkout.rglob("*"))
+
+    done = _quickstart_in(checkout / "src", tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    home = tmp_path / "home" / "data" / "mlops" / "quickstart"
+    assert done.stdout.splitlines()[0] == (
+        f"Workspace: {home} (not the mlops source checkout {checkout})"
+    )
+    assert sorted(p.relative_to(checkout) for p in checkout.rglob("*")) == before
+    assert (home / "projects" / "tour" / "outputs" / "report.md").is_file()
+    assert f"`mlops --workspace {home} run tour --explain`" in done.stdout
+
+
+def test_quickstart_elsewhere_says_where_it_writes_before_writing(tmp_path: Path) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    done = _quickstart_in(folder, tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()[:2]
+    assert first == f"Workspace: {folder} (current directory)"
+    assert second.startswith("Created project tour from the custom template at ")
+    assert (folder / "projects" / "tour").is_dir()
+    assert "`mlops run tour --explain`" in done.stdout

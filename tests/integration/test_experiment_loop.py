@@ -195,3 +195,32 @@ def test_mistakes_are_one_line_and_change_nothing(
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert (config.read_bytes(), mlops(workspace, "runs", "loop", "--json")) == before
+
+
+def test_a_metric_is_listed_by_its_name_alone_when_one_process_gives_it(
+    workspace: Path,
+) -> None:
+    mlops(workspace, "run", "loop", "--local", "-q")
+    by_name = json.loads(mlops(workspace, "runs", "loop", "--json", "--metric", "score"))
+    qualified = json.loads(mlops(workspace, "runs", "loop", "--json", "--metric", "evaluate.score"))
+    assert by_name[0]["metrics"]["score"] == qualified[0]["metrics"]["evaluate.score"]
+    assert isinstance(by_name[0]["metrics"]["score"], float)
+    table = mlops(workspace, "runs", "loop", "--metric", "score")
+    header, row = table.splitlines()[0].split(), table.splitlines()[1].split()
+    assert header[-1] == "score"
+    assert float(row[-1]) == pytest.approx(by_name[0]["metrics"]["score"])
+
+
+def test_an_unknown_metric_is_one_line_naming_those_that_exist(workspace: Path) -> None:
+    mlops(workspace, "run", "loop", "--local", "-q")
+    before = mlops(workspace, "runs", "loop", "--json")
+    done = run_mlops(workspace, "runs", "loop", "--metric", "r2_score")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        (
+            "mlops: error: no run of loop has a metric 'r2_score' (metrics: evaluate.score, "
+            "load.rows, split.train_rows, train.weight)"
+        )
+    ]
+    assert done.stdout == ""
+    assert mlops(workspace, "runs", "loop", "--json") == before

@@ -111,7 +111,7 @@ def test_next_run_resumes_from_the_failed_process(make_project: ProjectFactory) 
         "load": "cached", "double": "cached", "square": "completed", "combine": "completed",
     }  # fmt: skip
     assert resumed.record["resumed_from"] == failed.run_id
-    assert resumed.processes["square"].reason == "ran: its code changed"
+    assert resumed.processes["square"].reason == f"ran: its code changed since run {failed.run_id}"
 
 
 def test_explain_names_the_changed_parameter_and_the_upstream(make_project: ProjectFactory) -> None:
@@ -122,10 +122,11 @@ def test_explain_names_the_changed_parameter_and_the_upstream(make_project: Proj
     platform.projects.config_set("explain", ["model.parameters.size=5"])
     second = platform.run_pipeline_for_project("explain")
     reasons = {name: r.reason for name, r in second.processes.items()}
-    assert reasons["load"] == "ran: parameters changed (size: 3 -> 5)"
+    since = f" since run {first.run_id}"
+    assert reasons["load"] == "ran: parameters changed (size: 3 -> 5)" + since
     # Only load takes size: the others rerun because load's result changed.
-    assert reasons["double"] == "ran: upstream results changed (load)"
-    assert reasons["square"] == "ran: upstream results changed (load)"
+    assert reasons["double"] == "ran: upstream results changed (load)" + since
+    assert reasons["square"] == "ran: upstream results changed (load)" + since
     assert second.result("combine") == 2 * 10 + 30
 
 
@@ -512,11 +513,14 @@ def test_data_inputs_join_the_key(make_project: ProjectFactory) -> None:
     project = make_project("inputs", source, "read", processes={"read": {"inputs": ["data/*.txt"]}})
     (project / "data" / "in.txt").write_text("one")
     platform = MLPlatform()
-    assert platform.run_pipeline_for_project("inputs").result("read") == "one"
+    first = platform.run_pipeline_for_project("inputs")
+    assert first.result("read") == "one"
     (project / "data" / "in.txt").write_text("two")
     report = platform.run_pipeline_for_project("inputs")
     assert report.result("read") == "two"
-    assert report.processes["read"].reason == "ran: input files changed (data/in.txt)"
+    assert report.processes["read"].reason == (
+        f"ran: input files changed (data/in.txt) since run {first.run_id}"
+    )
 
 
 def test_missing_inputs_are_config_errors(make_project: ProjectFactory) -> None:

@@ -9,7 +9,8 @@ Layout (inside the project's namespace)::
 
     kv       cache/entries/<key>          the entry of a process result
     kv       cache/steps/<key>            the entry of a step result
-    kv       cache/latest/<process>       the last key's parts, for --explain
+    kv       cache/parts/<key>            what a key was made of, for --explain
+    kv       cache/latest/<process>       the same, by process (written by earlier versions)
     objects  cache/<key[:2]>/<key>.pkl    result bytes
 
 A result whose pickle is at most :data:`INLINE_LIMIT` bytes (a number, a small
@@ -185,28 +186,27 @@ class StepStateManager:
     # -------------------------------------------------------------- explain
 
     def latest(self, process: str) -> dict[str, Any] | None:
-        """The key parts (and parameters) of ``process``'s last run, for ``--explain``."""
+        """The key parts (and parameters) of ``process``'s last run, as earlier versions kept
+        them (by process, not by key): what ``--explain`` falls back on."""
         document = self.kv.get(f"cache/latest/{process}")
         return document if isinstance(document, dict) else None
 
-    def record_latest(
+    def parts(self, key: str) -> dict[str, Any] | None:
+        """What ``key`` was made of (its parts, parameters, upstream digests, input files),
+        as :meth:`record_parts` kept it; None when it was never executed here."""
+        document = self.kv.get(f"cache/parts/{key}")
+        return document if isinstance(document, dict) else None
+
+    def record_parts(
         self,
-        process: str,
+        key: str,
         components: Mapping[str, str],
         *,
         params: Mapping[str, Any],
         upstream: Mapping[str, str],
         inputs: Mapping[str, str],
     ) -> None:
-        self.kv.set(
-            f"cache/latest/{process}",
-            {
-                "components": dict(components),
-                "params": record_params(params),
-                "upstream": dict(upstream),
-                "inputs": dict(inputs),
-            },
-        )
+        self.kv.set(f"cache/parts/{key}", _parts(components, params, upstream, inputs))
 
     # -------------------------------------------------------------- steps
 
@@ -263,6 +263,20 @@ class StepStateManager:
         except ObjectNotFoundError:
             return default
         return decode_result(data, what=f"checkpoint {key}", loads=self.loads)
+
+
+def _parts(
+    components: Mapping[str, str],
+    params: Mapping[str, Any],
+    upstream: Mapping[str, str],
+    inputs: Mapping[str, str],
+) -> dict[str, Any]:
+    return {
+        "components": dict(components),
+        "params": record_params(params),
+        "upstream": dict(upstream),
+        "inputs": dict(inputs),
+    }
 
 
 __all__ = ["CacheEntry", "StepStateManager"]

@@ -38,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "job": "mlops.cli.run_commands:job_group",
     "charts": "mlops.cli.run_commands:charts_group",
     "quickstart": "mlops.cli.run_commands:quickstart_command",
+    "shell": "mlops.cli.shell_commands:shell_command",
+    "exec": "mlops.cli.shell_commands:exec_command",
     "env": "mlops.cli.env_commands:env_group",
     "serve": "mlops.cli.env_commands:serve_command",
 }

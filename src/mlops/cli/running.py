@@ -24,14 +24,20 @@ from rich.console import Console
 
 from mlops.cli.progress import BuildProgress, RunDisplay
 from mlops.cluster.batch_jobs import DEFAULT_DATA_PARAM
-from mlops.environment.launch import REEXEC_VARIABLE, LaunchCache, request_args, run_child
+from mlops.environment.launch import (
+    REEXEC_VARIABLE,
+    Launch,
+    LaunchCache,
+    request_args,
+    run_child,
+)
 from mlops.environment.setup_env import inside, launch_of
 from mlops.errors import ExitCode
 from mlops.managers.loaded_project import LoadedProject
 from mlops.managers.reproducibility_manager import ReproducibilityManager
 from mlops.runtime.messages import warnings_as_lines
 from mlops.runtime.request import RunRequest
-from mlops.runtime.workspace import Workspace
+from mlops.runtime.workspace import RootSource, Workspace, mlops_checkout, quickstart_home
 from mlops.session.batch_job import job_request, summary, with_training_data
 from mlops.session.platform import MLPlatform, RunReport
 
@@ -80,6 +86,18 @@ def run_in_project_environment(
     """
     if os.environ.get(REEXEC_VARIABLE) == project.env_hash:
         return None
+    launch = ensure_project_environment(platform, project, verbosity=verbosity)
+    if launch is None:
+        return None
+    LaunchCache(platform.workspace).remember(project.id, project.overrides, launch)
+    return run_child(launch.command(args, os.environ, platform.workspace.root))
+
+
+def ensure_project_environment(
+    platform: MLPlatform, project: LoadedProject, *, verbosity: int = 0
+) -> Launch | None:
+    """Build the project's environment unless it exists (each step a line on stderr);
+    how to start it, or None when it is this interpreter."""
     manager = platform.environment_manager(project)
     building = not manager.exists()
     talk = verbosity >= 0
@@ -106,11 +124,8 @@ def run_in_project_environment(
             else "reused"
         )
         _note(f"running in {environment.prefix} ({how})")
-    launch = launch_of(environment)
-    if launch is None:  # no folder of its own: it is this interpreter's (inside, above)
-        return None
-    LaunchCache(platform.workspace).remember(project.id, project.overrides, launch)
-    return run_child(launch.command(args, os.environ, platform.workspace.root))
+    # None when it has no folder of its own: it is this interpreter's (inside, above).
+    return launch_of(environment)
 
 
 def run_job(
@@ -212,6 +227,22 @@ def _report_failure(report: RunReport, name: str, *, show_traceback: bool) -> No
     sys.stderr.flush()
 
 
+def quickstart_workspace(workspace: Workspace) -> tuple[Workspace, str]:
+    """The workspace quickstart writes to, and why that one.
+
+    Inside mlops' own source checkout, with no workspace chosen (no
+    ``--workspace``, no ``$MLOPS_WORKSPACE_DIR``, no ``.mlops/`` above), the
+    demo goes to :func:`~mlops.runtime.workspace.quickstart_home` rather than
+    into the checkout; anywhere else it goes where every command would look.
+    """
+    if workspace.source is RootSource.CWD:
+        checkout = mlops_checkout(workspace.root)
+        if checkout is not None:
+            home = Workspace(quickstart_home(), RootSource.EXPLICIT)
+            return home, f"not the mlops source checkout {checkout}"
+    return workspace, str(workspace.source)
+
+
 def quickstart(
     workspace: Workspace,
     name: str = "demo",
@@ -220,8 +251,14 @@ def quickstart(
     verbosity: int = 0,
     console: Console | None = None,
 ) -> int:
-    """Create a demo project (unless it exists), run it twice, and say where everything is."""
+    """Create a demo project (unless it exists), run it twice, and say where everything is.
+
+    The first line says which workspace it writes to, before anything is written.
+    """
     out = console or Console(highlight=False, soft_wrap=True)
+    workspace, why = quickstart_workspace(workspace)
+    out.print(f"Workspace: {workspace.root} ({why})")
+    elsewhere = workspace.source is RootSource.EXPLICIT
     platform = MLPlatform(workspace)
     projects = platform.projects
     if projects.exists(name):
@@ -240,6 +277,7 @@ def quickstart(
         return status
     project_dir = projects.project_dir(name)
     out.print("\n[bold]Where things are[/bold]")
+    out.print(f"  workspace    {workspace.root}")
     out.print(f"  project      {project_dir}")
     out.print(f"  pipeline     {project_dir / 'src'}")
     out.print(f"  config       {projects.config_path(name)}")
@@ -249,15 +287,18 @@ def quickstart(
     kv = platform.open_stores(name).kv
     out.print(f"  run records  runs/<run id> in {kv.describe()} (namespace {name})")
     kv.close()
+    command = f"mlops --workspace {workspace.root} run {name}" if elsewhere else f"mlops run {name}"
     out.print(
         f"\nNext: edit {projects.config_path(name).name} (for example a parameter) and "
-        f"`mlops run {name} --explain` reruns only what changed."
+        f"`{command} --explain` reruns only what changed."
     )
     return int(ExitCode.OK)
 
 
 __all__ = [
+    "ensure_project_environment",
     "quickstart",
+    "quickstart_workspace",
     "render_project_charts",
     "run_job",
     "run_project",

@@ -104,7 +104,7 @@ def _list(
 ) -> None:
     from mlops.tracking.run_history import history
 
-    rows = history(kv, metrics)
+    rows = history(kv, metrics, name)
     if sweep_id is not None:
         rows = [row for row in rows if str(row.get("sweep") or "").startswith(sweep_id)]
     if as_json:
@@ -125,6 +125,7 @@ def _list(
 
 
 def _show(kv: KVStore, name: str, run: str, as_json: bool) -> None:
+    from mlops.runtime.param_changes import leaf_values
     from mlops.tracking.run_history import load_run
 
     record = load_run(kv, run, name)
@@ -143,7 +144,7 @@ def _show(kv: KVStore, name: str, run: str, as_json: bool) -> None:
         click.echo(f"{key:<10}{value if isinstance(value, str) else _text(value)}")
     table = [["process", "status", "duration", "params", "why"]]
     for process, document in (record.get("processes") or {}).items():
-        params = document.get("params") or {}
+        params = leaf_values(document.get("params") or {})  # nested ones by their leaves
         shown = ", ".join(f"{k}={_text(v)}" for k, v in params.items()) or "-"
         table.append([
             process, str(document.get("status")), _duration(document.get("duration")),
@@ -151,7 +152,10 @@ def _show(kv: KVStore, name: str, run: str, as_json: bool) -> None:
         ])  # fmt: skip
     click.echo("")
     echo_table(table)
-    for title, values in (("params", record.get("params")), ("metrics", record.get("metrics"))):
+    for title, values in (
+        ("params", leaf_values(record.get("params") or {})),
+        ("metrics", record.get("metrics")),
+    ):
         if values:
             click.echo("")
             echo_table([[title, "value"], *([k, _text(v)] for k, v in sorted(values.items()))])

@@ -45,16 +45,14 @@ from mlops.engine.worker import (
 from mlops.errors import ConfigError, GraphError
 from mlops.runtime.clock import utc_now
 from mlops.runtime.json_values import record_params
+from mlops.runtime.param_changes import param_changes
 from mlops.tracking.process_record import ProcessRecord
+from mlops.tracking.run_records import earlier_run_ids, process_in_run
 from mlops.tracking.status import ProcessStatus, RunStatus
 
 _BLOCKING = (ProcessStatus.FAILED, ProcessStatus.SKIPPED)
-_UNSET = object()
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+#: How many earlier runs ``--explain`` looks through for one that planned a process.
+_RUNS_LOOKED_BACK = 20
 
 
 _UNCONFIGURED = ProcessConfig()
@@ -348,12 +346,21 @@ class Scheduler:
             return "ran: caching is off for this process"
         if not self.use_cache:
             return "ran: --no-cache"
-        latest = self.state.latest(name)
+        return "ran: " + self._changes_since_before(name, key)
+
+    def _changes_since_before(self, name: str, key: CacheKey) -> str:
+        """What changed in ``name``'s key since the previous run that planned it (named)."""
+        since, latest = self._before(name)
         if latest is None:
-            return "ran: first run (nothing cached)"
+            return "first run (nothing cached)"
         changed = key.changed_parts(latest.get("components"))
         if not changed:
-            return "ran: not in the cache (its last run failed, or the cache was cleared)"
+            if since is not None:
+                return (
+                    f"unchanged since run {since}, but not in the cache "
+                    "(it failed there, or the cache was cleared)"
+                )
+            return "not in the cache (its last run failed, or the cache was cleared)"
         reasons = []
         for part in changed:
             if part == "params":
@@ -379,16 +386,28 @@ class Scheduler:
                         "seed": "the random seed changed",
                     }.get(part, f"{part} changed")
                 )
-        return "ran: " + "; ".join(reasons)
+        return "; ".join(reasons) + (f" since run {since}" if since else "")
+
+    def _before(self, name: str) -> tuple[str | None, dict[str, Any] | None]:
+        """What ``name``'s key was made of in the previous run of the project that planned
+        it, and that run's id; else its last execution as earlier versions kept it."""
+        for run_id in self._earlier_runs[:_RUNS_LOOKED_BACK]:
+            document = process_in_run(self.state.kv, run_id, name)
+            if document is None or not document.get("key"):
+                continue  # not planned in that run (--only, skipped): look further back
+            parts = self.state.parts(str(document["key"]))
+            if parts is not None:
+                return run_id, parts
+            # Interrupted there, or executed before keys' parts were kept: further back.
+        return None, self.state.latest(name)
+
+    @functools.cached_property
+    def _earlier_runs(self) -> list[str]:
+        return earlier_run_ids(self.state.kv, self.run_id)
 
     def _params_reason(self, name: str, before: Mapping[str, Any]) -> str:
         now = record_params(self.key_params(name))  # ``before`` is as recorded
-        changes = [
-            f"{k}: {_shown(before[k]) if k in before else '(unset)'} -> "
-            f"{_shown(now[k]) if k in now else '(unset)'}"
-            for k in sorted({*before, *now})
-            if before.get(k, _UNSET) != now.get(k, _UNSET)
-        ]
+        changes = param_changes(before, now)
         reason = f"parameters changed ({'; '.join(changes) or 'values'})"
         unresolved = param_usage(self.definitions[name].function).unresolved
         return f"{reason}; every parameter counts: {unresolved}" if unresolved else reason
@@ -415,8 +434,8 @@ class Scheduler:
         record.finished_at = utc_now()
         if outcome.status in (ProcessStatus.COMPLETED, ProcessStatus.FAILED):
             # Remembered after failures too, so the rerun can say what changed since.
-            self.state.record_latest(
-                name,
+            self.state.record_parts(
+                self._keys[name].key,
                 self._keys[name].components,
                 params=self.key_params(name),
                 upstream={u: self._digests[u] for u in self.graph.upstream(name)},

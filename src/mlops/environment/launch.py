@@ -74,10 +74,17 @@ class Launch:
     bin_paths: tuple[Path, ...]
 
     def command(self, args: Sequence[str], environ: Mapping[str, str], workspace: Path) -> Reexec:
+        return Reexec(
+            [str(self.python_path), "-m", "mlops.main", *args], self.environ(environ, workspace)
+        )
+
+    def environ(self, environ: Mapping[str, str], workspace: Path) -> dict[str, str]:
+        """``environ`` as activation would leave it, with the workspace and the spec hash a
+        process started here checks (:data:`REEXEC_VARIABLE`)."""
         env = environ_with_paths(list(self.bin_paths), environ, prefix=self.prefix, kind=self.kind)
         env[REEXEC_VARIABLE] = self.spec_hash
         env["MLOPS_WORKSPACE_DIR"] = str(workspace)
-        return Reexec([str(self.python_path), "-m", "mlops.main", *args], env)
+        return env
 
 
 def launch_key(config: bytes, overrides: Mapping[str, Any]) -> str:
@@ -195,6 +202,20 @@ def run_child(command: Reexec) -> int:
             return _stop_child(child, signal_of(exc))
 
 
+def become(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Replace this process by ``argv`` with ``env`` (a shell, a notebook server): the
+    terminal, signals and exit status are the command's own. Where a process cannot be
+    replaced (Windows), ``argv`` runs as a child and its exit status is returned.
+
+    ``argv[0]`` is looked up on ``env``'s PATH; the caller checks it is there.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execvpe(argv[0], list(argv), dict(env))  # noqa: S606 - an argv list, no shell
+    return subprocess.call(list(argv), env=dict(env))
+
+
 def _stop_child(child: subprocess.Popen[bytes], received: signal.Signals) -> int:
     """The child's exit status once the stop signal ``received`` reached this process.
 
@@ -258,6 +279,7 @@ __all__ = [
     "Launch",
     "LaunchCache",
     "Reexec",
+    "become",
     "launch_cached",
     "launch_key",
     "request_args",

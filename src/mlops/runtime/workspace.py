@@ -151,6 +151,24 @@ def get_projects_root(
     return Workspace.resolve(explicit, environ=environ, cwd=cwd).projects_dir
 
 
+def mlops_checkout(start: Path) -> Path | None:
+    """The source checkout of mlops itself at or above ``start`` (a folder holding
+    ``pyproject.toml`` and ``src/mlops/__init__.py``), or None."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "src/mlops/__init__.py").is_file():
+            return folder
+    return None
+
+
+def quickstart_home(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ``mlops quickstart`` puts its workspace when started in mlops' own checkout:
+    ``$XDG_DATA_HOME/mlops/quickstart``, else ``~/.local/share/mlops/quickstart``."""
+    env = os.environ if environ is None else environ
+    data = env.get("XDG_DATA_HOME", "").strip()
+    base = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local" / "share"
+    return base / "mlops" / "quickstart"
+
+
 def infer_source_root() -> Path:
     """The folder that contains the importable ``mlops`` package.
 
@@ -171,4 +189,6 @@ __all__ = [
     "get_projects_root",
     "get_workspace_root",
     "infer_source_root",
+    "mlops_checkout",
+    "quickstart_home",
 ]

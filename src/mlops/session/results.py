@@ -11,13 +11,15 @@ anything and never changes the workspace.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from mlops.cache.step_state_manager import StepStateManager
-from mlops.errors import ConfigError
+from mlops.errors import ConfigError, ExecutionError
 from mlops.runtime.workspace import Workspace
 from mlops.session.platform import MLPlatform
+from mlops.storage.interfaces.object_store import ObjectNotFoundError
 from mlops.tracking.run_history import load_run
 from mlops.tracking.run_records import list_runs
 from mlops.tracking.status import ProcessStatus
@@ -59,10 +61,36 @@ def load_result(
                 f"the result of {process!r} in run {record['run_id']} is no longer in the cache",
                 hint=f"run `mlops run {project}` to compute it again",
             )
-        return state.load(entry)
+        try:
+            return state.load(entry)
+        except ExecutionError as exc:
+            if isinstance(exc.__cause__, ObjectNotFoundError):
+                raise  # its bytes are gone: says so, with the way to make them again
+            raise _unloadable(exc, project, process, str(record["run_id"])) from exc
     finally:
         stores.objects.close()
         stores.kv.close()
+
+
+def _unloadable(error: ExecutionError, project: str, process: str, run_id: str) -> ExecutionError:
+    """What a result this interpreter cannot unpickle needs, and the way into the
+    project's environment, where it was made."""
+    cause = error.__cause__
+    what = f"cannot load the result of process {process!r} (run {run_id} of {project})"
+    into = (
+        f"`mlops shell {project}` opens Python in the project's environment, "
+        f"`mlops exec {project} -- CMD` runs a command (a notebook server) there"
+    )
+    if isinstance(cause, ModuleNotFoundError) and cause.name:
+        return ExecutionError(
+            f"{what}: it needs the module {cause.name!r}, which this Python "
+            f"({sys.executable}) does not have",
+            hint=into,
+        )
+    return ExecutionError(
+        f"{what}: {cause or error}",
+        hint=f"it may need other versions of its libraries than this Python has: {into}",
+    )
 
 
 def _newest_with(kv: Any, project: str, process: str) -> dict[str, Any]:

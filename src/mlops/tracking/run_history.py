@@ -103,9 +103,38 @@ def param_names(summary: Mapping[str, Any]) -> list[str]:
     return names + [key for key in overrides if not str(key).startswith(MODEL_PARAMETERS)]
 
 
-def history(kv: KVStore, metrics: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Every run of the project as :func:`run_row` gives it, newest first."""
-    return [run_row(summary, metrics) for summary in reversed(list_runs(kv))]
+def history(kv: KVStore, metrics: Sequence[str] = (), project: str = "") -> list[dict[str, Any]]:
+    """Every run of the project as :func:`run_row` gives it, newest first.
+
+    Each of ``metrics`` must name a metric of some run, by ``process.metric`` or by its
+    name alone when one process gives it: a ConfigError names those that exist.
+    """
+    summaries = list_runs(kv)
+    if summaries:
+        check_metrics([summary.get("metrics") or {} for summary in summaries], metrics, project)
+    return [run_row(summary, metrics) for summary in reversed(summaries)]
+
+
+def check_metrics(
+    recorded: Sequence[Mapping[str, Any]], names: Sequence[str], project: str
+) -> None:
+    """A ConfigError unless each of ``names`` is one metric of the runs that ``recorded``
+    (each run's metrics) describes: a ``process.metric`` key, or a unique metric name."""
+    keys = sorted({key for metrics in recorded for key in metrics})
+    for name in names:
+        if name in keys:
+            continue
+        found = [key for key in keys if key.rsplit(".", 1)[-1] == name]
+        if len(found) > 1:
+            raise ConfigError(
+                f"metric {name!r} of {project} is ambiguous: {', '.join(found)}",
+                hint="name it with its process",
+            )
+        if not found:
+            raise ConfigError(
+                f"no run of {project} has a metric {name!r}",
+                hint=f"metrics: {', '.join(keys)}" if keys else "its runs have no metrics",
+            )
 
 
 def run_values(record: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -170,6 +199,7 @@ __all__ = [
     "MODEL_PARAMETERS",
     "RELATIVE_NAMES",
     "Comparison",
+    "check_metrics",
     "compare",
     "delete_run",
     "history",

@@ -202,6 +202,26 @@ def list_runs(kv: KVStore) -> list[dict[str, Any]]:
     return sorted(runs, key=lambda r: (str(r.get("started_at")), str(r.get("run_id"))))
 
 
+def earlier_run_ids(kv: KVStore, run_id: str) -> list[str]:
+    """The ids of the runs that started before ``run_id``, newest first (by start time:
+    two ids of the same second do not sort by it)."""
+    summaries = [key for key in kv.keys(RUNS_PREFIX) if key.count("/") == 1]
+    starts = {
+        str(summary.get("run_id")): (str(summary.get("started_at")), str(summary.get("run_id")))
+        for summary in kv.get_many(summaries).values()
+        if isinstance(summary, dict)
+    }
+    mine = starts.get(run_id)
+    earlier = [i for i, start in starts.items() if i != run_id and (not mine or start < mine)]
+    return sorted(earlier, key=starts.__getitem__, reverse=True)
+
+
+def process_in_run(kv: KVStore, run_id: str, process: str) -> dict[str, Any] | None:
+    """The record of ``process`` in run ``run_id``, or None."""
+    document = kv.get(f"{RUNS_PREFIX}{run_id}/processes/{process}")
+    return document if isinstance(document, dict) else None
+
+
 def latest_run(kv: KVStore) -> dict[str, Any] | None:
     runs = list_runs(kv)
     return runs[-1] if runs else None
@@ -228,11 +248,13 @@ def process_counts(record: Mapping[str, Any]) -> dict[str, int]:
 __all__ = [
     "RUNS_PREFIX",
     "RunRecorder",
+    "earlier_run_ids",
     "get_run",
     "latest_run",
     "list_runs",
     "new_run_id",
     "process_counts",
+    "process_in_run",
     "run_artifacts",
     "settle_if_orphaned",
 ]

@@ -168,16 +168,20 @@ def test_a_small_result_lives_in_its_entry_and_a_damaged_one_is_a_miss(
     assert state.lookup(entry.key) is None
 
 
-def test_cache_clear_and_latest(kv_store: KVStore) -> None:
+def test_cache_clear_and_key_parts(kv_store: KVStore) -> None:
     state = StepStateManager(kv_store, MemoryObjectStore())
-    state.store("cd" + "1" * 62, "p", encode_result(1, what="p"), run_id="r")
-    state.record_latest("p", {"code": "c"}, params={"x": 1, "o": object()}, upstream={}, inputs={})
-    latest = state.latest("p")
-    assert latest is not None
-    assert latest["components"] == {"code": "c"}
-    assert latest["params"]["x"] == 1
-    assert latest["params"]["o"].startswith("<object ")
+    key = "cd" + "1" * 62
+    state.store(key, "p", encode_result(1, what="p"), run_id="r")
+    state.record_parts(key, {"code": "c"}, params={"x": 1, "o": object()}, upstream={}, inputs={})
+    parts = state.parts(key)
+    assert parts is not None
+    assert parts["components"] == {"code": "c"}
+    assert parts["params"]["x"] == 1
+    assert parts["params"]["o"].startswith("<object ")
+    kv_store.set("cache/latest/p", parts)  # as earlier versions kept them, by process
+    assert state.latest("p") == parts
     assert state.clear() == 1
+    assert state.parts(key) is None
     assert state.latest("p") is None
 
 

@@ -125,3 +125,20 @@ def test_delete_removes_the_run_and_its_tracking_but_nothing_else(kv: MemoryKVSt
     ]
     assert kv.keys("tracking/") == []
     assert kv.get("cache/entries/k") == {"key": "k"}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("score",
+      "metric 'score' of p is ambiguous: fit.score, test.score (name it with its process)"),
+     ("r2", "no run of p has a metric 'r2' (metrics: fit.loss, fit.score, test.score)")],
+    ids=["ambiguous", "unknown"],
+)  # fmt: skip
+def test_a_metric_name_that_is_not_one_metric_is_one_line(name: str, message: str) -> None:
+    kv = MemoryKVStore("p")
+    stored(kv, "20260101T000000-aaaaaa", metrics={"fit.score": 1.0, "fit.loss": 0.5})
+    stored(kv, "20260102T000000-bbbbbb", metrics={"test.score": 0.9})
+    with pytest.raises(ConfigError) as caught:
+        history(kv, [name], "p")
+    assert caught.value.one_line() == message
+    assert history(kv, ["loss"], "p")[1]["metrics"] == {"loss": 0.5}
