@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 from mlops.errors import MlopsError
 from mlops.runtime.clock import utc_now
 from mlops.runtime.json_values import JSONValue, record_params
+from mlops.runtime.param_changes import leaf_values
 from mlops.storage.interfaces.kv_store import KVStore
 from mlops.storage.interfaces.object_store import ObjectStore
 from mlops.storage.path_utils import normalize_key
@@ -233,13 +234,5 @@ class LocalExperimentTracker:
         return sorted(points, key=lambda p: (p.step if p.step is not None else -1, p.timestamp))
 
 
-def flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested parameters as one level, their keys joined with dots (``model.C``)."""
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flat_params(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
+#: Nested parameters as one level, their keys joined with dots (``model.C``).
+flat_params = leaf_values
