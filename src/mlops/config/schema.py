@@ -81,10 +81,30 @@ class ReproducibilityConfig(_Strict):
 # ------------------------------------------------------------------ environment
 
 
+#: The oldest Python mlops runs in (pyproject's requires-python): an environment runs
+#: mlops inside it, so an older one is refused when the config is read, before anything
+#: is built.
+OLDEST_PYTHON = (3, 11)
+
+
 class _EnvSpec(_Strict):
     python: str | None = None
     requirements: list[str] | str = Field(default_factory=list)
     constraints: str | None = None
+
+    @field_validator("python")
+    @classmethod
+    def _supported_python(cls, value: str | None) -> str | None:
+        version = re.fullmatch(r"=*\s*(\d+)(?:\.(\d+))?(?:\.\d+)*", str(value or "").strip())
+        if version is not None:
+            found = (int(version.group(1)), int(version.group(2) or 0))
+            if found < OLDEST_PYTHON:
+                oldest = ".".join(map(str, OLDEST_PYTHON))
+                raise ValueError(
+                    f"Python {value} is older than mlops supports: it runs in Python {oldest} "
+                    f"or newer (for example python: '{oldest}')"
+                )
+        return value
 
 
 def _chain(value: str, allowed: tuple[str, ...]) -> str:
