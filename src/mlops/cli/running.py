@@ -75,8 +75,18 @@ def run_project(
     return int(ExitCode.RUN_FAILED)
 
 
+#: Why a command builds the project's environment, said before a build starts.
+FIRST_RUN = "first run of this spec"
+TO_VALIDATE = "to check the code in it; --local checks in this interpreter instead"
+
+
 def run_in_project_environment(
-    platform: MLPlatform, project: LoadedProject, args: Sequence[str], *, verbosity: int = 0
+    platform: MLPlatform,
+    project: LoadedProject,
+    args: Sequence[str],
+    *,
+    verbosity: int = 0,
+    why: str = FIRST_RUN,
 ) -> int | None:
     """Ensure the project's environment and run ``mlops ARGS`` in it; None when this is it.
 
@@ -86,7 +96,7 @@ def run_in_project_environment(
     """
     if os.environ.get(REEXEC_VARIABLE) == project.env_hash:
         return None
-    launch = ensure_project_environment(platform, project, verbosity=verbosity)
+    launch = ensure_project_environment(platform, project, verbosity=verbosity, why=why)
     if launch is None:
         return None
     LaunchCache(platform.workspace).remember(project.id, project.overrides, launch)
@@ -94,10 +104,10 @@ def run_in_project_environment(
 
 
 def ensure_project_environment(
-    platform: MLPlatform, project: LoadedProject, *, verbosity: int = 0
+    platform: MLPlatform, project: LoadedProject, *, verbosity: int = 0, why: str = FIRST_RUN
 ) -> Launch | None:
-    """Build the project's environment unless it exists (each step a line on stderr);
-    how to start it, or None when it is this interpreter."""
+    """Build the project's environment unless it exists (each step a line on stderr,
+    the first saying ``why``); how to start it, or None when it is this interpreter."""
     manager = platform.environment_manager(project)
     building = not manager.exists()
     talk = verbosity >= 0
@@ -106,9 +116,7 @@ def ensure_project_environment(
         manager.on_step = progress.step
         manager.on_output = progress.output
     if building and talk:
-        progress.step(
-            f"building the {manager.name} environment for {project.id} (first run of this spec)"
-        )
+        progress.step(f"building the {manager.name} environment for {project.id} ({why})")
     started = time.perf_counter()
     reproducibility = ReproducibilityManager(project.config.reproducibility)
     try:
@@ -168,7 +176,9 @@ def render_project_charts(
     if not local:
         selected = ["--run", run_id] if run_id else []
         args = ["charts", "render", name, "--local", *selected, *_verbosity_flags(verbosity)]
-        status = run_in_project_environment(platform, project, args, verbosity=verbosity)
+        status = run_in_project_environment(
+            platform, project, args, verbosity=verbosity, why=TO_VALIDATE
+        )
         if status is not None:
             return status
     with warnings_as_lines(sys.stderr):
@@ -190,7 +200,9 @@ def validate_project(
     project = platform.load_project(name)
     if not local:
         args = ["config", name, "validate", "--local", *_verbosity_flags(verbosity)]
-        status = run_in_project_environment(platform, project, args, verbosity=verbosity)
+        status = run_in_project_environment(
+            platform, project, args, verbosity=verbosity, why=TO_VALIDATE
+        )
         if status is not None:
             return status
     with warnings_as_lines(sys.stderr):
