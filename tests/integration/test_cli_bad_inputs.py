@@ -10,10 +10,15 @@ from mlops.main import main
 
 
 def _snapshot(root: Path) -> dict[str, bytes | None]:
-    """Every file's bytes and every folder (None) under ``root``: lock files included."""
+    """Every file's bytes and every folder (None) under ``root``: lock files included.
+
+    Not Python's own bytecode cache (``__pycache__``): importing a project's module to
+    check it writes one there, as any import does where bytecode may be written.
+    """
     return {
         str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
         for p in sorted(root.rglob("*"))
+        if "__pycache__" not in p.parts
     }
 
 

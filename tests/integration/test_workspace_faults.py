@@ -42,7 +42,8 @@ def second(first):
 
 
 def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*")}
+    # Python's bytecode cache of the project's modules is not mlops's to leave or not.
+    return {str(p.relative_to(root)) for p in root.rglob("*") if "__pycache__" not in p.parts}
 
 
 @pytest.fixture
