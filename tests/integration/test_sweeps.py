@@ -253,6 +253,15 @@ def test_a_failing_point_fails_its_run_and_the_rerun_runs_only_it(
     assert _record(project)["resumed_from"] == record["sweep_id"]
 
 
+def _wait_for_a_point_to_hold(sweep: Any, hold: Path) -> None:
+    """Until a point's train has started and holds (it wrote ``hold``), within 60 s."""
+    deadline = time.monotonic() + 60
+    while not hold.exists():
+        assert sweep.poll() is None, sweep.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_ctrl_c_stops_the_sweep_and_its_points_and_the_rerun_resumes(
     project: Path, tmp_path: Path
 ) -> None:
@@ -266,11 +275,7 @@ def test_ctrl_c_stops_the_sweep_and_its_points_and_the_rerun_resumes(
         "sweep", "flights", "--grid", "model.parameters.alpha=0.5,2", "--local", env=env
     )
     try:
-        deadline = time.monotonic() + 60
-        while not hold.exists():
-            assert sweep.poll() is None, sweep.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_for_a_point_to_hold(sweep, hold)
         os.killpg(sweep.pid, signal.SIGINT)
         _, stderr = sweep.communicate(timeout=60)
     finally:
@@ -299,11 +304,7 @@ def test_a_killed_sweep_is_found_interrupted_by_the_next_command(
     sweep = start_mlops(
         "sweep", "flights", "--grid", "model.parameters.alpha=3", "--local", env=env
     )
-    deadline = time.monotonic() + 60
-    while not hold.exists():
-        assert sweep.poll() is None, sweep.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _wait_for_a_point_to_hold(sweep, hold)
     os.killpg(sweep.pid, signal.SIGKILL)
     sweep.communicate(timeout=60)
     assert _record(project)["status"] == "interrupted"
