@@ -7,7 +7,9 @@ the environment (built once per spec, as ``mlops run`` does) and then become
 the command inside it: the environment's folders first on PATH, its prefix
 variables set as activation would, and ``MLOPS_WORKSPACE_DIR``,
 ``MLOPS_PROJECT_ID``, ``MLOPS_PROJECT_DIR`` and ``MLOPS_PROJECT_ENV`` (the spec
-hash, so an ``mlops run`` started there runs in place). The command replaces
+hash, so an ``mlops run`` started there runs in place); with MLflow tracking, the
+store's URI as MLflow's tools read it (``MLFLOW_TRACKING_URI``,
+``MLFLOW_BACKEND_STORE_URI``). The command replaces
 ``mlops`` (:func:`mlops.environment.launch.become`): the terminal, Ctrl-C and
 the exit status are its own.
 """
@@ -75,8 +77,9 @@ def exec_command(state: CliState, *, name: str, command: tuple[str, ...], local:
     """Run COMMAND in project NAME's environment: mlops exec NAME -- CMD [ARGS]...
 
     The environment's tools come first on PATH (python, jupyter, mlflow...), and
-    MLOPS_WORKSPACE_DIR, MLOPS_PROJECT_ID and MLOPS_PROJECT_DIR are set.
-    The exit status is the command's.
+    MLOPS_WORKSPACE_DIR, MLOPS_PROJECT_ID and MLOPS_PROJECT_DIR are set; a project
+    tracking with MLflow also gets MLFLOW_TRACKING_URI and MLFLOW_BACKEND_STORE_URI
+    (`mlops exec NAME -- mlflow ui` opens its runs). The exit status is the command's.
     """
     _, env, prefix = _project_environment(state, name, local=local)
     program = shutil.which(command[0], path=env.get("PATH"))
@@ -110,6 +113,11 @@ def _project_environment(
         env = launch.environ(os.environ, platform.workspace.root)
     env["MLOPS_PROJECT_ID"] = project.id
     env["MLOPS_PROJECT_DIR"] = str(project.path)
+    tracking = project.config.reproducibility.experiment_tracking
+    if tracking.backend == "mlflow":
+        from mlops.tracking.mlflow_tracker import store_environ
+
+        env.update(store_environ(tracking.parameters, platform.workspace.state_dir))
     return python, env, prefix
 
 

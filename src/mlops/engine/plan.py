@@ -97,7 +97,7 @@ class RunPlan:
     project: str
     params: Mapping[str, Any] = field(default_factory=dict)
     process_config: Mapping[str, ProcessConfig] = field(default_factory=dict)
-    env_hash: str = ""
+    env_key: str = ""  # what of the environment every cache key holds (LoadedProject.env_key)
     seed: int | None = None
     use_cache: bool = True
     selection: Selection = field(default_factory=Selection)

@@ -82,7 +82,7 @@ class Scheduler:
         self.project = plan.project
         self.params = dict(plan.params)
         self.process_config = dict(plan.process_config)
-        self.env_hash = plan.env_hash
+        self.env_key = plan.env_key
         self.source_root = plan.source_root
         self.project_dir = plan.project_dir
         self.seed = plan.seed
@@ -188,7 +188,7 @@ class Scheduler:
             code=code_hash(definition.function, local_roots=roots),
             params=self.key_params(name),
             upstream={u: self._digests[u] for u in self.graph.upstream(name)},
-            env=self.env_hash,
+            env=self.env_key,
             inputs=self.inputs_for(name),
             seed=self.seed,
         )

@@ -19,6 +19,12 @@ environment (with a timeout) makes two concurrent ``ensure()`` build once.
 environment) are not part of the spec hash: the environment is the user's
 spec; the runtime recorded in the manifest is refreshed in place when mlops
 changes.
+
+What of the spec enters a process's cache key is ``key_hash``: the spec less
+the tracking clients (:data:`KEY_NEUTRAL_PACKAGES`). They record what a run did;
+no process computes with them. Adding ``mlflow`` to a project's requirements,
+or pinning it to the version that wrote a tracking store so that MLflow's UI
+can open the store, builds another environment but reuses every result.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import abc
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -50,6 +57,8 @@ from mlops.storage.atomic import atomic_write_text
 from mlops.storage.file_locks import file_lock
 
 MANIFEST_NAME = "mlops-env.json"
+#: Requirements left out of cache keys: the tracking clients (see the module doc).
+KEY_NEUTRAL_PACKAGES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
 LOCKS_DIR_NAME = ".locks"
 DEFAULT_BUILD_TIMEOUT_S = 1800.0
 
@@ -81,8 +90,45 @@ class EnvironmentSpec:
         }
 
     def hash_for(self, manager: str) -> str:
-        text = json.dumps(self.fingerprint(manager), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        """The environment's identity: its folder's name, and what ``env list`` shows."""
+        return _hash(self.fingerprint(manager))
+
+    def key_hash(self, manager: str) -> str:
+        """What of the environment a process's cache key holds: the spec less the
+        tracking clients (equal to :meth:`hash_for` when no requirements file is read
+        and no tracking client is named)."""
+        fingerprint = self.fingerprint(manager)
+        fingerprint["requirements"] = _key_relevant(fingerprint["requirements"])
+        fingerprint["constraints"] = _key_relevant(fingerprint["constraints"])
+        options = fingerprint["options"]
+        if "dependencies" in options:  # conda's
+            options["dependencies"] = _key_relevant(options["dependencies"])
+        # A requirements file's lines are above: its digest would bring back the ones left out.
+        fingerprint["files"] = {
+            name: digest
+            for name, digest in fingerprint["files"].items()
+            if name not in self.requirements.sources
+        }
+        return _hash(fingerprint)
+
+
+def _hash(fingerprint: Mapping[str, Any]) -> str:
+    text = json.dumps(fingerprint, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _key_relevant(lines: Sequence[Any]) -> list[Any]:
+    """``lines`` less the requirements naming a :data:`KEY_NEUTRAL_PACKAGES` package
+    (pip's ``mlflow==3.1`` or ``mlflow[extras]``, conda's ``mlflow-skinny=3.1``)."""
+    return [line for line in lines if _requirement_name(str(line)) not in KEY_NEUTRAL_PACKAGES]
+
+
+def _requirement_name(line: str) -> str | None:
+    match = _NAME.match(line)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else None
+
+
+_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?=\s*(?:[\[<>=!~;@ ]|$))")
 
 
 def _jsonable(value: Any) -> Any:

@@ -79,6 +79,9 @@ class Requirements:
     lines: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     digests: tuple[tuple[str, str], ...] = ()
+    #: The requirements and constraints files read (names as in ``digests``): their
+    #: lines are in ``lines`` and ``constraints``.
+    sources: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.lines)
@@ -104,11 +107,14 @@ def read_requirements(
         if constraints
         else []
     )
+    sources = tuple(sorted(digests))
     for line in lines:
         candidate = base_dir / line
         if _looks_like_path(line) and candidate.is_file():
             digests[line] = _digest(candidate)
-    return Requirements(tuple(lines), tuple(constraint_lines), tuple(sorted(digests.items())))
+    return Requirements(
+        tuple(lines), tuple(constraint_lines), tuple(sorted(digests.items())), sources
+    )
 
 
 def _looks_like_path(line: str) -> bool:

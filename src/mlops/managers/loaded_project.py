@@ -60,8 +60,14 @@ class LoadedProject:
 
     @cached_property
     def env_hash(self) -> str:
-        """The environment spec's hash: part of every cache key."""
+        """The environment spec's hash: which environment the project runs in."""
         return self.environment_spec.hash_for(self.environment_manager)
+
+    @cached_property
+    def env_key(self) -> str:
+        """What of the environment is part of every cache key: the spec less the
+        tracking clients (:meth:`EnvironmentSpec.key_hash`)."""
+        return self.environment_spec.key_hash(self.environment_manager)
 
     @property
     def runtime_extras(self) -> list[str]:

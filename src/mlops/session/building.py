@@ -95,7 +95,7 @@ class RunSession:
             project=project.id,
             params=project.params(),
             process_config=project.process_config,
-            env_hash=project.env_hash,
+            env_key=project.env_key,
             seed=self.seeds.seed,
             use_cache=request.use_cache,
             selection=Selection(from_process=request.from_process, only=request.only),

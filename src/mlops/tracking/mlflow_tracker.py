@@ -60,6 +60,18 @@ def default_tracking_uri(state_dir: Path) -> str:
     return f"sqlite:///{(state_dir / 'mlflow.db').resolve()}"
 
 
+def store_environ(parameters: Mapping[str, Any], state_dir: Path) -> dict[str, str]:
+    """The variables that point MLflow's own tools at the store the runs write to.
+
+    ``MLFLOW_TRACKING_URI`` for the client and its CLI, ``MLFLOW_BACKEND_STORE_URI``
+    for ``mlflow ui``/``mlflow server``: ``mlops exec NAME -- mlflow ui`` opens the
+    project's runs with the MLflow of the project's environment, the version that
+    wrote the store (another version refuses a schema it did not make).
+    """
+    uri = parameters.get("tracking_uri") or default_tracking_uri(state_dir)
+    return {"MLFLOW_TRACKING_URI": str(uri), "MLFLOW_BACKEND_STORE_URI": str(uri)}
+
+
 @contextlib.contextmanager
 def _quiet_migrations() -> Iterator[None]:
     loggers = [logging.getLogger(name) for name in _MIGRATION_LOGGERS]
@@ -285,4 +297,9 @@ def create_mlflow_tracker(
     )
 
 
-__all__ = ["MlflowExperimentTracker", "create_mlflow_tracker", "default_tracking_uri"]
+__all__ = [
+    "MlflowExperimentTracker",
+    "create_mlflow_tracker",
+    "default_tracking_uri",
+    "store_environ",
+]

@@ -502,3 +502,33 @@ def test_spec_hash_follows_what_would_be_installed(tmp_path: Path) -> None:
     assert conda_hash != spec_hash("conda", environment_file="env.yml")
     with pytest.raises(ConfigError, match=r"environment.conda.lockfile: no such file"):
         spec_hash("conda", lockfile="missing.yml")
+
+
+def test_a_cache_key_holds_the_environment_less_its_tracking_clients(tmp_path: Path) -> None:
+    def hashes(name: str, **fields: object) -> tuple[str, str]:
+        spec = spec_from_config(name, fields, tmp_path)
+        return spec.hash_for(name), spec.key_hash(name)
+
+    plain, plain_key = hashes("venv", requirements=["six"])
+    assert plain_key == plain  # nothing left out: the key is the spec
+    for pins in (["mlflow"], ["mlflow-skinny==3.1.0"], ["MLflow[extras]>=3", "mlflow_tracing"]):
+        spec, key = hashes("venv", requirements=["six", *pins])
+        assert spec != plain  # another environment...
+        assert key == plain_key  # ...computing the same results
+    assert hashes("venv", requirements=["six", "idna"])[1] != plain_key
+    assert hashes("venv", requirements=["six", "mlflowx"])[1] != plain_key
+    # From a file: its lines are the key, not its digest (which holds the left-out lines).
+    (tmp_path / "requirements.txt").write_text("six\n")
+    _, from_file = hashes("venv", requirements="requirements.txt")
+    (tmp_path / "requirements.txt").write_text("six  # the one\nmlflow-skinny==3.1.0\n")
+    spec, key = hashes("venv", requirements="requirements.txt")
+    assert key == from_file
+    (tmp_path / "requirements.txt").write_text("six==1.16\n")
+    assert hashes("venv", requirements="requirements.txt")[1] != from_file
+    # Conda's dependencies, and constraints.
+    _, conda_key = hashes("conda", dependencies=["numpy"], channels=["a"])
+    assert hashes("conda", dependencies=["numpy", "mlflow-skinny=3.1"], channels=["a"])[1] == (
+        conda_key
+    )
+    (tmp_path / "constraints.txt").write_text("mlflow==3.1.0\n")
+    assert hashes("venv", requirements=["six"], constraints="constraints.txt")[1] == plain_key
