@@ -217,6 +217,33 @@ def test_a_pipeline_run_lands_in_the_workspace_mlflow_store(
     assert run.data.tags["mlops.project"] == "tracked"
 
 
+def test_tracking_settings_are_part_of_no_cache_key(
+    make_project: ProjectFactory, tmp_workspace: Path
+) -> None:
+    """Where runs are tracked, and how, is not what a process computes: switching the
+    tracker or its parameters reuses every result."""
+
+    def run_tracked_by(tracking: dict[str, Any]) -> dict[str, bool]:
+        make_project(
+            "tracked", TRACKED_PIPELINE, "train evaluate", params={"epochs": 3},
+            extra={"reproducibility": {"random_seed": 1, "experiment_tracking": tracking}},
+        )  # fmt: skip
+        report = MLPlatform().run_pipeline_for_project("tracked")
+        assert report.status is RunStatus.COMPLETED
+        return {name: p.cache_hit for name, p in report.processes.items()}
+
+    assert run_tracked_by({"backend": "local"}) == {"train": False, "evaluate": False}
+    store = tmp_workspace / "elsewhere.db"
+    for tracking in (
+        {"backend": "mlflow"},
+        {"backend": "mlflow", "parameters": {"tracking_uri": f"sqlite:///{store}"}},
+        {"backend": "mlflow", "parameters": {"experiment_name": "x", "tags": {"team": "ml"}}},
+        {"backend": "noop"},
+    ):
+        assert run_tracked_by(tracking) == {"train": True, "evaluate": True}, tracking
+    assert store.is_file()  # the settings were in force
+
+
 ARTIFACT_PIPELINE = """
 from mlops import process
 
