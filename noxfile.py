@@ -264,13 +264,15 @@ def flaky_report(session: nox.Session) -> None:
 
 @nox.session(python=None, tags=["checks"], default=False)
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check, import-linter layers, actionlint on the workflows."""
+    """ruff check, ruff format --check, import-linter layers, actionlint on the workflows,
+    environment.yml against pyproject.toml."""
     session.install("-c", constraints(), *nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "src")})
     workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.y*ml"))
     session.run("actionlint", "-shellcheck=", "-pyflakes=", *workflows)
+    session.run("python", "-m", "nox_support.environment_file", "--check", env=SCRIPTS)
 
 
 @nox.session(tags=["checks"], default=False)
@@ -283,7 +285,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=None, default=False)
 def lock(session: nox.Session) -> None:
-    """Write constraints/py3.X.txt with uv; refresh conda-lock.yml where a conda frontend exists."""
+    """Write constraints/py3.X.txt with uv and environment.yml from pyproject.toml; refresh
+    conda-lock.yml where a conda frontend exists."""
     for version in PYTHONS:
         session.run(
             "uv", "pip", "compile", "pyproject.toml", "--extra", "all", "--extra", "dev",
@@ -294,6 +297,7 @@ def lock(session: nox.Session) -> None:
     # Each file names the pyproject dependencies it was locked for; a unit test compares.
     stamp = ["python", "-m", "nox_support.lock_stamp", "pyproject.toml", *map(constraints, PYTHONS)]
     session.run(*stamp, env=SCRIPTS)
+    session.run("python", "-m", "nox_support.environment_file", env=SCRIPTS)
     if binary := conda_binary():
         session.install("conda-lock")
         session.run("python", "-m", "nox_support.conda_env", "--lock", binary[1], env=SCRIPTS)
