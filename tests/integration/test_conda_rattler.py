@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +26,7 @@ from mlops.environment.base import EnvironmentSpec
 from mlops.environment.conda_manager import CondaManager
 from mlops.environment.factory import spec_from_config
 from mlops.errors import EnvSetupError
+from nox_support.conda_channel import INPUTS_FILE
 
 pytestmark = pytest.mark.slow
 
@@ -84,6 +88,129 @@ def test_a_failed_solve_says_what_is_missing_and_leaves_nothing(
     with pytest.raises(EnvSetupError, match=refused):
         manager.ensure()
     assert not manager.path.exists()
+
+
+# What distutils/setuptools read to build a C extension, and where the installation lies.
+SYSCONFIG_PROBE = """
+import json, sysconfig
+names = ("prefix", "exec_prefix", "LIBDIR", "INCLUDEPY", "BINDIR", "LIBPL", "LIBDEST",
+         "CC", "CFLAGS", "CCSHARED", "LDSHARED", "EXT_SUFFIX")
+print(json.dumps({"vars": {n: sysconfig.get_config_var(n) for n in names},
+                  "paths": sysconfig.get_paths()}))
+"""
+
+EXTENSION = """
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "answer", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_answer(void) { return PyModule_Create(&module); }
+"""
+
+
+def _installed(tmp_path: Path, channel: Path) -> tuple[Path, Path]:
+    """A fresh environment (python, pip) from ``channel``: its prefix and its python."""
+    manager = _manager(tmp_path / "envs", tmp_path / "project", channel, "python", "pip")
+    return manager.path, manager.ensure().python_path
+
+
+def _sysconfig(python: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [str(python), "-c", SYSCONFIG_PROBE], capture_output=True, text=True, check=True
+    )
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
+
+
+def _foreign_prefixes(prefix: Path, channel: Path) -> set[str]:
+    """Where the python package was built and the installation it was made from: paths an
+    installed environment must not name (the first from the package's record in
+    ``conda-meta``, the second from the channel's inputs)."""
+    (record,) = (prefix / "conda-meta").glob("python-*.json")
+    paths = json.loads(record.read_text())["paths_data"]["paths"]
+    placeholders = {p["prefix_placeholder"] for p in paths if p.get("prefix_placeholder")}
+    # The package rewrites its own paths (sysconfig's data among them): it records a placeholder.
+    assert placeholders
+    inputs = channel / INPUTS_FILE
+    if inputs.exists():
+        placeholders.add(json.loads(inputs.read_text())["prefix"])
+    return placeholders
+
+
+def test_a_conda_env_from_the_local_channel_names_its_own_prefix_only(
+    tmp_path: Path,
+    local_conda_channel: Path,  # noqa: F811
+) -> None:
+    prefix, python = _installed(tmp_path, local_conda_channel)
+    foreign = _foreign_prefixes(prefix, local_conda_channel)
+    # Bytecode as installed, before the environment's python compiles anything.
+    (stdlib,) = (prefix / "lib").glob("python3.*")
+    stale = [
+        str(pyc.relative_to(prefix)) for pyc in stdlib.rglob("*.pyc")
+        if any(path.encode() in pyc.read_bytes() for path in foreign)
+    ]  # fmt: skip
+    assert not stale, f"{len(stale)} .pyc files name another prefix, e.g. {stale[:5]}"
+
+    found = _sysconfig(python)
+    for name in ("prefix", "exec_prefix", "LIBDIR", "INCLUDEPY", "BINDIR", "LIBPL", "LIBDEST"):
+        assert Path(found["vars"][name]).is_relative_to(prefix), (name, found["vars"][name])
+    for name, path in found["paths"].items():
+        assert Path(path).is_relative_to(prefix), (name, path)
+
+    bin_dir = prefix / "bin"
+    broken = sorted(p.name for p in bin_dir.iterdir() if p.is_symlink() and not p.exists())
+    assert not broken, f"links to nothing in {bin_dir}: {broken}"
+    includes = subprocess.run(
+        [str(bin_dir / "python-config"), "--includes"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    include = Path(found["vars"]["INCLUDEPY"]).resolve()
+    assert f"-I{include}" in includes, includes
+
+
+def test_a_c_extension_builds_from_source_in_a_conda_env_and_imports(
+    tmp_path: Path,
+    local_conda_channel: Path,  # noqa: F811
+) -> None:
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not on PATH: no C extension can be built here")
+    prefix, python = _installed(tmp_path, local_conda_channel)
+    config = _sysconfig(python)["vars"]
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "answer.c").write_text(EXTENSION)
+    # As distutils' unix compiler does: compile with CC CFLAGS CCSHARED, link with LDSHARED.
+    compile_ = [*shlex.split(config["CC"]), *shlex.split(config["CFLAGS"]),
+                *shlex.split(config["CCSHARED"]), f"-I{config['INCLUDEPY']}",
+                "-c", "answer.c", "-o", "answer.o"]  # fmt: skip
+    link = [*shlex.split(config["LDSHARED"]), "answer.o", "-o", f"answer{config['EXT_SUFFIX']}"]
+    for command in (compile_, link):
+        done = subprocess.run(command, cwd=build, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"{shlex.join(command)}\n{done.stderr}"
+    called = subprocess.run(
+        [str(python), "-c", "import answer; print(answer.answer())"],
+        cwd=build, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert called.returncode == 0, called.stderr
+    assert called.stdout.strip() == "42"
+    # It built against the environment's own files, not the original installation's.
+    for name in ("CC", "CFLAGS", "CCSHARED", "LDSHARED", "INCLUDEPY"):
+        for path in _foreign_prefixes(prefix, local_conda_channel):
+            assert path not in config[name], (name, config[name])
+
+
+def test_the_local_channel_files_are_readable_by_everyone(
+    local_conda_channel: Path,  # noqa: F811
+) -> None:
+    files = [
+        *local_conda_channel.glob("*/*.conda"), *local_conda_channel.glob("*/repodata.json"),
+    ]  # fmt: skip
+    assert {p.parent.name for p in files} == {"linux-64", "noarch"}
+    modes = {str(p.relative_to(local_conda_channel)): oct(stat.S_IMODE(p.stat().st_mode))
+             for p in files}  # fmt: skip
+    assert all(int(mode, 8) & 0o044 == 0o044 for mode in modes.values()), modes
 
 
 def test_mlops_run_builds_the_conda_env_once_and_runs_inside_it(

@@ -8,13 +8,20 @@ inside the environment. Built with py-rattler-build:
 - ``python``: a recipe copies the installation into ``$PREFIX`` and rewrites
   its absolute paths to ``$PREFIX``; rattler-build records them for relocation
   and makes the ELF run paths relative (``$ORIGIN/../lib``), so the installed
-  environment runs with the original installation out of reach. The package
-  links the system libraries this machine image has: the channel serves this
-  image (and CI, which shares it), not other systems.
+  environment runs with the original installation out of reach. Everything
+  that names a place names the installed environment: sysconfig's data (the
+  prefix, the include and library folders, the compiler's flags, so C
+  extensions build inside it), ``python-config`` and the interpreter's other
+  scripts. The standard library's bytecode is compiled hash-based and without
+  the build's prefix; the few sources rewritten at installation ship none and
+  compile at their first import. The package links the system libraries this
+  machine image has: the channel serves this image (and CI, which shares it),
+  not other systems.
 - ``pip``: a ``noarch: python`` package assembled from the wheel's files.
 
-The channel is rebuilt only when its inputs change (the interpreter, its
-version, the builder's version): ``channel/.inputs.json`` records them.
+Every file of the channel is readable by all (0644). The channel is rebuilt
+only when its inputs change (the interpreter, its version, the builder's
+version): ``channel/.inputs.json`` records them.
 ``python -m nox_support.conda_channel CHANNEL [--python PATH_OR_VERSION...]``
 builds one from the first interpreter found (a version is looked up as nox
 does, with python-discovery); none found leaves the channel as it was.
@@ -38,7 +45,7 @@ from importlib import metadata
 from pathlib import Path
 
 #: Bumped when what the builder puts in a package changes: the channel is rebuilt.
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4
 INPUTS_FILE = ".inputs.json"
 # conda:3 takes seconds where the default level takes over a minute for python.
 PACKAGE_FORMAT = "conda:3"
@@ -54,22 +61,45 @@ package:
 build:
   number: 0
   string: local_{builder}
+  python:
+    # The script compiles the bytecode (below). rattler-build's own pass would compile what
+    # that leaves out on purpose (the sources rewritten at installation among them), one
+    # process per file, mtime-checked and naming the build's prefix.
+    skip_pyc_compilation:
+      - "**/*.py"
   script:
     - cp -a "{source}/." "$PREFIX/"
-    # Third-party packages, tests and scripts that point at the old prefix stay out.
+    # Third-party packages, tests and scripts stay out; so does the bytecode compiled where
+    # the interpreter was installed (it names that place): it is compiled again below.
     - rm -rf "$PREFIX/lib/python{short}/site-packages" "$PREFIX/lib/python{short}/test"
     - rm -rf "$PREFIX/lib/python{short}/lib2to3/tests"
     - find "$PREFIX/lib/python{short}" -depth -type d -name idle_test -exec rm -rf {{}} +
+    - find "$PREFIX" -depth -type d -name __pycache__ -exec rm -rf {{}} +
     - mkdir -p "$PREFIX/lib/python{short}/site-packages"
-    - find "$PREFIX/bin" -maxdepth 1 -type f ! -name 'python*' -delete
-    - rm -f "$PREFIX/bin/python{short}-config" "$PREFIX/bin/python3-config"
+    # The interpreter's own scripts stay (python-config, pydoc, idle, 2to3), rewritten with
+    # the rest; a link left pointing at a removed script goes too.
+    - >-
+      find "$PREFIX/bin" -maxdepth 1 -type f ! -name 'python*' ! -name 'pydoc{short}'
+      ! -name 'idle{short}' ! -name '2to3-{short}' -delete
+    - find "$PREFIX/bin" -maxdepth 1 -xtype l -delete
     - grep -rlI --null "{source}" "$PREFIX" | xargs -0 -r sed -i "s|{source}|$PREFIX|g"
     # Installing a package resets file times, which voids mtime-checked .pyc files: every
-    # start would compile the standard library again. Hash-based ones stay valid.
+    # start would compile the standard library again. Hash-based ones stay valid. -s keeps
+    # the build's prefix out of the file names they record: import sets those from where
+    # the source is found.
     - >-
       "$PREFIX/bin/python{short}" -W ignore -m compileall -q -f -j0
-      --invalidation-mode unchecked-hash -x "site-packages|/tests?/|_test/"
+      --invalidation-mode unchecked-hash -s "$PREFIX" -x "site-packages|/tests?/|_test/"
       "$PREFIX/lib/python{short}"
+    # Sources that hold the prefix (sysconfig's _sysconfigdata: prefix, LIBDIR, INCLUDEPY,
+    # the compiler's flags) are rewritten when the package is installed; bytecode compiled
+    # here would keep the build's prefix and, unchecked, be used anyway. They compile at
+    # their first import instead.
+    - >-
+      grep -rlI --include='*.py' "$PREFIX" "$PREFIX/lib/python{short}" |
+      "$PREFIX/bin/python{short}" -c "import importlib.util, pathlib, sys;
+      [pathlib.Path(importlib.util.cache_from_source(source)).unlink(missing_ok=True)
+      for source in sys.stdin.read().splitlines()]"
 """
 
 
@@ -121,8 +151,21 @@ def build_channel(channel: Path, interpreter: Interpreter) -> Path:
         _build_python(channel, interpreter, work)
         _build_pip(channel, interpreter, work)
     _index(channel)
+    _make_readable(channel)
+    # Written last: a channel with its inputs recorded is complete.
     (channel / INPUTS_FILE).write_text(json.dumps(_inputs(interpreter)), encoding="utf-8")
     return channel
+
+
+def _make_readable(channel: Path) -> None:
+    """Every file of the channel readable by all, as a channel served to others is.
+
+    rattler-build writes a package through a temporary file (mode 0600) and moves it into
+    place: another user, or a container running as one, could not install from it.
+    """
+    for path in channel.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o644)
 
 
 def _build_python(channel: Path, interpreter: Interpreter, work: Path) -> None:
