@@ -258,8 +258,10 @@ def test_mlflow_tools_in_the_environment_read_the_runs_and_pinning_mlflow_reruns
     assert listed.returncode == 0, listed.stderr
     assert "tracked" in listed.stdout.split()
 
-    # Pinning the tracking client (to match the MLflow a user opens the store with) is
-    # another environment, but no process's result changes: every one is reused.
+    # Pinning the tracking client in the requirements (to the version that wrote the
+    # store, as a user matching the MLflow they open it with does: another version
+    # refuses the store's schema) is another environment, but no process's result
+    # changes: every one is reused.
     config_file = project / "configs" / "project_config.yaml"
     config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     config["environment"]["venv"]["requirements"].append(f"mlflow-skinny=={version}")
