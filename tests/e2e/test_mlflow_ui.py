@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,8 @@ import pytest
 
 from fixtures.browser import CHROMIUM
 from fixtures.cli import run_mlops
-from fixtures.projects import TRACKED_PIPELINE, ProjectFactory
-from fixtures.servers import free_port, wait_until
-from mlops.session.platform import MLPlatform
-from mlops.tracking.run_records import latest_run
+from fixtures.projects import TRACKED_PIPELINE, ProjectFactory, last_run
+from fixtures.servers import answers_ok, free_port, wait_until
 
 pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (the e2e dependency group)"
@@ -50,26 +47,6 @@ def _get_json(url: str) -> Any:
         return json.load(response)
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=1) as response:  # noqa: S310
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
-
-
-def _last_run_id(project: str) -> str:
-    platform = MLPlatform()
-    _, config = platform.load(project)
-    kv = platform.open_stores(project, config).kv
-    try:
-        summary = latest_run(kv)
-        assert summary is not None
-        return str(summary["run_id"])
-    finally:
-        kv.close()
-
-
 def test_mlops_exec_opens_mlflows_ui_on_the_projects_runs(
     make_project: ProjectFactory, tmp_workspace: Path, browser: Any, output_dir: Path
 ) -> None:
@@ -83,7 +60,7 @@ def test_mlops_exec_opens_mlflows_ui_on_the_projects_runs(
     )  # fmt: skip
     done = run_mlops(tmp_workspace, "run", "tracked", timeout=900)
     assert done.returncode == 0, done.stderr
-    run_id = _last_run_id("tracked")
+    run_id = last_run("tracked")["run_id"]
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -97,7 +74,7 @@ def test_mlops_exec_opens_mlflows_ui_on_the_projects_runs(
         ui = subprocess.Popen(argv, env=env, stdout=log, stderr=log, start_new_session=True)
         try:
             try:
-                wait_until(functools.partial(_healthy, url), "mlflow ui", ui)
+                wait_until(functools.partial(answers_ok, f"{url}/health"), "mlflow ui", ui)
             except RuntimeError as exc:
                 log.seek(0)
                 tail = log.read().decode(errors="replace")[-3000:]

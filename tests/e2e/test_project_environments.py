@@ -18,11 +18,9 @@ import pytest
 import yaml
 
 from fixtures.cli import run_mlops
-from fixtures.projects import TRACKED_PIPELINE, ProjectFactory
+from fixtures.projects import TRACKED_PIPELINE, ProjectFactory, last_run
 from fixtures.wheels import build_wheel
 from mlops.environment.setup_env import runtime_requirements
-from mlops.session.platform import MLPlatform
-from mlops.tracking.run_records import get_run, latest_run
 
 pytestmark = [pytest.mark.venv, pytest.mark.slow]
 
@@ -35,20 +33,6 @@ def probe():
     import mlops_probe
     return {"prefix": sys.prefix, "value": mlops_probe.VALUE}
 """
-
-
-def last_run(project: str) -> dict[str, Any]:
-    platform = MLPlatform()
-    _, config = platform.load(project)
-    kv = platform.open_stores(project, config).kv
-    try:
-        summary = latest_run(kv)
-        assert summary is not None
-        record = get_run(kv, summary["run_id"])
-        assert record is not None
-        return record
-    finally:
-        kv.close()
 
 
 def env_list(workspace: Path) -> list[dict[str, Any]]:
