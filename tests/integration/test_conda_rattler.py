@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import stat
 import subprocess
@@ -170,35 +169,58 @@ def test_a_conda_env_from_the_local_channel_names_its_own_prefix_only(
     assert f"-I{include}" in includes, includes
 
 
+#: Builds ``answer.c`` beside it as distutils' unix compiler does (compile with CC CFLAGS
+#: CCSHARED, link with LDSHARED, all from sysconfig), imports it, and prints what it used.
+BUILD_SCRIPT = """
+import json, shlex, subprocess, sys, sysconfig
+from pathlib import Path
+
+here = Path(__file__).resolve().parent
+config = sysconfig.get_config_vars()
+compile_ = [*shlex.split(config["CC"]), *shlex.split(config["CFLAGS"]),
+            *shlex.split(config["CCSHARED"]), "-I" + config["INCLUDEPY"],
+            "-c", "answer.c", "-o", "answer.o"]
+link = [*shlex.split(config["LDSHARED"]), "answer.o", "-o", "answer" + config["EXT_SUFFIX"]]
+for command in (compile_, link):
+    subprocess.run(command, cwd=here, check=True)
+sys.path.insert(0, str(here))
+import answer
+names = ("CC", "CFLAGS", "CCSHARED", "LDSHARED", "INCLUDEPY")
+print(json.dumps({"answer": answer.answer(), "prefix": sys.prefix,
+                  "vars": {name: config[name] for name in names}}))
+"""
+
+
 def test_a_c_extension_builds_from_source_in_a_conda_env_and_imports(
-    tmp_path: Path,
+    make_project: ProjectFactory,
+    tmp_workspace: Path,
     local_conda_channel: Path,  # noqa: F811
 ) -> None:
     if shutil.which("gcc") is None:
         pytest.skip("gcc is not on PATH: no C extension can be built here")
-    prefix, python = _installed(tmp_path, local_conda_channel)
-    config = _sysconfig(python)["vars"]
-    build = tmp_path / "build"
+    conda = {"frontends": "rattler", "channels": [str(local_conda_channel)],
+             "dependencies": ["python", "pip"]}  # fmt: skip
+    project = make_project(
+        "native", PIPELINE, {"where": []}, extra={"environment": {"conda": conda}}
+    )
+    build = project / "native"
     build.mkdir()
     (build / "answer.c").write_text(EXTENSION)
-    # As distutils' unix compiler does: compile with CC CFLAGS CCSHARED, link with LDSHARED.
-    compile_ = [*shlex.split(config["CC"]), *shlex.split(config["CFLAGS"]),
-                *shlex.split(config["CCSHARED"]), f"-I{config['INCLUDEPY']}",
-                "-c", "answer.c", "-o", "answer.o"]  # fmt: skip
-    link = [*shlex.split(config["LDSHARED"]), "answer.o", "-o", f"answer{config['EXT_SUFFIX']}"]
-    for command in (compile_, link):
-        done = subprocess.run(command, cwd=build, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, f"{shlex.join(command)}\n{done.stderr}"
-    called = subprocess.run(
-        [str(python), "-c", "import answer; print(answer.answer())"],
-        cwd=build, capture_output=True, text=True, check=False,
+    (build / "build.py").write_text(BUILD_SCRIPT)
+    # As a user builds one: a script run in the project's environment with `mlops exec`.
+    done = run_mlops(
+        tmp_workspace, "exec", "native", "-q", "--", "python", str(build / "build.py"), timeout=900
     )  # fmt: skip
-    assert called.returncode == 0, called.stderr
-    assert called.stdout.strip() == "42"
+    assert done.returncode == 0, done.stderr
+    built = json.loads(done.stdout)
+    assert built["answer"] == 42
+    prefix = Path(built["prefix"])
+    assert prefix.parent == tmp_workspace / ".mlops" / "envs"
+    assert prefix.name.startswith("conda-")
     # It built against the environment's own files, not the original installation's.
-    for name in ("CC", "CFLAGS", "CCSHARED", "LDSHARED", "INCLUDEPY"):
+    for name, value in built["vars"].items():
         for path in _foreign_prefixes(prefix, local_conda_channel):
-            assert path not in config[name], (name, config[name])
+            assert path not in value, (name, value)
 
 
 def test_the_local_channel_files_are_readable_by_everyone(
