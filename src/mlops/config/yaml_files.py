@@ -28,6 +28,7 @@ from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor, Safe
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scanner import RoundTripScanner, Scanner
 from ruamel.yaml.timestamp import TimeStamp
 
 from mlops.errors import ConfigError
@@ -76,9 +77,46 @@ class _SafeChecked(_Checked, SafeConstructor):
     pass
 
 
+class _NestedTooDeepError(Exception):
+    """A flow collection (``[``, ``{``) opened past MAX_YAML_DEPTH levels, at ``where``
+    (``line:column``, from 1)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+class _DepthBound:
+    """A scanner that stops at the first ``[`` or ``{`` nested past MAX_YAML_DEPTH.
+
+    The scanner keeps a possible simple key per open flow collection and looks
+    at all of them for every token: text nested thousands of levels deep costs
+    tokens x depth (10 KB of ``[`` took 20-45 s). Such data is refused anyway
+    (:func:`check_bounds`: each open flow collection is one level of the data),
+    so the scan stops there, at once.
+    """
+
+    flow_context: list[str]
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:  # noqa: N803
+        if len(self.flow_context) >= MAX_YAML_DEPTH:
+            mark = self.reader.get_mark()  # type: ignore[attr-defined]
+            raise _NestedTooDeepError(f"{mark.line + 1}:{mark.column + 1}")
+        super().fetch_flow_collection_start(TokenClass, to_push)  # type: ignore[misc]
+
+
+class _BoundedRoundTripScanner(_DepthBound, RoundTripScanner):
+    pass
+
+
+class _BoundedScanner(_DepthBound, Scanner):
+    pass
+
+
 def yaml_round_trip() -> YAML:
     """The YAML codec for user files: keeps comments, key order and quoting on rewrite."""
     yaml = YAML(typ="rt")
+    yaml.Scanner = _BoundedRoundTripScanner
     yaml.Constructor = _RoundTripChecked
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -116,11 +154,12 @@ def parse_scalar(text: str, source: str = "the value") -> Any:
     """
     _check_size(len(text.encode("utf-8", "surrogatepass")), source)
     reader = YAML(typ="safe", pure=True)
+    reader.Scanner = _BoundedScanner
     reader.Constructor = _SafeChecked
     try:
         with _anchors_may_repeat():
             value = reader.load(text)
-    except RecursionError:
+    except (_NestedTooDeepError, RecursionError):  # a value on a command line: no position
         raise _too_deep(source) from None
     except ConstructorError as exc:
         raise ConfigError(f"{source}: {exc.problem}", hint=_VALUE_HINT) from exc
@@ -171,6 +210,8 @@ def parse_yaml(text: str, source: str) -> Any:
     try:
         with _anchors_may_repeat():
             data = yaml_round_trip().load(io.StringIO(text))
+    except _NestedTooDeepError as exc:
+        raise _too_deep(f"{source}:{exc.where}") from None
     except RecursionError:
         raise _too_deep(source) from None
     except MarkedYAMLError as exc:

@@ -55,6 +55,20 @@ def test_values_nested_too_deep_are_refused(depth: int) -> None:
         parse_scalar("[" * depth + "]" * depth)
 
 
+def test_a_value_nested_too_deep_is_refused_where_the_bound_is_crossed() -> None:
+    """At the first bracket past the bound, not after scanning the rest: the scanner looks
+    at every open bracket for each token, so reading on would cost tokens x depth (a
+    million brackets, 2 MB, would take hours)."""
+    depth = 1_000_000
+    text = "a: 1\nx: " + "[" * depth + "]" * depth
+    with pytest.raises(ConfigError) as refused:
+        parse_yaml(text, "deep.yaml")
+    column = len("x: ") + MAX_YAML_DEPTH + 1  # the first bracket past the bound, from 1
+    assert str(refused.value).startswith(f"deep.yaml:2:{column}: nested more than")
+    with pytest.raises(ConfigError, match="nested more than"):
+        parse_scalar("{a: " * 400_000 + "}" * 400_000)  # 2 MB, within the size bound
+
+
 def test_nesting_up_to_the_bound_is_accepted() -> None:
     depth = MAX_YAML_DEPTH - 1  # the mapping holding x is one level
     assert parse_yaml("x: " + "[" * depth + "]" * depth, "ok.yaml") is not None
