@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from fixtures.cli import run_mlops
-from fixtures.projects import TRACKED_PIPELINE, ProjectFactory, last_run
+from fixtures.projects import ProjectFactory, last_run
 from fixtures.wheels import build_wheel
 from mlops.environment.setup_env import runtime_requirements
 
@@ -206,55 +205,3 @@ def test_a_result_needing_the_environment_is_read_through_shell_and_exec(
         assert len(done.stderr.strip().splitlines()) == 1, (argv, done.stderr)
         assert message in done.stderr, (argv, done.stderr)
     assert sorted(p.relative_to(tmp_workspace) for p in tmp_workspace.rglob("*")) == before
-
-
-def test_mlflow_tools_in_the_environment_read_the_runs_and_pinning_mlflow_reruns_nothing(
-    make_project: ProjectFactory, tmp_workspace: Path
-) -> None:
-    requirement = "./wheels/mlops_probe-1.0-py3-none-any.whl"
-    tracking = {"reproducibility": {"random_seed": 7, "experiment_tracking": {"backend": "mlflow"}}}
-    environment = {"environment": {"venv": {"requirements": [requirement]}}}
-    project = make_project(
-        "tracked", TRACKED_PIPELINE, {"train": ["evaluate"], "evaluate": []},
-        params={"epochs": 3}, extra={**environment, **tracking},
-    )  # fmt: skip
-    build_wheel(project / "wheels")
-    first = run_mlops(tmp_workspace, "run", "tracked", timeout=600)
-    assert first.returncode == 0, first.stderr
-    run_id = last_run("tracked")["run_id"]
-
-    # MLflow's own client and CLI, run with `mlops exec`, find the store the runs wrote:
-    # `mlops exec tracked -- mlflow ui` is how the README opens MLflow's UI.
-    script = (
-        "import os, importlib.metadata as m, mlflow\n"
-        "runs = mlflow.search_runs(search_all_experiments=True, output_format='list')\n"
-        "print(m.version('mlflow-skinny'), os.environ['MLFLOW_BACKEND_STORE_URI'] == "
-        "os.environ['MLFLOW_TRACKING_URI'], *[r.info.run_name for r in runs])\n"
-    )
-    found = run_mlops(tmp_workspace, "exec", "tracked", "-q", "--", "python", "-c", script)
-    assert found.returncode == 0, found.stderr
-    version, same_uri, *names = found.stdout.split()
-    assert same_uri == "True"
-    assert names == [run_id], found.stdout
-    listed = run_mlops(
-        tmp_workspace, "exec", "tracked", "-q", "--", "mlflow", "experiments", "search"
-    )  # fmt: skip
-    assert listed.returncode == 0, listed.stderr
-    assert "tracked" in listed.stdout.split()
-
-    # Pinning the tracking client in the requirements (to the version that wrote the
-    # store, as a user matching the MLflow they open it with does: another version
-    # refuses the store's schema) is another environment, but no process's result
-    # changes: every one is reused.
-    config_file = project / "configs" / "project_config.yaml"
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    config["environment"]["venv"]["requirements"].append(f"mlflow-skinny=={version}")
-    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
-    again = run_mlops(tmp_workspace, "run", "tracked", timeout=600)
-    assert again.returncode == 0, again.stderr
-    assert len(env_list(tmp_workspace)) == 2  # built anew, for the new spec
-    processes = last_run("tracked")["processes"]
-    assert {name: p["cache_hit"] for name, p in processes.items()} == {
-        "train": True,
-        "evaluate": True,
-    }, processes
