@@ -60,6 +60,11 @@ def default_tracking_uri(state_dir: Path) -> str:
     return f"sqlite:///{(state_dir / 'mlflow.db').resolve()}"
 
 
+def tracking_uri(parameters: Mapping[str, Any], state_dir: Path) -> str:
+    """The store a workspace's runs write to: ``tracking_uri``, else the default."""
+    return str(parameters.get("tracking_uri") or default_tracking_uri(state_dir))
+
+
 def store_environ(parameters: Mapping[str, Any], state_dir: Path) -> dict[str, str]:
     """The variables that point MLflow's own tools at the store the runs write to.
 
@@ -68,8 +73,8 @@ def store_environ(parameters: Mapping[str, Any], state_dir: Path) -> dict[str, s
     project's runs with the MLflow of the project's environment, the version that
     wrote the store (another version refuses a schema it did not make).
     """
-    uri = parameters.get("tracking_uri") or default_tracking_uri(state_dir)
-    return {"MLFLOW_TRACKING_URI": str(uri), "MLFLOW_BACKEND_STORE_URI": str(uri)}
+    uri = tracking_uri(parameters, state_dir)
+    return {"MLFLOW_TRACKING_URI": uri, "MLFLOW_BACKEND_STORE_URI": uri}
 
 
 @contextlib.contextmanager
@@ -285,7 +290,7 @@ def create_mlflow_tracker(
     tags = parameters.get("tags") or {}
     if not isinstance(tags, Mapping):
         raise ConfigError(f"{key}.tags: expected a mapping of tag -> value, found {tags!r}")
-    uri = parameters.get("tracking_uri") or default_tracking_uri(state_dir)
+    uri = tracking_uri(parameters, state_dir)
     location = parameters.get("artifact_location")
     if location is None and uri.startswith("sqlite:"):
         location = (state_dir / "mlflow-artifacts").resolve().as_uri()
@@ -302,4 +307,5 @@ __all__ = [
     "create_mlflow_tracker",
     "default_tracking_uri",
     "store_environ",
+    "tracking_uri",
 ]
